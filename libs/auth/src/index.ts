@@ -1,0 +1,62 @@
+import { errors, jwtVerify, SignJWT } from 'jose';
+import { z } from 'zod';
+
+export const ROLES = ['customer', 'mechanic', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** The identity a valid token carries (CONTRACT §2). */
+export interface Principal {
+  sub: string;
+  role: Role;
+  /** Expiry, seconds since the epoch. */
+  exp: number;
+}
+
+const ClaimsSchema = z.object({ sub: z.uuid(), role: z.enum(ROLES), exp: z.number().int() });
+
+export type VerifyResult = { ok: true; principal: Principal } | { ok: false; reason: 'missing' | 'expired' | 'invalid' };
+
+/** HS256 signer and verifier for one secret. */
+export interface TokenService {
+  sign(claims: { sub: string; role: Role }, ttlSeconds?: number): Promise<string>;
+  verify(token: string | undefined | null): Promise<VerifyResult>;
+}
+
+/** Creates the token service; tokens are HS256 with required `sub`, `role` and `exp`. */
+export function createTokenService(secret: string, clock: () => number = Date.now): TokenService {
+  const key = new TextEncoder().encode(secret);
+  return {
+    async sign({ sub, role }, ttlSeconds = 3600) {
+      const now = Math.floor(clock() / 1000);
+      return new SignJWT({ role })
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+        .setSubject(sub)
+        .setIssuedAt(now)
+        .setExpirationTime(now + ttlSeconds)
+        .sign(key);
+    },
+    async verify(token) {
+      if (!token) return { ok: false, reason: 'missing' };
+      try {
+        const { payload } = await jwtVerify(token, key, {
+          algorithms: ['HS256'],
+          requiredClaims: ['exp', 'sub'],
+          currentDate: new Date(clock()),
+        });
+        const claims = ClaimsSchema.safeParse(payload);
+        if (!claims.success) return { ok: false, reason: 'invalid' };
+        return { ok: true, principal: claims.data };
+      } catch (err) {
+        if (err instanceof errors.JWTExpired) return { ok: false, reason: 'expired' };
+        return { ok: false, reason: 'invalid' };
+      }
+    },
+  };
+}
+
+/** Extracts the token from an `Authorization: Bearer …` header value. */
+export function bearerToken(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1];
+}

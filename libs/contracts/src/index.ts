@@ -1,0 +1,5 @@
+export * from './commands.js';
+export * from './events.js';
+export * from './notifications.js';
+export * from './session-request.js';
+export * from './subjects.js';

@@ -1,0 +1,66 @@
+/**
+ * Every NATS name dibs owns, relative to NATS_PREFIX.
+ *
+ * WARNING: once shipped, a name here never changes: streams, durable consumers and stored outbox
+ * rows refer to them. Add new names; never rename old ones.
+ */
+export const EVENT_KINDS = ['created', 'priority_notified', 'broadcast', 'accepted', 'declined', 'cancelled'] as const;
+export type EventKind = (typeof EVENT_KINDS)[number];
+
+export const ROUTING_COMMANDS = ['accept', 'decline', 'cancel'] as const;
+export type RoutingCommand = (typeof ROUTING_COMMANDS)[number];
+
+export const ANALYTICS_REPORTS = [
+  'success_rate',
+  'response_times',
+  'timeout_rate',
+  'fallback_effectiveness',
+  'mechanic_stats',
+] as const;
+export type AnalyticsReport = (typeof ANALYTICS_REPORTS)[number];
+
+/**
+ * Subject names *relative to the prefix*; this is what the outbox stores, so a stored row never
+ * depends on the deployment it was written in.
+ */
+export const relative = {
+  event: (kind: EventKind) => `events.request.${kind}`,
+  notifyMechanic: (mechanicId: string) => `notify.mechanic.${mechanicId}`,
+  notifyMechanics: () => 'notify.mechanics',
+  notifyCustomer: (customerId: string) => `notify.customer.${customerId}`,
+} as const;
+
+/** Absolute names for one deployment (one NATS_PREFIX). */
+export function natsNames(prefix: string) {
+  const abs = (rel: string) => `${prefix}.${rel}`;
+  return {
+    prefix,
+    abs,
+    streams: {
+      events: `${prefix}_EVENTS`,
+      notify: `${prefix}_NOTIFY`,
+    },
+    consumers: {
+      routingCreated: `${prefix}_routing_created`,
+      analytics: `${prefix}_analytics`,
+    },
+    kv: {
+      presence: `${prefix}_presence`,
+    },
+    subjects: {
+      eventsAll: abs('events.>'),
+      event: (kind: EventKind) => abs(relative.event(kind)),
+      notifyAll: abs('notify.>'),
+      notifyMechanic: (id: string) => abs(relative.notifyMechanic(id)),
+      notifyMechanics: () => abs(relative.notifyMechanics()),
+      notifyCustomer: (id: string) => abs(relative.notifyCustomer(id)),
+      routingCommand: (cmd: RoutingCommand) => abs(`cmd.routing.${cmd}`),
+      analyticsReport: (report: AnalyticsReport) => abs(`cmd.analytics.${report}`),
+    },
+    queues: {
+      routing: `${prefix}_routing`,
+      analytics: `${prefix}_analytics`,
+    },
+  };
+}
+export type NatsNames = ReturnType<typeof natsNames>;

@@ -1,0 +1,72 @@
+import type { Logger } from '@dibs/logger';
+import { Migrator } from '@mikro-orm/migrations';
+import { MikroORM } from '@mikro-orm/postgresql';
+import pg from 'pg';
+import { entities } from './entities/index.js';
+import { migrationsList } from './migrations/index.js';
+
+export type Orm = MikroORM;
+
+export interface OrmOptions {
+  url: string;
+  logger?: Logger;
+  /** Pool size; each replica keeps at most this many connections. */
+  poolMax?: number;
+}
+
+/** Opens the ORM (entities, explicit migrations list) against `url`; call `orm.close()` to free it. */
+export async function createOrm({ url, logger, poolMax = 10 }: OrmOptions): Promise<Orm> {
+  return MikroORM.init({
+    clientUrl: url,
+    entities,
+    extensions: [Migrator],
+    migrations: { migrationsList, tableName: 'mikro_orm_migrations', silent: true, snapshot: false },
+    pool: { min: 0, max: poolMax },
+    // Every request and message works in its own fork; the global context would leak identity maps.
+    allowGlobalContext: false,
+    debug: false,
+    ...(logger ? { logger: (msg: string) => logger.debug({ orm: true }, msg) } : {}),
+  });
+}
+
+/** Creates the database named in `url` when it does not exist yet (CONTRACT §1). */
+export async function ensureDatabase(url: string): Promise<void> {
+  const target = new URL(url);
+  const dbName = decodeURIComponent(target.pathname.slice(1));
+  if (!dbName) throw new Error('DATABASE_URL names no database');
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString() });
+  await client.connect();
+  try {
+    const found = await client.query('select 1 from pg_database where datname = $1', [dbName]);
+    if (found.rowCount === 0) {
+      try {
+        await client.query(`create database ${pg.escapeIdentifier(dbName)}`);
+      } catch (err) {
+        // Two processes may race to create it; the loser sees 42P04 (duplicate_database).
+        if ((err as { code?: string }).code !== '42P04') throw err;
+      }
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Applies pending migrations and returns the names applied. Concurrent callers (several replicas,
+ * a Job racing `npm start`) queue on a session advisory lock, so each migration runs once.
+ */
+export async function migrate(orm: Orm, url: string): Promise<string[]> {
+  const lock = new pg.Client({ connectionString: url });
+  await lock.connect();
+  try {
+    await lock.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    const applied = await orm.migrator.up();
+    return applied.map((m) => m.name);
+  } finally {
+    await lock.end();
+  }
+}
+
+const MIGRATION_LOCK = 7_423_011;

@@ -1,0 +1,58 @@
+import { randomUUID } from 'node:crypto';
+import {
+  EVENT_VERSION,
+  type EventKind,
+  type Notification,
+  type RequestEvent,
+  relative,
+  type SessionRequest,
+} from '@dibs/contracts';
+
+/** One message waiting in the outbox: a subject relative to NATS_PREFIX and its JSON payload. */
+export interface OutboxEntry {
+  id: string;
+  subject: string;
+  payload: unknown;
+}
+
+/** Anything that runs SQL with `?` placeholders in the caller's transaction (a MikroORM EntityManager). */
+export interface SqlExecutor {
+  execute(sql: string, params?: unknown[]): Promise<unknown>;
+}
+
+/**
+ * Writes entries into the outbox. Call it inside the transaction that made the change, so the
+ * change and its messages commit (or vanish) together.
+ */
+export async function enqueue(tx: SqlExecutor, entries: OutboxEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  const values = entries.map(() => '(?, ?, ?::jsonb)').join(', ');
+  const params = entries.flatMap((e) => [e.id, e.subject, JSON.stringify(e.payload)]);
+  await tx.execute(`insert into outbox (id, subject, payload) values ${values}`, params);
+}
+
+/** A lifecycle event of `request`; its id is the outbox id and so the JetStream message id. */
+export function requestEvent(
+  kind: EventKind,
+  request: SessionRequest,
+  opts: { actorMechanicId?: string | null; at?: Date } = {},
+): OutboxEntry {
+  const id = randomUUID();
+  const payload: RequestEvent = {
+    v: EVENT_VERSION,
+    id,
+    kind,
+    occurred_at: (opts.at ?? new Date()).toISOString(),
+    request,
+    actor_mechanic_id: opts.actorMechanicId ?? null,
+  };
+  return { id, subject: relative.event(kind), payload };
+}
+
+type NotificationBody = Notification extends infer N ? (N extends Notification ? Omit<N, 'id' | 'at'> : never) : never;
+
+/** A notification for a subject from `relative`; its frame id is the outbox id. */
+export function notification(subject: string, body: NotificationBody, at: Date = new Date()): OutboxEntry {
+  const id = randomUUID();
+  return { id, subject, payload: { id, at: at.toISOString(), ...body } };
+}

@@ -1,0 +1,160 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '@dibs/testing';
+
+// The seed's "Testing & Verification" and "Analytics Queries" SQL, run unchanged (CONTRACT §5).
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(async () => {
+  await db.drop();
+});
+
+describe('the seed schema', () => {
+  it('has the three priority columns with the seed types, nullability and defaults', async () => {
+    const { rows } = await db.query(`
+      SELECT column_name, data_type, is_nullable, column_default
+      FROM information_schema.columns
+      WHERE table_name = 'session_requests'
+        AND column_name IN ('preferred_mechanic_id', 'priority_window_minutes', 'priority_notified_at')`);
+    const byName = Object.fromEntries(rows.map((r) => [r.column_name, r]));
+    expect(byName.preferred_mechanic_id).toMatchObject({ data_type: 'uuid', is_nullable: 'YES', column_default: null });
+    expect(byName.priority_window_minutes).toMatchObject({ data_type: 'integer', is_nullable: 'NO', column_default: '10' });
+    expect(byName.priority_notified_at).toMatchObject({
+      data_type: 'timestamp with time zone',
+      is_nullable: 'YES',
+      column_default: null,
+    });
+  });
+
+  it('has the foreign key to mechanics with ON DELETE SET NULL', async () => {
+    const { rows } = await db.query(`
+      SELECT conname, contype
+      FROM pg_constraint
+      WHERE conname = 'session_requests_preferred_mechanic_id_fkey'`);
+    expect(rows).toEqual([{ conname: 'session_requests_preferred_mechanic_id_fkey', contype: 'f' }]);
+    const def = await db.query(
+      `select pg_get_constraintdef(oid) as def from pg_constraint where conname = 'session_requests_preferred_mechanic_id_fkey'`,
+    );
+    expect(def.rows[0].def).toBe('FOREIGN KEY (preferred_mechanic_id) REFERENCES mechanics(id) ON DELETE SET NULL');
+  });
+
+  it('has the three indexes with the seed columns and predicates', async () => {
+    const { rows } = await db.query(`
+      SELECT indexname
+      FROM pg_indexes
+      WHERE tablename = 'session_requests'
+        AND indexname LIKE '%priority%'`);
+    expect(rows.map((r) => r.indexname).sort()).toEqual([
+      'session_requests_priority_analytics_idx',
+      'session_requests_priority_timeout_idx',
+    ]);
+    const defs = await db.query(
+      `select indexname, indexdef from pg_indexes where tablename = 'session_requests' and indexname in
+       ('session_requests_preferred_mechanic_idx', 'session_requests_priority_analytics_idx', 'session_requests_priority_timeout_idx')
+       order by indexname`,
+    );
+    expect(defs.rows.map((r) => r.indexdef.replace(/ ON public\./, ' ON '))).toEqual([
+      'CREATE INDEX session_requests_preferred_mechanic_idx ON session_requests USING btree (preferred_mechanic_id) WHERE (preferred_mechanic_id IS NOT NULL)',
+      'CREATE INDEX session_requests_priority_analytics_idx ON session_requests USING btree (preferred_mechanic_id, priority_notified_at, status) WHERE (preferred_mechanic_id IS NOT NULL)',
+      "CREATE INDEX session_requests_priority_timeout_idx ON session_requests USING btree (priority_notified_at, status) WHERE ((priority_notified_at IS NOT NULL) AND (status = 'pending'::text))",
+    ]);
+  });
+
+  it('ships ENABLE_FAVORITES_PRIORITY switched off, as in the seed', async () => {
+    const { rows } = await db.query(`select * from feature_flags where flag_key = 'ENABLE_FAVORITES_PRIORITY'`);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({
+      flag_name: 'Favorites Priority Broadcast',
+      is_enabled: false,
+      enabled_for_roles: ['admin', 'customer'],
+      rollout_percentage: 100,
+    });
+  });
+
+  it('keeps a request when its preferred mechanic is deleted (FK sets null)', async () => {
+    const m = await db.query(`insert into mechanics (first_name, last_name, email) values ('A', 'B', 'fk@x.io') returning id`);
+    const c = await db.query(`insert into customers (name, email) values ('C', 'fkc@x.io') returning id`);
+    const r = await db.query(
+      `insert into session_requests (customer_id, session_type, plan_code, preferred_mechanic_id) values ($1, 'video', 'basic', $2) returning id`,
+      [c.rows[0].id, m.rows[0].id],
+    );
+    await db.query('delete from mechanics where id = $1', [m.rows[0].id]);
+    const after = await db.query('select preferred_mechanic_id from session_requests where id = $1', [r.rows[0].id]);
+    expect(after.rows).toEqual([{ preferred_mechanic_id: null }]);
+  });
+});
+
+describe("the seed's queries run unchanged", () => {
+  const mechanic = '00000000-0000-4000-8000-000000000001';
+  const queries = {
+    'test query 1': `SELECT *
+FROM session_requests
+WHERE preferred_mechanic_id = '${mechanic}'
+  AND priority_notified_at IS NOT NULL;`,
+    'test query 2': `SELECT COUNT(*)
+FROM session_requests
+WHERE preferred_mechanic_id IS NOT NULL
+  AND priority_notified_at IS NOT NULL
+  AND status = 'pending'
+  AND NOW() - priority_notified_at > INTERVAL '10 minutes';`,
+    'test query 3': `SELECT
+  m.first_name || ' ' || m.last_name AS mechanic_name,
+  COUNT(*) AS priority_requests,
+  COUNT(CASE WHEN sr.status = 'accepted' THEN 1 END) AS accepted,
+  ROUND(100.0 * COUNT(CASE WHEN sr.status = 'accepted' THEN 1 END) / COUNT(*), 2) AS success_rate
+FROM session_requests sr
+JOIN mechanics m ON m.id = sr.preferred_mechanic_id
+WHERE sr.preferred_mechanic_id IS NOT NULL
+GROUP BY m.id, mechanic_name
+ORDER BY priority_requests DESC;`,
+    'priority success rate by mechanic': `SELECT
+  m.first_name || ' ' || m.last_name AS mechanic_name,
+  COUNT(*) AS total_priority_requests,
+  COUNT(CASE WHEN sr.status = 'accepted' AND sr.mechanic_id = sr.preferred_mechanic_id THEN 1 END) AS accepted_by_preferred,
+  ROUND(100.0 * COUNT(CASE WHEN sr.status = 'accepted' AND sr.mechanic_id = sr.preferred_mechanic_id THEN 1 END) / COUNT(*), 2) AS priority_success_rate
+FROM session_requests sr
+JOIN mechanics m ON m.id = sr.preferred_mechanic_id
+WHERE sr.preferred_mechanic_id IS NOT NULL
+  AND sr.priority_notified_at IS NOT NULL
+GROUP BY m.id, mechanic_name
+HAVING COUNT(*) >= 5  -- At least 5 priority requests
+ORDER BY priority_success_rate DESC;`,
+    'average priority response time': `SELECT
+  AVG(EXTRACT(EPOCH FROM (sr.accepted_at - sr.priority_notified_at))) / 60 AS avg_response_minutes,
+  MIN(EXTRACT(EPOCH FROM (sr.accepted_at - sr.priority_notified_at))) / 60 AS min_response_minutes,
+  MAX(EXTRACT(EPOCH FROM (sr.accepted_at - sr.priority_notified_at))) / 60 AS max_response_minutes
+FROM session_requests sr
+WHERE sr.preferred_mechanic_id IS NOT NULL
+  AND sr.priority_notified_at IS NOT NULL
+  AND sr.accepted_at IS NOT NULL
+  AND sr.mechanic_id = sr.preferred_mechanic_id;  -- Accepted by preferred mechanic`,
+    'priority timeout rate': `SELECT
+  COUNT(*) AS total_priority_requests,
+  COUNT(CASE WHEN NOW() - sr.priority_notified_at > INTERVAL '10 minutes' AND sr.status = 'pending' THEN 1 END) AS timed_out,
+  ROUND(100.0 * COUNT(CASE WHEN NOW() - sr.priority_notified_at > INTERVAL '10 minutes' AND sr.status = 'pending' THEN 1 END) / COUNT(*), 2) AS timeout_rate
+FROM session_requests sr
+WHERE sr.preferred_mechanic_id IS NOT NULL
+  AND sr.priority_notified_at IS NOT NULL;`,
+    'fallback broadcast effectiveness': `SELECT
+  COUNT(*) AS total_fallbacks,
+  COUNT(CASE WHEN sr.status = 'accepted' THEN 1 END) AS accepted_after_fallback,
+  ROUND(100.0 * COUNT(CASE WHEN sr.status = 'accepted' THEN 1 END) / COUNT(*), 2) AS fallback_success_rate
+FROM session_requests sr
+WHERE sr.preferred_mechanic_id IS NOT NULL
+  AND sr.priority_notified_at IS NOT NULL
+  AND NOW() - sr.priority_notified_at > INTERVAL '10 minutes';`,
+  };
+
+  it.each(Object.entries(queries))('%s', async (_name, sql) => {
+    // Division by zero on an empty table is the seed's own behaviour for the rate queries.
+    await db.query(`insert into mechanics (id, first_name, last_name, email, status) values ($1, 'Ann', 'Lee', 'q@x.io', 'approved') on conflict do nothing`, [mechanic]);
+    const c = await db.query(`insert into customers (name, email) values ('Q', $1) returning id`, [`q${Math.random()}@x.io`]);
+    await db.query(
+      `insert into session_requests (customer_id, session_type, plan_code, preferred_mechanic_id, routing_type, priority_notified_at)
+       values ($1, 'video', 'basic', $2, 'priority_broadcast', now() - interval '11 minutes')`,
+      [c.rows[0].id, mechanic],
+    );
+    await expect(db.query(sql)).resolves.toBeDefined();
+  });
+});

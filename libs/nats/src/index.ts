@@ -1,0 +1,3 @@
+export { connectNats, type NatsConnectOptions, natsIsUp } from './connection.js';
+export { DUPLICATE_WINDOW_MS, ensureConsumer, ensureStream, provisionStreams, streamConfigs } from './provision.js';
+export { requestReply, serveRequests } from './request-reply.js';
