@@ -1,0 +1,7 @@
+export { createHttpApp, type HttpApp, type HttpAppOptions } from './app.js';
+export { type AuthOptions, bearerSecurity, createAuthorizer } from './auth.js';
+export { installErrorHandlers } from './error-handler.js';
+export { createMetrics, instrumentHttp } from './metrics.js';
+export { type FieldError, HttpProblem, type Problem, problem, sendProblem } from './problem.js';
+export { type ReadinessCheck, registerProbes } from './probes.js';
+export { closeOnSignals } from './service.js';

@@ -1,0 +1,66 @@
+import type { FastifyReply } from 'fastify';
+
+/** One invalid field of a 400 response. */
+export interface FieldError {
+  /** Where the field is: body, querystring, params or headers. */
+  in: string;
+  /** Dotted path of the field inside it (empty for the whole body). */
+  field: string;
+  message: string;
+}
+
+/** An RFC 9457 problem document, the body of every error dibs answers. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  errors?: FieldError[];
+}
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  406: 'Not Acceptable',
+  409: 'Conflict',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+/** Builds a problem document; `code` is the stable machine-readable reason. */
+export function problem(status: number, code: string, detail: string, errors?: FieldError[]): Problem {
+  return {
+    type: `urn:dibs:problem:${code}`,
+    title: TITLES[status] ?? 'Error',
+    status,
+    detail,
+    code,
+    ...(errors ? { errors } : {}),
+  };
+}
+
+/** Sends a problem document with the problem+json media type. */
+export function sendProblem(reply: FastifyReply, p: Problem, headers: Record<string, string> = {}): FastifyReply {
+  return reply.code(p.status).headers(headers).type('application/problem+json; charset=utf-8').send(p);
+}
+
+/** An error a handler throws to answer with a given problem. */
+export class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    detail: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(detail);
+    this.name = 'HttpProblem';
+  }
+}
