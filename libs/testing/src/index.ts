@@ -120,3 +120,5 @@ export async function eventually<T>(probe: () => Promise<T | undefined | false> 
   }
   throw new Error(`timed out waiting for ${what}${lastErr ? `: ${(lastErr as Error).message}` : ''}`);
 }
+
+export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
