@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SessionRequestSchema } from './session-request.js';
+import type { AnalyticsReport } from './subjects.js';
 
 /** Error codes a routing command can answer with; HTTP and WebSocket map them the same way. */
 export const COMMAND_ERROR_CODES = [
@@ -85,3 +86,25 @@ export const ReportReplySchema = z.discriminatedUnion('ok', [
   z.object({ ok: z.literal(false), code: z.string(), detail: z.string().optional() }),
 ]);
 export type ReportReply = z.infer<typeof ReportReplySchema>;
+
+export type SuccessRateRow = z.infer<typeof SuccessRateRowSchema>;
+export type ResponseTimes = z.infer<typeof ResponseTimesSchema>;
+export type TimeoutRate = z.infer<typeof TimeoutRateSchema>;
+export type FallbackEffectiveness = z.infer<typeof FallbackEffectivenessSchema>;
+export type MechanicStatsQuery = z.infer<typeof MechanicStatsQuerySchema>;
+export type MechanicStats = z.infer<typeof MechanicStatsSchema>;
+
+/** The seed's `HAVING COUNT(*) >= 5`: the success-rate report's default `min_requests`. */
+export const DEFAULT_MIN_PRIORITY_REQUESTS = 5;
+
+/**
+ * Each analytics report's request and its reply `data` (the HTTP body of CONTRACT §3), so a
+ * caller of `analyticsReport(name)` validates both ends with the same schemas analytics uses.
+ */
+export const ANALYTICS_REPORT_SCHEMAS = {
+  success_rate: { query: ReportQuerySchema, data: z.array(SuccessRateRowSchema) },
+  response_times: { query: ReportQuerySchema, data: ResponseTimesSchema },
+  timeout_rate: { query: ReportQuerySchema, data: TimeoutRateSchema },
+  fallback_effectiveness: { query: ReportQuerySchema, data: FallbackEffectivenessSchema },
+  mechanic_stats: { query: MechanicStatsQuerySchema, data: MechanicStatsSchema },
+} as const satisfies Record<AnalyticsReport, { query: z.ZodType; data: z.ZodType }>;
