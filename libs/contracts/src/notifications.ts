@@ -22,10 +22,19 @@ export const NewRequestSchema = z.object({
   request: SessionRequestSchema,
   routing_type: z.literal('broadcast'),
   fallback_reason: FallbackReasonSchema.nullable(),
+  /**
+   * Mechanics who declined the request: the gateway must not offer it to them and strips this
+   * field before sending the frame (it is routing → gateway only, not part of CONTRACT §4).
+   */
+  exclude_mechanic_ids: z.array(z.uuid()).optional(),
 });
 export const RequestTakenSchema = z.object({ ...base, type: z.literal('request_taken'), request_id: z.uuid() });
 export const RequestCancelledSchema = z.object({ ...base, type: z.literal('request_cancelled'), request_id: z.uuid() });
-export const RequestUpdateSchema = z.object({ ...base, type: z.literal('request_update'), request: SessionRequestSchema });
+export const RequestUpdateSchema = z.object({
+  ...base,
+  type: z.literal('request_update'),
+  request: SessionRequestSchema,
+});
 
 /** A notification as published on `notify.*` and relayed, unchanged, as a WebSocket frame (CONTRACT §4). */
 export const NotificationSchema = z.discriminatedUnion('type', [
