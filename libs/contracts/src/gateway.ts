@@ -1,0 +1,116 @@
+import { z } from 'zod';
+import { CommandErrorCodeSchema } from './commands.js';
+import { FallbackReasonSchema, RoleSchema, SessionRequestSchema } from './session-request.js';
+
+/**
+ * The notification gateway's own WebSocket frames (CONTRACT §4), next to the relayed
+ * notifications of `notifications.ts`. Every server frame carries `{id, type, at}`.
+ */
+const frame = {
+  id: z.string().min(1),
+  at: z.iso.datetime({ offset: true }),
+};
+
+/** The first frame on every connection. */
+export const HelloFrameSchema = z.object({
+  ...frame,
+  type: z.literal('hello'),
+  role: RoleSchema,
+  user_id: z.uuid(),
+  heartbeat_ms: z.number().int(),
+});
+
+/**
+ * One request a mechanic may accept right now. `kind: 'priority'` is the mechanic's own offer
+ * inside its window (`expires_at` = end of the window); `kind: 'broadcast'` is open to every
+ * approved mechanic (`expires_at` null, `fallback_reason` as in `new_request`).
+ */
+export const SnapshotItemSchema = z.object({
+  kind: z.enum(['priority', 'broadcast']),
+  request: SessionRequestSchema,
+  expires_at: z.iso.datetime({ offset: true }).nullable(),
+  fallback_reason: FallbackReasonSchema.nullable(),
+});
+export type SnapshotItem = z.infer<typeof SnapshotItemSchema>;
+
+/** Sent to mechanics right after `hello`: everything still open for them. */
+export const SnapshotFrameSchema = z.object({
+  ...frame,
+  type: z.literal('snapshot'),
+  open_requests: z.array(SnapshotItemSchema),
+});
+
+/** Answer to a client's accept/decline; `code` as in HTTP (COMMAND_ERROR_STATUS). */
+export const ResultFrameSchema = z.object({
+  ...frame,
+  type: z.literal('result'),
+  ref: z.unknown(),
+  ok: z.boolean(),
+  code: CommandErrorCodeSchema.optional(),
+  request: SessionRequestSchema.optional(),
+});
+
+/** Why a client frame was refused. */
+export const GATEWAY_ERROR_CODES = [
+  'invalid_json',
+  'frame_too_large',
+  'unknown_type',
+  'invalid_frame',
+  'rate_limited',
+] as const;
+export const ErrorFrameSchema = z.object({
+  ...frame,
+  type: z.literal('error'),
+  code: z.enum(GATEWAY_ERROR_CODES),
+  detail: z.string().optional(),
+});
+export const PongFrameSchema = z.object({ ...frame, type: z.literal('pong') });
+/** Sent once, shortly before the token expires: reconnect with a fresh token before `expires_at`. */
+export const TokenExpiringFrameSchema = z.object({
+  ...frame,
+  type: z.literal('token_expiring'),
+  expires_at: z.iso.datetime({ offset: true }),
+});
+
+/** Frames a client may send. `ref` is echoed in the `result`. */
+export const ClientFrameSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('accept'), request_id: z.uuid(), ref: z.unknown().optional() }),
+  z.object({ type: z.literal('decline'), request_id: z.uuid(), ref: z.unknown().optional() }),
+  z.object({ type: z.literal('ping') }),
+]);
+export type ClientFrame = z.infer<typeof ClientFrameSchema>;
+export const CLIENT_FRAME_TYPES = ['accept', 'decline', 'ping'] as const;
+
+/** WebSocket close codes the gateway uses. */
+export const GATEWAY_CLOSE_CODES = {
+  /** Repeated abuse (bad frames, flooding). */
+  policyViolation: 1008,
+  /** The gateway is restarting: reconnect (to another instance). */
+  serviceRestart: 1012,
+  /** The client read too slowly; its send buffer passed the bound. */
+  tryAgainLater: 1013,
+  /** The token expired: reconnect with a fresh one. */
+  tokenExpired: 4001,
+} as const;
+
+/**
+ * Presence of one mechanic on one gateway instance, in KV bucket `natsNames(p).kv.presence`
+ * under `presenceKey(mechanic_id, instance_id)`. Entries expire with the bucket's TTL unless the
+ * instance refreshes them, so a crashed instance leaves nothing behind for long.
+ */
+export const PresenceEntrySchema = z.object({
+  mechanic_id: z.uuid(),
+  instance_id: z.string(),
+  connections: z.number().int().min(1),
+  updated_at: z.iso.datetime({ offset: true }),
+});
+export type PresenceEntry = z.infer<typeof PresenceEntrySchema>;
+
+/** KV key of a mechanic's presence on one instance; `kv.keys(presenceKeysOf(id))` lists them all. */
+export function presenceKey(mechanicId: string, instanceId: string): string {
+  return `${mechanicId}.${instanceId}`;
+}
+/** KV key filter matching every instance a mechanic is connected to. */
+export function presenceKeysOf(mechanicId: string): string {
+  return `${mechanicId}.>`;
+}
