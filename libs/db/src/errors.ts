@@ -1,3 +1,5 @@
+import { ConnectionException } from '@mikro-orm/core';
+
 const UNAVAILABLE_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -17,6 +19,7 @@ const UNAVAILABLE_CODES = new Set([
 
 /** True when `err` means "the database is unreachable right now" (worth a 503 and a retry). */
 export function isDbUnavailable(err: unknown): boolean {
+  if (err instanceof ConnectionException) return true;
   for (let e: unknown = err, depth = 0; e && depth < 5; depth++) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;

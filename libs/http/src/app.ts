@@ -3,7 +3,7 @@ import { loggerOptions } from '@dibs/logger';
 import fastifyHelmet from '@fastify/helmet';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import {
   jsonSchemaTransform,
   serializerCompiler,
@@ -42,9 +42,8 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<{ app: HttpAp
       : { logger: loggerOptions({ service: opts.service, level: opts.logLevel ?? 'info' }) }),
     bodyLimit: 64 * 1024,
     requestIdHeader: 'x-request-id',
-    requestIdLogLabel: 'req_id',
+    logController: new LogController({ requestIdLogLabel: 'req_id' }),
     genReqId: () => randomUUID(),
-    disableRequestLogging: false,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   }).withTypeProvider<ZodTypeProvider>();

@@ -2,6 +2,11 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { type FieldError, HttpProblem, problem, sendProblem } from './problem.js';
 
+/** A 400 naming one invalid field. */
+export function fieldProblem(where: string, field: string, message: string): HttpProblem {
+  return new HttpProblem(400, 'validation_failed', `${where}.${field}: ${message}`, {}, [{ in: where, field, message }]);
+}
+
 export interface ErrorHandlerOptions {
   /** Recognises "dependency down" errors (e.g. PostgreSQL unreachable) to answer 503 + Retry-After. */
   isUnavailable?: (err: unknown) => boolean;
@@ -18,7 +23,7 @@ export function installErrorHandlers(app: FastifyInstance, { isUnavailable }: Er
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (err instanceof HttpProblem) {
-      return sendProblem(reply, problem(err.status, err.code, err.message), err.headers);
+      return sendProblem(reply, problem(err.status, err.code, err.message, err.errors), err.headers);
     }
     if (hasZodFastifySchemaValidationErrors(err)) {
       const errors: FieldError[] = err.validation.map((v) => ({

@@ -59,6 +59,7 @@ export class HttpProblem extends Error {
     readonly code: string,
     detail: string,
     readonly headers: Record<string, string> = {},
+    readonly errors?: FieldError[],
   ) {
     super(detail);
     this.name = 'HttpProblem';

@@ -75,12 +75,16 @@ export class Migration20261123000001Initial extends Migration {
         updated_at timestamptz not null default now(),
         constraint session_requests_idempotency_key unique (customer_id, idempotency_key)
       )`);
-    this.addSql(`create index session_requests_customer_created_idx on session_requests (customer_id, created_at desc, id desc)`);
+    this.addSql(
+      `create index session_requests_customer_created_idx on session_requests (customer_id, created_at desc, id desc)`,
+    );
     this.addSql(`create index session_requests_pending_idx on session_requests (created_at) where status = 'pending'`);
 
     // The seed's Phase 4 migration, statement for statement.
     this.addSql(`alter table public.session_requests add column if not exists preferred_mechanic_id uuid`);
-    this.addSql(`alter table public.session_requests add column if not exists priority_window_minutes integer default 10`);
+    this.addSql(
+      `alter table public.session_requests add column if not exists priority_window_minutes integer default 10`,
+    );
     this.addSql(`alter table public.session_requests add column if not exists priority_notified_at timestamptz`);
     // The seed declares the column NOT NULL in its schema table; the ALTER alone leaves it nullable.
     this.addSql(`alter table public.session_requests alter column priority_window_minutes set not null`);

@@ -1,0 +1,115 @@
+import { createTokenService, type Principal } from '@dibs/auth';
+import { natsNames } from '@dibs/contracts';
+import { createOutboxRelay, isDbUnavailable, type Orm, type OutboxRelay } from '@dibs/db';
+import { createAuthorizer, createHttpApp, type HttpApp, registerProbes } from '@dibs/http';
+import type { Logger } from '@dibs/logger';
+import { jetstream } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { Gauge } from 'prom-client';
+import { createAnalyticsClient, createRoutingClient } from './clients/routing.client.js';
+import type { IntakeConfig } from './config.js';
+import { createCustomersRepository } from './repositories/customers.repository.js';
+import { createDirectory } from './repositories/directory.js';
+import { createFavoritesRepository } from './repositories/favorites.repository.js';
+import { createFeatureFlagsRepository } from './repositories/feature-flags.repository.js';
+import { createMechanicsRepository } from './repositories/mechanics.repository.js';
+import { createSessionRequestsRepository } from './repositories/session-requests.repository.js';
+import { registerAdminRoutes } from './routes/admin.routes.js';
+import { registerCommandRoutes } from './routes/commands.routes.js';
+import { registerFavoriteRoutes } from './routes/favorites.routes.js';
+import { registerSessionRequestRoutes } from './routes/session-requests.routes.js';
+
+export interface IntakeDeps {
+  config: IntakeConfig;
+  jwtSecret: string;
+  orm: Orm;
+  nc: NatsConnection;
+  logger: Logger;
+  /** Run the outbox relay in this process (default true; tests of the relay turn it off). */
+  relay?: boolean;
+}
+
+export interface Intake {
+  app: HttpApp;
+  relay: OutboxRelay | undefined;
+  /** Stops the relay and the HTTP server; the caller owns `orm` and `nc`. */
+  close(): Promise<void>;
+}
+
+/** Builds the intake HTTP API (CONTRACT §3) and its outbox relay; never listens. */
+export async function buildIntake({ config, jwtSecret, orm, nc, logger, relay = true }: IntakeDeps): Promise<Intake> {
+  const names = natsNames(config.NATS_PREFIX);
+  const { app, metrics } = await createHttpApp({
+    service: 'intake',
+    logger,
+    isUnavailable: isDbUnavailable,
+    openapi: {
+      title: 'dibs intake API',
+      version: '1.0.0',
+      description: 'Customers book session requests, mechanics accept them, admins run the feature.',
+    },
+  });
+
+  const directory = createDirectory(orm);
+  const tokens = createTokenService(jwtSecret);
+  const authorize = createAuthorizer({
+    tokens,
+    principalExists: async (p: Principal) =>
+      p.role === 'customer' ? (await directory.customer(p.sub)) !== undefined : directory.mechanicExists(p.sub),
+  });
+  const adminOnly = authorize('admin');
+  const customerOnly = authorize('customer');
+  const mechanicOnly = authorize('mechanic');
+
+  registerAdminRoutes(app, {
+    adminOnly,
+    mechanics: createMechanicsRepository(orm),
+    customers: createCustomersRepository(orm),
+    flags: createFeatureFlagsRepository(orm),
+  });
+  registerFavoriteRoutes(app, { customerOnly, favorites: createFavoritesRepository(orm) });
+  registerSessionRequestRoutes(app, {
+    customerOnly,
+    requests: createSessionRequestsRepository(orm, directory),
+    priorityWindowMinutes: config.PRIORITY_WINDOW_MINUTES,
+  });
+  registerCommandRoutes(app, {
+    customerOnly,
+    mechanicOnly,
+    adminOnly,
+    routing: createRoutingClient(nc, names, config.INTAKE_COMMAND_TIMEOUT_MS),
+    analytics: createAnalyticsClient(nc, names, config.INTAKE_COMMAND_TIMEOUT_MS),
+  });
+
+  const outbox = relay
+    ? createOutboxRelay({ databaseUrl: config.DATABASE_URL, js: jetstream(nc), prefix: config.NATS_PREFIX, logger })
+    : undefined;
+  new Gauge({
+    name: 'dibs_outbox_backlog',
+    help: 'Outbox rows not yet published to NATS',
+    registers: [metrics],
+    async collect() {
+      if (outbox) this.set(await outbox.backlog().catch(() => -1));
+    },
+  });
+  registerProbes(app, metrics, {
+    database: async () => (await orm.isConnected()) === true,
+    nats: () => !nc.isClosed() && nc.info !== undefined && natsConnected(nc),
+  });
+
+  await app.ready();
+  await outbox?.start();
+  return {
+    app,
+    relay: outbox,
+    async close() {
+      await app.close();
+      await outbox?.stop();
+    },
+  };
+}
+
+// A reconnecting client still has `info`; the status of the last event tells whether it is up.
+function natsConnected(nc: NatsConnection): boolean {
+  return (nc as unknown as { protocol?: { connected?: boolean } }).protocol?.connected !== false;
+}

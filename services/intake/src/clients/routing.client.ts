@@ -1,0 +1,68 @@
+import {
+  type AnalyticsReport,
+  COMMAND_ERROR_STATUS,
+  type CommandReply,
+  CommandReplySchema,
+  type NatsNames,
+  ReportReplySchema,
+  type RoutingCommand,
+  type SessionRequest,
+} from '@dibs/contracts';
+import { HttpProblem } from '@dibs/http';
+import { requestReply } from '@dibs/nats';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { z } from 'zod';
+
+const unavailable = (who: string) =>
+  new HttpProblem(503, 'unavailable', `${who} is not answering; retry shortly`, { 'retry-after': '2' });
+
+/** Asks routing (request-reply) to apply a command; maps its error codes to HTTP problems. */
+export function createRoutingClient(nc: NatsConnection, names: NatsNames, timeoutMs: number) {
+  return {
+    async send(command: RoutingCommand, payload: Record<string, string>): Promise<SessionRequest> {
+      let reply: CommandReply;
+      try {
+        reply = await requestReply(nc, names.subjects.routingCommand(command), payload, CommandReplySchema, timeoutMs);
+      } catch {
+        throw unavailable('routing');
+      }
+      if (reply.ok) return reply.request;
+      if (reply.code === 'unavailable') throw unavailable('routing');
+      throw new HttpProblem(COMMAND_ERROR_STATUS[reply.code], reply.code, reply.detail ?? describe(reply.code));
+    },
+  };
+}
+export type RoutingClient = ReturnType<typeof createRoutingClient>;
+
+/** Asks analytics (request-reply) for a report; returns its data. */
+export function createAnalyticsClient(nc: NatsConnection, names: NatsNames, timeoutMs: number) {
+  return {
+    async report<S extends z.ZodType>(report: AnalyticsReport, query: Record<string, unknown>, schema: S): Promise<z.infer<S>> {
+      let reply;
+      try {
+        reply = await requestReply(nc, names.subjects.analyticsReport(report), query, ReportReplySchema, timeoutMs);
+      } catch {
+        throw unavailable('analytics');
+      }
+      if (reply.ok) return schema.parse(reply.data);
+      if (reply.code === 'invalid_command') throw new HttpProblem(400, 'validation_failed', reply.detail ?? 'invalid query');
+      throw unavailable('analytics');
+    },
+  };
+}
+export type AnalyticsClient = ReturnType<typeof createAnalyticsClient>;
+
+function describe(code: string): string {
+  return (
+    {
+      not_found: 'no such session request',
+      not_pending: 'the request is no longer pending',
+      already_taken: 'another mechanic already accepted this request',
+      already_accepted: 'the request was already accepted',
+      priority_window_active: "the customer's preferred mechanic holds this request's priority window",
+      mechanic_not_approved: 'only approved mechanics can take requests',
+      forbidden: 'not allowed',
+      invalid_command: 'invalid command',
+    }[code] ?? code
+  );
+}

@@ -1,0 +1,149 @@
+import { randomUUID } from 'node:crypto';
+import type { RequestStatus, RoutingType, SessionRequest } from '@dibs/contracts';
+import { type Orm, pgCode, requestEvent, SESSION_REQUEST_COLUMNS, type SessionRequestRecord, toSessionRequest } from '@dibs/db';
+import type { Cursor } from '../domain/cursor.js';
+import type { Directory } from './directory.js';
+
+export interface NewSessionRequest {
+  customerId: string;
+  sessionType: string;
+  planCode: string;
+  routingType: RoutingType;
+  preferredMechanicId: string | null;
+  preferredWorkshopId: string | null;
+  priorityWindowMinutes: number;
+  idempotencyKey: string | null;
+  requestHash: string;
+}
+
+export type CreateOutcome =
+  | { kind: 'created'; request: SessionRequest }
+  | { kind: 'replayed'; request: SessionRequest }
+  | { kind: 'key_reused' }
+  | { kind: 'unknown_customer' };
+
+/** Session requests as intake writes and reads them (routing owns every later change). */
+export function createSessionRequestsRepository(orm: Orm, directory: Directory) {
+  const conn = () => orm.em.getConnection();
+
+  async function insertOnce(input: NewSessionRequest): Promise<CreateOutcome> {
+    const customer = await directory.customer(input.customerId);
+    if (!customer) return { kind: 'unknown_customer' };
+    // An unknown preferred mechanic is stored as NULL (the FK allows nothing else) while the
+    // routing type still says what the customer asked for: routing then reports priority_failed.
+    const preferred =
+      input.preferredMechanicId && (await directory.mechanicExists(input.preferredMechanicId))
+        ? input.preferredMechanicId
+        : null;
+    const record: SessionRequestRecord = {
+      id: randomUUID(),
+      customer_id: input.customerId,
+      customer_name: customer.name,
+      customer_email: customer.email,
+      session_type: input.sessionType,
+      plan_code: input.planCode,
+      status: 'pending',
+      routing_type: input.routingType,
+      preferred_mechanic_id: preferred,
+      preferred_workshop_id: input.preferredWorkshopId,
+      priority_window_minutes: input.priorityWindowMinutes,
+      priority_notified_at: null,
+      priority_expires_at: null,
+      broadcast_at: null,
+      fallback_reason: null,
+      mechanic_id: null,
+      accepted_at: null,
+      cancelled_at: null,
+      created_at: new Date(),
+    };
+    const request = toSessionRequest(record);
+    const event = requestEvent('created', request, { at: record.created_at as Date });
+    // One statement = one atomic write of the row and its outbox event (no BEGIN/COMMIT round trips).
+    const rows = await conn().execute<{ id: string }[]>(
+      `with sr as (
+         insert into session_requests (id, customer_id, customer_name, customer_email, session_type, plan_code,
+           status, routing_type, preferred_mechanic_id, preferred_workshop_id, priority_window_minutes,
+           idempotency_key, request_hash, created_at, updated_at)
+         values (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?)
+         on conflict (customer_id, idempotency_key) do nothing
+         returning id)
+       insert into outbox (id, subject, payload) select ?, ?, ?::jsonb from sr returning id`,
+      [
+        record.id,
+        record.customer_id,
+        record.customer_name,
+        record.customer_email,
+        record.session_type,
+        record.plan_code,
+        record.routing_type,
+        record.preferred_mechanic_id,
+        record.preferred_workshop_id,
+        record.priority_window_minutes,
+        input.idempotencyKey,
+        input.requestHash,
+        record.created_at,
+        record.created_at,
+        event.id,
+        event.subject,
+        JSON.stringify(event.payload),
+      ],
+    );
+    if (rows.length > 0) return { kind: 'created', request };
+    // The key was used before by this customer: same body → the first result, else 422.
+    const existing = await conn().execute<(SessionRequestRecord & { request_hash: string })[]>(
+      `select ${SESSION_REQUEST_COLUMNS}, request_hash from session_requests where customer_id = ? and idempotency_key = ?`,
+      [input.customerId, input.idempotencyKey],
+    );
+    const first = existing[0];
+    if (!first) throw new Error('idempotent insert conflicted but no row holds the key');
+    if (first.request_hash !== input.requestHash) return { kind: 'key_reused' };
+    return { kind: 'replayed', request: toSessionRequest(first) };
+  }
+
+  return {
+    /** Stores a new request and its `request.created` event atomically (outbox). */
+    async create(input: NewSessionRequest): Promise<CreateOutcome> {
+      try {
+        return await insertOnce(input);
+      } catch (err) {
+        // The preferred mechanic was deleted since the directory saw it: look again, once.
+        if (pgCode(err) === '23503' && input.preferredMechanicId) {
+          directory.forgetMechanic(input.preferredMechanicId);
+          return insertOnce(input);
+        }
+        throw err;
+      }
+    },
+    async get(id: string): Promise<SessionRequest | undefined> {
+      const rows = await conn().execute<SessionRequestRecord[]>(
+        `select ${SESSION_REQUEST_COLUMNS} from session_requests where id = ?`,
+        [id],
+      );
+      return rows[0] ? toSessionRequest(rows[0]) : undefined;
+    },
+    /** The customer's requests, newest first, `limit` after `cursor`. */
+    async list(
+      customerId: string,
+      opts: { status?: RequestStatus | undefined; limit: number; after?: Cursor | undefined },
+    ): Promise<SessionRequest[]> {
+      const where = ['customer_id = ?'];
+      const params: unknown[] = [customerId];
+      if (opts.status) {
+        where.push('status = ?');
+        params.push(opts.status);
+      }
+      if (opts.after) {
+        where.push('(created_at, id) < (?::timestamptz, ?::uuid)');
+        params.push(opts.after.createdAt, opts.after.id);
+      }
+      params.push(opts.limit);
+      const rows = await conn().execute<SessionRequestRecord[]>(
+        `select ${SESSION_REQUEST_COLUMNS} from session_requests where ${where.join(' and ')}
+         order by created_at desc, id desc limit ?`,
+        params,
+      );
+      return rows.map(toSessionRequest);
+    },
+  };
+}
+export type SessionRequestsRepository = ReturnType<typeof createSessionRequestsRepository>;

@@ -1,0 +1,75 @@
+import { MechanicStatusSchema, SessionRequestSchema } from '@dibs/contracts';
+import { z } from 'zod';
+
+export const ProblemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    code: z.string(),
+    errors: z.array(z.object({ in: z.string(), field: z.string(), message: z.string() })).optional(),
+  })
+  .meta({ id: 'Problem', description: 'RFC 9457 problem details' });
+
+const timestamp = z.iso.datetime({ offset: true });
+
+export const MechanicSchema = z
+  .object({
+    id: z.uuid(),
+    first_name: z.string(),
+    last_name: z.string(),
+    email: z.string(),
+    status: MechanicStatusSchema,
+    created_at: timestamp,
+  })
+  .meta({ id: 'Mechanic' });
+
+export const CustomerSchema = z
+  .object({ id: z.uuid(), name: z.string(), email: z.string(), created_at: timestamp })
+  .meta({ id: 'Customer' });
+
+export const FlagSchema = z
+  .object({
+    flag_key: z.string(),
+    flag_name: z.string(),
+    description: z.string().nullable(),
+    is_enabled: z.boolean(),
+    enabled_for_roles: z.array(z.string()),
+    rollout_percentage: z.number().int(),
+    updated_at: timestamp,
+  })
+  .meta({ id: 'FeatureFlag' });
+
+export const FavoriteSchema = z
+  .object({
+    mechanic_id: z.uuid(),
+    first_name: z.string(),
+    last_name: z.string(),
+    status: z.string(),
+    created_at: timestamp,
+  })
+  .meta({ id: 'Favorite' });
+
+export const SessionRequestResponse = SessionRequestSchema.meta({ id: 'SessionRequest' });
+
+export const IdParams = z.strictObject({ id: z.uuid() });
+export const MechanicIdParams = z.strictObject({ mechanic_id: z.uuid() });
+
+const name = (max: number) => z.string().trim().min(1).max(max);
+export const CreateMechanicBody = z.strictObject({ first_name: name(100), last_name: name(100), email: z.email().max(254) });
+export const PatchMechanicBody = z.strictObject({ status: MechanicStatusSchema });
+export const CreateCustomerBody = z.strictObject({ name: name(200), email: z.email().max(254) });
+export const PatchFlagBody = z
+  .strictObject({
+    is_enabled: z.boolean().optional(),
+    enabled_for_roles: z.array(z.enum(['customer', 'mechanic', 'admin'])).max(3).optional(),
+    rollout_percentage: z.number().int().min(0).max(100).optional(),
+    description: z.string().max(1000).nullable().optional(),
+  })
+  .refine((b) => Object.keys(b).length > 0, { message: 'give at least one field to change' });
+
+/** Error responses every protected route may give, for the OpenAPI document. */
+export function problems(...statuses: number[]): Record<number, typeof ProblemSchema> {
+  return Object.fromEntries(statuses.map((s) => [s, ProblemSchema]));
+}

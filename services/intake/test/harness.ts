@@ -1,0 +1,115 @@
+import { randomUUID } from 'node:crypto';
+import { DEV_JWT_SECRET } from '@dibs/config';
+import { natsNames } from '@dibs/contracts';
+import { createOrm, type Orm } from '@dibs/db';
+import { createLogger } from '@dibs/logger';
+import { provisionStreams } from '@dibs/nats';
+import {
+  cleanupNats,
+  connectTestNats,
+  createTestDatabase,
+  natsServers,
+  type TestDatabase,
+  testPrefix,
+  tokenFor,
+} from '@dibs/testing';
+import { jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { buildIntake, type Intake } from '../src/app.js';
+import { type IntakeConfig, loadIntakeConfig } from '../src/config.js';
+
+export interface IntakeHarness {
+  intake: Intake;
+  db: TestDatabase;
+  orm: Orm;
+  nc: NatsConnection;
+  prefix: string;
+  config: IntakeConfig;
+  adminToken: string;
+  /** Creates a customer through the API and returns its id and token. */
+  customer(name?: string): Promise<{ id: string; token: string }>;
+  /** Creates a mechanic through the API (approved unless told otherwise). */
+  mechanic(status?: 'approved' | 'pending' | 'suspended'): Promise<{ id: string; token: string }>;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  relay?: boolean;
+  env?: Record<string, string>;
+  /** Overrides for where intake finds PostgreSQL / NATS (e.g. through a TcpProxy). */
+  databaseUrl?: (db: TestDatabase) => string;
+  natsServers?: string[];
+}
+
+/** Intake against its own database and NATS prefix, driven with `app.inject`. */
+export async function startIntake(opts: HarnessOptions = {}): Promise<IntakeHarness> {
+  const db = await createTestDatabase();
+  const prefix = testPrefix('in');
+  const databaseUrl = opts.databaseUrl?.(db) ?? db.url;
+  const config = loadIntakeConfig({
+    NODE_ENV: 'test',
+    DATABASE_URL: databaseUrl,
+    NATS_URL: (opts.natsServers ?? natsServers()).join(','),
+    NATS_PREFIX: prefix,
+    LOG_LEVEL: 'silent',
+    ...opts.env,
+  });
+  const logger = createLogger({ service: 'intake-test', level: 'silent', pretty: false });
+  const orm = await createOrm({ url: databaseUrl, poolMax: 5 });
+  const nc = await connectTestNats();
+  await provisionStreams(await jetstreamManager(nc), natsNames(prefix));
+  const intake = await buildIntake({ config, jwtSecret: DEV_JWT_SECRET, orm, nc, logger, relay: opts.relay ?? true });
+  const adminToken = await tokenFor('admin', randomUUID());
+  let n = 0;
+  const unique = () => `${Date.now().toString(36)}${(n++).toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+
+  return {
+    intake,
+    db,
+    orm,
+    nc,
+    prefix,
+    config,
+    adminToken,
+    async customer(name = 'Casey Customer') {
+      const res = await intake.app.inject({
+        method: 'POST',
+        url: '/v1/admin/customers',
+        headers: { authorization: `Bearer ${adminToken}` },
+        payload: { name, email: `c-${unique()}@example.com` },
+      });
+      if (res.statusCode !== 201) throw new Error(`customer: ${res.statusCode} ${res.body}`);
+      const id = res.json().id as string;
+      return { id, token: await tokenFor('customer', id) };
+    },
+    async mechanic(status = 'approved') {
+      const res = await intake.app.inject({
+        method: 'POST',
+        url: '/v1/admin/mechanics',
+        headers: { authorization: `Bearer ${adminToken}` },
+        payload: { first_name: 'Max', last_name: `Mech${n}`, email: `m-${unique()}@example.com` },
+      });
+      if (res.statusCode !== 201) throw new Error(`mechanic: ${res.statusCode} ${res.body}`);
+      const id = res.json().id as string;
+      if (status !== 'pending') {
+        await intake.app.inject({
+          method: 'PATCH',
+          url: `/v1/admin/mechanics/${id}`,
+          headers: { authorization: `Bearer ${adminToken}` },
+          payload: { status },
+        });
+      }
+      return { id, token: await tokenFor('mechanic', id) };
+    },
+    async close() {
+      await intake.close();
+      await nc.close();
+      await orm.close();
+      await db.drop();
+      await cleanupNats(prefix);
+    },
+  };
+}
+
+/** Authorization header for a token. */
+export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
