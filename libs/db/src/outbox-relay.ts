@@ -14,8 +14,11 @@ export interface OutboxRelayOptions {
   pollMs?: number;
   /** Published rows are deleted after this long. */
   retentionMs?: number;
-  /** Test seam: runs after a batch is published and before it is marked sent. */
-  afterPublish?: (ids: string[]) => Promise<void> | void;
+  /**
+   * Fault-injection seam for tests: called at each step of a batch (rows claimed, published to
+   * NATS, marked in the still-open transaction) so a test can kill the process right there.
+   */
+  onStep?: (step: RelayStep, ids: string[]) => Promise<void> | void;
 }
 
 export interface OutboxRelay {
@@ -28,6 +31,8 @@ export interface OutboxRelay {
   /** Publishes everything pending now; resolves when the outbox is empty (tests, shutdown). */
   flush(): Promise<void>;
 }
+
+export type RelayStep = 'claimed' | 'published' | 'marked';
 
 interface Row {
   id: string;
@@ -104,6 +109,8 @@ export function createOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
         await client.query('commit');
         return 0;
       }
+      const ids = rows.map((r) => r.id);
+      await opts.onStep?.('claimed', ids);
       try {
         // Published concurrently: the server still stores them in send order on this connection.
         await Promise.all(
@@ -111,11 +118,12 @@ export function createOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
         );
       } catch (err) {
         await client.query('rollback');
-        await client.query('update outbox set attempts = attempts + 1 where id = any($1)', [rows.map((r) => r.id)]);
+        await client.query('update outbox set attempts = attempts + 1 where id = any($1)', [ids]);
         throw err;
       }
-      await opts.afterPublish?.(rows.map((r) => r.id));
-      await client.query('update outbox set published_at = clock_timestamp() where id = any($1)', [rows.map((r) => r.id)]);
+      await opts.onStep?.('published', ids);
+      await client.query('update outbox set published_at = clock_timestamp() where id = any($1)', [ids]);
+      await opts.onStep?.('marked', ids);
       await client.query('commit');
       return rows.length;
     } catch (err) {

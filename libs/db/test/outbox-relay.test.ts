@@ -1,0 +1,147 @@
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { natsNames } from '@dibs/contracts';
+import { createOutboxRelay, type OutboxRelay } from '@dibs/db';
+import { createLogger } from '@dibs/logger';
+import { provisionStreams } from '@dibs/nats';
+import {
+  cleanupNats,
+  connectTestNats,
+  createTestDatabase,
+  eventually,
+  natsServers,
+  startTcpProxy,
+  type TestDatabase,
+  testPrefix,
+} from '@dibs/testing';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+
+const logger = createLogger({ service: 'relay-test', level: 'silent', pretty: false });
+let db: TestDatabase;
+let nc: NatsConnection;
+let prefix: string;
+let relays: OutboxRelay[] = [];
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  nc = await connectTestNats();
+});
+afterAll(async () => {
+  await nc.close();
+  await db.drop();
+});
+beforeEach(async () => {
+  prefix = testPrefix('ob');
+  await provisionStreams(await jetstreamManager(nc), natsNames(prefix));
+  await db.query('delete from outbox');
+});
+afterEach(async () => {
+  for (const r of relays) await r.stop();
+  relays = [];
+  await cleanupNats(prefix);
+});
+
+function relay(conn: NatsConnection = nc, databaseUrl = db.url): OutboxRelay {
+  const r = createOutboxRelay({ databaseUrl, js: jetstream(conn), prefix, logger, pollMs: 200 });
+  relays.push(r);
+  return r;
+}
+
+async function insertRows(n: number): Promise<string[]> {
+  const ids = Array.from({ length: n }, () => randomUUID());
+  await db.query(
+    `insert into outbox (id, subject, payload) select id, 'events.request.created', jsonb_build_object('n', ord)
+     from unnest($1::uuid[]) with ordinality as t(id, ord)`,
+    [ids],
+  );
+  return ids;
+}
+
+/** Every message id in the EVENTS stream (one entry per stored message). */
+async function streamMsgIds(): Promise<string[]> {
+  const jsm = await jetstreamManager(nc);
+  const name = natsNames(prefix).streams.events;
+  const info = await jsm.streams.info(name);
+  const ids: string[] = [];
+  for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
+    const m = await jsm.streams.getMessage(name, { seq });
+    ids.push(m.header?.get('Nats-Msg-Id') ?? '');
+  }
+  return ids;
+}
+
+async function unpublished(): Promise<number> {
+  return (await db.query('select count(*)::int as n from outbox where published_at is null')).rows[0].n;
+}
+
+describe('outbox relay', () => {
+  it('publishes committed rows once, with Nats-Msg-Id = row id, and marks them sent', async () => {
+    await relay().start();
+    const ids = await insertRows(25);
+    await eventually(async () => (await unpublished()) === 0, 10_000, 'rows published');
+    expect((await streamMsgIds()).sort()).toEqual([...ids].sort());
+  });
+
+  it('keeps rows through a NATS outage and publishes them when NATS is back', async () => {
+    const proxy = await startTcpProxy(new URL(natsServers()[0] as string).host);
+    const viaProxy = await connect({ servers: `nats://${proxy.address}`, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
+    try {
+      await relay(viaProxy).start();
+      proxy.cut();
+      const ids = await insertRows(10);
+      await new Promise((r) => setTimeout(r, 700));
+      expect(await unpublished()).toBe(10);
+      proxy.restore();
+      await eventually(async () => (await unpublished()) === 0, 20_000, 'rows published after the outage');
+      expect((await streamMsgIds()).sort()).toEqual([...ids].sort());
+    } finally {
+      for (const r of relays) await r.stop();
+      relays = [];
+      await viaProxy.close();
+      await proxy.close();
+    }
+  });
+
+  it.each(['claimed', 'published', 'marked'] as const)(
+    'loses and duplicates nothing when the relay is killed right after the rows are %s',
+    async (step) => {
+      const ids = await insertRows(20);
+      const fixture = fileURLToPath(new URL('./fixtures/relay-crash.mjs', import.meta.url));
+      const child = spawn(process.execPath, [fixture], {
+        env: { ...process.env, DATABASE_URL: db.url, NATS_URL: natsServers().join(','), NATS_PREFIX: prefix, CRASH_AT: step },
+        stdio: 'inherit',
+      });
+      const exit = await new Promise<NodeJS.Signals | number | null>((resolve) => child.on('exit', (code, signal) => resolve(signal ?? code)));
+      expect(exit).toBe('SIGKILL');
+      // The dead relay's transaction rolled back: nothing is marked sent.
+      expect(await unpublished()).toBe(20);
+
+      await relay().start();
+      await eventually(async () => (await unpublished()) === 0, 15_000, 'rows published by the next relay');
+      const published = await streamMsgIds();
+      expect(published.sort()).toEqual([...ids].sort());
+    },
+  );
+
+  it('shares the work among replicas without publishing a row twice or leaving one behind', async () => {
+    const replicas = [relay(), relay(), relay()];
+    await Promise.all(replicas.map((r) => r.start()));
+    const ids: string[] = [];
+    for (let burst = 0; burst < 6; burst++) ids.push(...(await insertRows(100)));
+    await eventually(async () => (await unpublished()) === 0, 30_000, 'all rows published');
+    const published = await streamMsgIds();
+    expect(published).toHaveLength(ids.length);
+    expect(new Set(published)).toEqual(new Set(ids));
+  });
+
+  it('reports its backlog and flushes on demand', async () => {
+    const r = relay();
+    await insertRows(7);
+    expect(await r.backlog()).toBe(7);
+    await r.flush();
+    expect(await r.backlog()).toBe(0);
+  });
+});
