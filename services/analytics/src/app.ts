@@ -1,0 +1,90 @@
+import { natsNames, type RequestEvent } from '@dibs/contracts';
+import { createHttpApp, type HttpApp, registerProbes } from '@dibs/http';
+import type { Logger } from '@dibs/logger';
+import { connectNats, natsIsUp, provisionStreams } from '@dibs/nats';
+import { jetstream } from '@nats-io/jetstream';
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import pg from 'pg';
+import type { AnalyticsConfig } from './config.js';
+import { createEventProjector, type EventProjector } from './handlers/event-projector.js';
+import { serveReports } from './handlers/report-handlers.js';
+import { createAnalyticsMetrics, registerBacklogGauge } from './metrics.js';
+import { createFactsRepository, type FactsRepository } from './repositories/facts.repository.js';
+import { createReportsRepository, type ReportsRepository } from './repositories/reports.repository.js';
+
+export interface AnalyticsDeps {
+  config: Pick<AnalyticsConfig, 'DATABASE_URL' | 'NATS_URL' | 'NATS_PREFIX'>;
+  logger: Logger;
+  clock?: () => number;
+  /** Called after each batch of events is committed (tests, benchmarks). */
+  onProjected?: (events: RequestEvent[]) => void;
+  /** Database pool size of this replica. */
+  poolMax?: number;
+}
+
+export interface Analytics {
+  /** /healthz, /readyz, /metrics; main.ts listens, tests inject. */
+  app: HttpApp;
+  nc: NatsConnection;
+  pool: pg.Pool;
+  facts: FactsRepository;
+  reports: ReportsRepository;
+  projector: EventProjector;
+  /** Provisions the streams, starts the consumer and answers report requests. */
+  start(): Promise<void>;
+  /** Stops consuming and answering, then frees NATS, the pool and the HTTP app. */
+  close(): Promise<void>;
+}
+
+/** Wires analytics: read-model projector, report responders, probes. Connects, never listens. */
+export async function buildAnalytics(deps: AnalyticsDeps): Promise<Analytics> {
+  const { config, logger } = deps;
+  const names = natsNames(config.NATS_PREFIX);
+  const nc = await connectNats({ servers: config.NATS_URL, name: 'dibs-analytics', logger });
+  const js = jetstream(nc);
+  const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: deps.poolMax ?? 5 });
+  pool.on('error', (err) => logger.warn({ err }, 'analytics pool connection error'));
+  const facts = createFactsRepository(pool);
+  const reports = createReportsRepository(pool);
+
+  const { app, metrics: registry } = await createHttpApp({ service: 'analytics', logger });
+  const metrics = createAnalyticsMetrics(registry);
+  const projector = createEventProjector({
+    js,
+    names,
+    repo: facts,
+    logger,
+    metrics,
+    clock: deps.clock ?? Date.now,
+    ...(deps.onProjected ? { onProjected: deps.onProjected } : {}),
+  });
+  registerBacklogGauge(registry, () => projector.pending());
+  registerProbes(app, registry, {
+    nats: () => natsIsUp(nc),
+    database: async () => (await pool.query('select 1')).rowCount === 1,
+    consumer: () => projector.isRunning(),
+  });
+
+  let subs: Subscription[] = [];
+  return {
+    app,
+    nc,
+    pool,
+    facts,
+    reports,
+    projector,
+    async start() {
+      await provisionStreams(await js.jetstreamManager(), names);
+      await projector.start();
+      subs = serveReports(nc, names, reports, logger);
+      await nc.flush();
+    },
+    async close() {
+      for (const sub of subs) sub.unsubscribe();
+      await projector.stop();
+      await app.close();
+      await nc.drain().catch(() => undefined);
+      await pool.end();
+    },
+  };
+}

@@ -1,0 +1,87 @@
+import type { FallbackReason, RequestEvent, RequestStatus, RoutingType } from '@dibs/contracts';
+
+/**
+ * What analytics knows about one session request: the facts merged from every event seen for
+ * it. Each fact only ever grows (a timestamp once set stays; a request once accepted or
+ * cancelled stays so), which makes `mergeFacts` commutative, associative and idempotent: any
+ * order of arrival, any number of redeliveries, and a full replay all end in the same row.
+ */
+export interface RequestFacts {
+  request_id: string;
+  created_at: string;
+  routing_type: RoutingType;
+  preferred_mechanic_id: string | null;
+  preferred_workshop_id: string | null;
+  priority_window_minutes: number;
+  priority_notified_at: string | null;
+  priority_expires_at: string | null;
+  broadcast_at: string | null;
+  fallback_reason: FallbackReason | null;
+  status: RequestStatus;
+  mechanic_id: string | null;
+  accepted_at: string | null;
+  cancelled_at: string | null;
+}
+
+/** The facts one event states: the request row right after the change it describes. */
+export function factsFromEvent(event: RequestEvent): RequestFacts {
+  const r = event.request;
+  return {
+    request_id: r.id,
+    created_at: r.created_at,
+    routing_type: r.routing_type,
+    preferred_mechanic_id: r.preferred_mechanic_id,
+    preferred_workshop_id: r.preferred_workshop_id,
+    priority_window_minutes: r.priority_window_minutes,
+    priority_notified_at: r.priority_notified_at,
+    priority_expires_at: r.priority_expires_at,
+    broadcast_at: r.broadcast_at,
+    fallback_reason: r.fallback_reason,
+    status: r.status,
+    mechanic_id: r.mechanic_id,
+    accepted_at: r.accepted_at,
+    cancelled_at: r.cancelled_at,
+  };
+}
+
+/** Status precedence: a terminal status wins over `pending`, whatever the order of arrival. */
+export const STATUS_RANK: Record<RequestStatus, number> = { pending: 0, accepted: 1, cancelled: 1 };
+
+/**
+ * Merges what two events say about the same request. Set-once facts keep the first non-null
+ * value (routing writes each at most once, so every event that has one agrees); the status keeps
+ * the highest rank. The SQL upsert in facts.repository.ts applies exactly these rules.
+ */
+export function mergeFacts(a: RequestFacts, b: RequestFacts): RequestFacts {
+  return {
+    request_id: a.request_id,
+    created_at: a.created_at,
+    routing_type: a.routing_type,
+    // Non-null wins: `ON DELETE SET NULL` may blank it in events written after a mechanic is deleted.
+    preferred_mechanic_id: a.preferred_mechanic_id ?? b.preferred_mechanic_id,
+    preferred_workshop_id: a.preferred_workshop_id ?? b.preferred_workshop_id,
+    priority_window_minutes: a.priority_window_minutes,
+    priority_notified_at: a.priority_notified_at ?? b.priority_notified_at,
+    priority_expires_at: a.priority_expires_at ?? b.priority_expires_at,
+    broadcast_at: a.broadcast_at ?? b.broadcast_at,
+    fallback_reason: a.fallback_reason ?? b.fallback_reason,
+    status: STATUS_RANK[b.status] > STATUS_RANK[a.status] ? b.status : a.status,
+    mechanic_id: a.mechanic_id ?? b.mechanic_id,
+    accepted_at: a.accepted_at ?? b.accepted_at,
+    cancelled_at: a.cancelled_at ?? b.cancelled_at,
+  };
+}
+
+/** Folds a batch of events into one facts row per request (an upsert touches each row once). */
+export function foldEvents(events: readonly RequestEvent[]): RequestFacts[] {
+  const byRequest = new Map<string, RequestFacts>();
+  for (const event of events) {
+    const facts = factsFromEvent(event);
+    const seen = byRequest.get(facts.request_id);
+    byRequest.set(facts.request_id, seen ? mergeFacts(seen, facts) : facts);
+  }
+  // Sorted so concurrent replicas lock rows in the same order and never deadlock.
+  return [...byRequest.values()].sort((x, y) =>
+    x.request_id < y.request_id ? -1 : x.request_id > y.request_id ? 1 : 0,
+  );
+}

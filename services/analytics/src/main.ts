@@ -1,0 +1,34 @@
+import { runMain, StartupError } from '@dibs/config';
+import { createOrm, describeDbError, ensureDatabase, migrate } from '@dibs/db';
+import { closeOnSignals } from '@dibs/http';
+import { createLogger } from '@dibs/logger';
+import { buildAnalytics } from './app.js';
+import { loadAnalyticsConfig } from './config.js';
+
+await runMain('analytics', async () => {
+  const config = loadAnalyticsConfig();
+  const logger = createLogger({ service: 'analytics', level: config.LOG_LEVEL });
+  await prepareDatabase(config.DATABASE_URL);
+  const analytics = await buildAnalytics({ config, logger }).catch((err: Error) => {
+    throw new StartupError(`cannot start: ${err.message}`);
+  });
+  closeOnSignals(logger, () => analytics.close());
+  await analytics.start();
+  await analytics.app.listen({ host: config.HOST, port: config.ANALYTICS_PORT });
+});
+
+// Analytics' tables come with the shared migrations; applying them here (under the migration
+// lock, so replicas and `npm run migrate` never collide) lets the service start on its own.
+async function prepareDatabase(url: string): Promise<void> {
+  try {
+    await ensureDatabase(url);
+  } catch (err) {
+    throw new StartupError(describeDbError(err, url));
+  }
+  const orm = await createOrm({ url, poolMax: 2 });
+  try {
+    await migrate(orm, url);
+  } finally {
+    await orm.close();
+  }
+}

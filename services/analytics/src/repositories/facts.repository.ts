@@ -1,0 +1,84 @@
+import type { RequestEvent } from '@dibs/contracts';
+import type pg from 'pg';
+import { foldEvents } from '../domain/request-facts.js';
+
+/** An event as read from the stream, with its stream sequence when known. */
+export interface StreamEvent {
+  event: RequestEvent;
+  seq: number | null;
+}
+
+export interface FactsRepository {
+  /** Records `events` in the ledger and merges their facts, in one statement (all or nothing). */
+  apply(events: readonly StreamEvent[]): Promise<void>;
+  /** Empties the read model (rebuild). */
+  truncate(): Promise<void>;
+}
+
+// One statement: the ledger insert and the facts upsert commit together. Arrays instead of
+// VALUES lists keep the statement text constant whatever the batch size.
+//
+// The DO UPDATE clause is `mergeFacts` (domain/request-facts.ts) in SQL: set-once facts keep
+// the stored value when there is one; a terminal status is never replaced.
+const APPLY_SQL = `
+with ledger as (
+  insert into analytics_events (event_id, request_id, kind, occurred_at, stream_seq)
+  select * from unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::bigint[])
+  on conflict (event_id) do nothing
+)
+insert into analytics_request_facts as f (
+  request_id, created_at, routing_type, preferred_mechanic_id, preferred_workshop_id, priority_window_minutes,
+  priority_notified_at, priority_expires_at, broadcast_at, fallback_reason, status, mechanic_id, accepted_at, cancelled_at
+)
+select * from unnest(
+  $6::uuid[], $7::timestamptz[], $8::text[], $9::uuid[], $10::uuid[], $11::int[],
+  $12::timestamptz[], $13::timestamptz[], $14::timestamptz[], $15::text[], $16::text[], $17::uuid[],
+  $18::timestamptz[], $19::timestamptz[]
+)
+on conflict (request_id) do update set
+  preferred_mechanic_id = coalesce(f.preferred_mechanic_id, excluded.preferred_mechanic_id),
+  preferred_workshop_id = coalesce(f.preferred_workshop_id, excluded.preferred_workshop_id),
+  priority_notified_at = coalesce(f.priority_notified_at, excluded.priority_notified_at),
+  priority_expires_at = coalesce(f.priority_expires_at, excluded.priority_expires_at),
+  broadcast_at = coalesce(f.broadcast_at, excluded.broadcast_at),
+  fallback_reason = coalesce(f.fallback_reason, excluded.fallback_reason),
+  status = case when f.status = 'pending' then excluded.status else f.status end,
+  mechanic_id = coalesce(f.mechanic_id, excluded.mechanic_id),
+  accepted_at = coalesce(f.accepted_at, excluded.accepted_at),
+  cancelled_at = coalesce(f.cancelled_at, excluded.cancelled_at)`;
+
+export function createFactsRepository(pool: pg.Pool): FactsRepository {
+  return {
+    async apply(events) {
+      if (events.length === 0) return;
+      // Sorted by id, like the facts rows, so concurrent replicas take locks in one order.
+      const ledger = [...events].sort((a, b) => (a.event.id < b.event.id ? -1 : a.event.id > b.event.id ? 1 : 0));
+      const facts = foldEvents(events.map((e) => e.event));
+      const col = <T>(pick: (f: (typeof facts)[number]) => T) => facts.map(pick);
+      await pool.query(APPLY_SQL, [
+        ledger.map((e) => e.event.id),
+        ledger.map((e) => e.event.request.id),
+        ledger.map((e) => e.event.kind),
+        ledger.map((e) => e.event.occurred_at),
+        ledger.map((e) => e.seq),
+        col((f) => f.request_id),
+        col((f) => f.created_at),
+        col((f) => f.routing_type),
+        col((f) => f.preferred_mechanic_id),
+        col((f) => f.preferred_workshop_id),
+        col((f) => f.priority_window_minutes),
+        col((f) => f.priority_notified_at),
+        col((f) => f.priority_expires_at),
+        col((f) => f.broadcast_at),
+        col((f) => f.fallback_reason),
+        col((f) => f.status),
+        col((f) => f.mechanic_id),
+        col((f) => f.accepted_at),
+        col((f) => f.cancelled_at),
+      ]);
+    },
+    async truncate() {
+      await pool.query('truncate analytics_request_facts, analytics_events');
+    },
+  };
+}

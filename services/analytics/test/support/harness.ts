@@ -1,0 +1,91 @@
+import { natsNames, type RequestEvent } from '@dibs/contracts';
+import { createLogger } from '@dibs/logger';
+import { connectTestNats, eventually, natsServers, type TestDatabase } from '@dibs/testing';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { type Analytics, buildAnalytics } from '../../src/app.js';
+import { reportFilter } from '../../src/domain/report-query.js';
+
+export const silentLogger = createLogger({ service: 'analytics-test', level: 'silent' });
+
+/** Analytics built on the test database and prefix, started (consumer running, reports served). */
+export async function startAnalytics(db: TestDatabase, prefix: string): Promise<Analytics> {
+  const analytics = await buildAnalytics({
+    config: { DATABASE_URL: db.url, NATS_URL: natsServers(), NATS_PREFIX: prefix },
+    logger: silentLogger,
+  });
+  await analytics.start();
+  return analytics;
+}
+
+/**
+ * Publishes events to the EVENTS stream as the outbox relay does (`Nats-Msg-Id` = event id).
+ * `withMsgId: false` publishes without it, so the stream keeps a repeat instead of dropping it
+ * (a redelivery as analytics would see it).
+ */
+export async function publishEvents(
+  nc: NatsConnection,
+  prefix: string,
+  events: readonly RequestEvent[],
+  { withMsgId = true } = {},
+): Promise<void> {
+  const js = jetstream(nc);
+  const names = natsNames(prefix);
+  for (let i = 0; i < events.length; i += 200) {
+    await Promise.all(
+      events
+        .slice(i, i + 200)
+        .map((e) =>
+          js.publish(names.subjects.event(e.kind), JSON.stringify(e), withMsgId ? { msgID: e.id } : undefined),
+        ),
+    );
+  }
+}
+
+/** Publishes raw bytes on an event subject (malformed input). */
+export async function publishRaw(nc: NatsConnection, subject: string, body: string): Promise<void> {
+  await jetstream(nc).publish(subject, body);
+}
+
+/** Waits until the analytics consumer has acked (or terminated) everything in the stream. */
+export async function waitCaughtUp(prefix: string, timeoutMs = 30_000): Promise<void> {
+  const nc = await connectTestNats();
+  try {
+    const jsm = await jetstreamManager(nc);
+    const names = natsNames(prefix);
+    await eventually(
+      async () => {
+        const stream = await jsm.streams.info(names.streams.events);
+        const info = await jsm.consumers.info(names.streams.events, names.consumers.analytics);
+        return (
+          info.num_pending === 0 && info.num_ack_pending === 0 && info.ack_floor.stream_seq >= stream.state.last_seq
+        );
+      },
+      timeoutMs,
+      'analytics consumer to catch up',
+    );
+  } finally {
+    await nc.close();
+  }
+}
+
+/** All four reports and every mechanic's stats, as answered now. */
+export async function allReports(analytics: Analytics, mechanicIds: string[], q = {}) {
+  const f = reportFilter(q);
+  const stats: Record<string, unknown> = {};
+  for (const id of mechanicIds) stats[id] = await analytics.reports.mechanicStats(id);
+  return {
+    successRate: await analytics.reports.successRate(f),
+    successRateAll: await analytics.reports.successRate({ ...f, minRequests: 0 }),
+    responseTimes: await analytics.reports.responseTimes(f),
+    timeoutRate: await analytics.reports.timeoutRate(f),
+    fallback: await analytics.reports.fallbackEffectiveness(f),
+    stats,
+  };
+}
+
+/** The read model's rows, in a stable order (to compare before and after a replay). */
+export async function factsRows(db: TestDatabase): Promise<unknown[]> {
+  const { rows } = await db.query('select * from analytics_request_facts order by request_id');
+  return rows;
+}
