@@ -14,7 +14,9 @@ export interface Principal {
 
 const ClaimsSchema = z.object({ sub: z.uuid(), role: z.enum(ROLES), exp: z.number().int() });
 
-export type VerifyResult = { ok: true; principal: Principal } | { ok: false; reason: 'missing' | 'expired' | 'invalid' };
+export type VerifyResult =
+  | { ok: true; principal: Principal }
+  | { ok: false; reason: 'missing' | 'expired' | 'invalid' };
 
 /** HS256 signer and verifier for one secret. */
 export interface TokenService {

@@ -19,6 +19,8 @@ await runMain('token', async () => {
 });
 
 function usage(problem: string): Error {
-  process.stderr.write(`token: ${problem}\nusage: npm run token -- --role customer|mechanic|admin --sub <uuid> [--ttl seconds]\n`);
+  process.stderr.write(
+    `token: ${problem}\nusage: npm run token -- --role customer|mechanic|admin --sub <uuid> [--ttl seconds]\n`,
+  );
   process.exit(64);
 }

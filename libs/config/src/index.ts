@@ -16,7 +16,12 @@ export const envPieces = {
   NATS_URL: z
     .string()
     .default('nats://127.0.0.1:4222')
-    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
     .refine((list) => list.length > 0, 'needs at least one server'),
   NATS_PREFIX: z
     .string()
@@ -28,7 +33,12 @@ export const envPieces = {
   ROUTING_PORT: port(3002),
   ANALYTICS_PORT: port(3003),
   HOST: z.string().default('0.0.0.0'),
-  PRIORITY_WINDOW_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(10),
+  PRIORITY_WINDOW_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(10),
   PRIORITY_MINUTE_MS: z.coerce.number().int().min(1).max(3_600_000).default(60_000),
 } as const;
 

@@ -1,7 +1,7 @@
 import { envPieces, loadConfig, runMain, StartupError, z } from '@dibs/config';
 import { createLogger } from '@dibs/logger';
-import { ensureDatabase, createOrm, migrate } from './orm.js';
 import { describeDbError } from './errors.js';
+import { createOrm, ensureDatabase, migrate } from './orm.js';
 
 // `npm run migrate`: creates the database if missing and applies pending migrations.
 await runMain('migrate', async () => {

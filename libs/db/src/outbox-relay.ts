@@ -114,7 +114,9 @@ export function createOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
       try {
         // Published concurrently: the server still stores them in send order on this connection.
         await Promise.all(
-          rows.map((r) => js.publish(`${prefix}.${r.subject}`, JSON.stringify(r.payload), { msgID: r.id, timeout: 5000 })),
+          rows.map((r) =>
+            js.publish(`${prefix}.${r.subject}`, JSON.stringify(r.payload), { msgID: r.id, timeout: 5000 }),
+          ),
         );
       } catch (err) {
         await client.query('rollback');

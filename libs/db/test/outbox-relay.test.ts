@@ -68,7 +68,7 @@ async function streamMsgIds(): Promise<string[]> {
   const ids: string[] = [];
   for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
     const m = await jsm.streams.getMessage(name, { seq });
-    ids.push(m.header?.get('Nats-Msg-Id') ?? '');
+    ids.push(m?.header?.get('Nats-Msg-Id') ?? '');
   }
   return ids;
 }
@@ -87,7 +87,11 @@ describe('outbox relay', () => {
 
   it('keeps rows through a NATS outage and publishes them when NATS is back', async () => {
     const proxy = await startTcpProxy(new URL(natsServers()[0] as string).host);
-    const viaProxy = await connect({ servers: `nats://${proxy.address}`, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
+    const viaProxy = await connect({
+      servers: `nats://${proxy.address}`,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 100,
+    });
     try {
       await relay(viaProxy).start();
       proxy.cut();
@@ -111,10 +115,18 @@ describe('outbox relay', () => {
       const ids = await insertRows(20);
       const fixture = fileURLToPath(new URL('./fixtures/relay-crash.mjs', import.meta.url));
       const child = spawn(process.execPath, [fixture], {
-        env: { ...process.env, DATABASE_URL: db.url, NATS_URL: natsServers().join(','), NATS_PREFIX: prefix, CRASH_AT: step },
+        env: {
+          ...process.env,
+          DATABASE_URL: db.url,
+          NATS_URL: natsServers().join(','),
+          NATS_PREFIX: prefix,
+          CRASH_AT: step,
+        },
         stdio: 'inherit',
       });
-      const exit = await new Promise<NodeJS.Signals | number | null>((resolve) => child.on('exit', (code, signal) => resolve(signal ?? code)));
+      const exit = await new Promise<NodeJS.Signals | number | null>((resolve) =>
+        child.on('exit', (code, signal) => resolve(signal ?? code)),
+      );
       expect(exit).toBe('SIGKILL');
       // The dead relay's transaction rolled back: nothing is marked sent.
       expect(await unpublished()).toBe(20);

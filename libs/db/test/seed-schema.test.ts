@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@dibs/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // The seed's "Testing & Verification" and "Analytics Queries" SQL, run unchanged (CONTRACT §5).
 let db: TestDatabase;
@@ -19,7 +19,11 @@ describe('the seed schema', () => {
         AND column_name IN ('preferred_mechanic_id', 'priority_window_minutes', 'priority_notified_at')`);
     const byName = Object.fromEntries(rows.map((r) => [r.column_name, r]));
     expect(byName.preferred_mechanic_id).toMatchObject({ data_type: 'uuid', is_nullable: 'YES', column_default: null });
-    expect(byName.priority_window_minutes).toMatchObject({ data_type: 'integer', is_nullable: 'NO', column_default: '10' });
+    expect(byName.priority_window_minutes).toMatchObject({
+      data_type: 'integer',
+      is_nullable: 'NO',
+      column_default: '10',
+    });
     expect(byName.priority_notified_at).toMatchObject({
       data_type: 'timestamp with time zone',
       is_nullable: 'YES',
@@ -73,7 +77,9 @@ describe('the seed schema', () => {
   });
 
   it('keeps a request when its preferred mechanic is deleted (FK sets null)', async () => {
-    const m = await db.query(`insert into mechanics (first_name, last_name, email) values ('A', 'B', 'fk@x.io') returning id`);
+    const m = await db.query(
+      `insert into mechanics (first_name, last_name, email) values ('A', 'B', 'fk@x.io') returning id`,
+    );
     const c = await db.query(`insert into customers (name, email) values ('C', 'fkc@x.io') returning id`);
     const r = await db.query(
       `insert into session_requests (customer_id, session_type, plan_code, preferred_mechanic_id) values ($1, 'video', 'basic', $2) returning id`,
@@ -148,8 +154,13 @@ WHERE sr.preferred_mechanic_id IS NOT NULL
 
   it.each(Object.entries(queries))('%s', async (_name, sql) => {
     // Division by zero on an empty table is the seed's own behaviour for the rate queries.
-    await db.query(`insert into mechanics (id, first_name, last_name, email, status) values ($1, 'Ann', 'Lee', 'q@x.io', 'approved') on conflict do nothing`, [mechanic]);
-    const c = await db.query(`insert into customers (name, email) values ('Q', $1) returning id`, [`q${Math.random()}@x.io`]);
+    await db.query(
+      `insert into mechanics (id, first_name, last_name, email, status) values ($1, 'Ann', 'Lee', 'q@x.io', 'approved') on conflict do nothing`,
+      [mechanic],
+    );
+    const c = await db.query(`insert into customers (name, email) values ('Q', $1) returning id`, [
+      `q${Math.random()}@x.io`,
+    ]);
     await db.query(
       `insert into session_requests (customer_id, session_type, plan_code, preferred_mechanic_id, routing_type, priority_notified_at)
        values ($1, 'video', 'basic', $2, 'priority_broadcast', now() - interval '11 minutes')`,

@@ -4,7 +4,9 @@ import { type FieldError, HttpProblem, problem, sendProblem } from './problem.js
 
 /** A 400 naming one invalid field. */
 export function fieldProblem(where: string, field: string, message: string): HttpProblem {
-  return new HttpProblem(400, 'validation_failed', `${where}.${field}: ${message}`, {}, [{ in: where, field, message }]);
+  return new HttpProblem(400, 'validation_failed', `${where}.${field}: ${message}`, {}, [
+    { in: where, field, message },
+  ]);
 }
 
 export interface ErrorHandlerOptions {
@@ -44,8 +46,15 @@ export function installErrorHandlers(app: FastifyInstance, { isUnavailable }: Er
     if (status === 413) return sendProblem(reply, problem(413, 'payload_too_large', 'the body is larger than 64 KiB'));
     if (status === 415) return sendProblem(reply, problem(415, 'unsupported_media_type', err.message));
     if (status === 429) return sendProblem(reply, problem(429, 'rate_limited', err.message), { 'retry-after': '1' });
-    if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || err instanceof SyntaxError) {
-      return sendProblem(reply, problem(400, 'invalid_json', 'the body is not valid JSON', [{ in: 'body', field: '', message: err.message }]));
+    if (
+      err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ||
+      err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ||
+      err instanceof SyntaxError
+    ) {
+      return sendProblem(
+        reply,
+        problem(400, 'invalid_json', 'the body is not valid JSON', [{ in: 'body', field: '', message: err.message }]),
+      );
     }
     if (status >= 400 && status < 500) {
       return sendProblem(reply, problem(status, 'bad_request', err.message));

@@ -15,7 +15,12 @@ export interface NatsConnectOptions {
  * publishing, it never ends the process. The first connection must succeed within `timeoutMs`
  * so a missing server is reported at start-up instead of hanging.
  */
-export async function connectNats({ servers, name, logger, timeoutMs = 5000 }: NatsConnectOptions): Promise<NatsConnection> {
+export async function connectNats({
+  servers,
+  name,
+  logger,
+  timeoutMs = 5000,
+}: NatsConnectOptions): Promise<NatsConnection> {
   const nc = await connect({
     servers,
     name,
@@ -39,5 +44,10 @@ async function logStatus(nc: NatsConnection, logger: Logger): Promise<void> {
 
 /** True when the connection is up (not closed, not reconnecting). */
 export function natsIsUp(nc: NatsConnection): boolean {
-  return !nc.isClosed() && !nc.isDraining() && nc.info !== undefined && (nc as { protocol?: { connected?: boolean } }).protocol?.connected !== false;
+  return (
+    !nc.isClosed() &&
+    !nc.isDraining() &&
+    nc.info !== undefined &&
+    (nc as { protocol?: { connected?: boolean } }).protocol?.connected !== false
+  );
 }

@@ -49,7 +49,11 @@ export function streamConfigs(names: NatsNames, { replicas = 1 }: StreamOptions 
 }
 
 /** Creates dibs' streams, or updates them to the desired config; safe to run from every replica. */
-export async function provisionStreams(jsm: JetStreamManager, names: NatsNames, opts: StreamOptions = {}): Promise<void> {
+export async function provisionStreams(
+  jsm: JetStreamManager,
+  names: NatsNames,
+  opts: StreamOptions = {},
+): Promise<void> {
   for (const cfg of streamConfigs(names, opts)) {
     await ensureStream(jsm, cfg);
   }
@@ -95,8 +99,16 @@ export async function ensureConsumer(
 
 // Only these settings may change on an existing consumer; the rest are fixed at creation.
 function updatable(cfg: Partial<ConsumerConfig>): Partial<ConsumerConfig> {
-  const { ack_wait, max_ack_pending, max_deliver, description, max_waiting, max_batch, max_expires, inactive_threshold } =
-    cfg;
+  const {
+    ack_wait,
+    max_ack_pending,
+    max_deliver,
+    description,
+    max_waiting,
+    max_batch,
+    max_expires,
+    inactive_threshold,
+  } = cfg;
   return Object.fromEntries(
     Object.entries({
       ack_wait,

@@ -30,10 +30,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
   if (!dbOk || !natsOk) {
     const containers = await startContainers({ db: !dbOk, nats: !natsOk }).catch((err: Error) => {
       const missing = [
-        !dbOk && `PostgreSQL at ${new URL(dbUrl).host} (start it: pg_ctlcluster 15 main start, or docker compose up -d postgres)`,
+        !dbOk &&
+          `PostgreSQL at ${new URL(dbUrl).host} (start it: pg_ctlcluster 15 main start, or docker compose up -d postgres)`,
         !natsOk && `NATS with JetStream at ${natsUrl} (start it: nats-server -js, or docker compose up -d nats)`,
       ].filter(Boolean);
-      throw new Error(`integration tests need ${missing.join(' and ')}; no Docker for testcontainers either (${err.message})`);
+      throw new Error(
+        `integration tests need ${missing.join(' and ')}; no Docker for testcontainers either (${err.message})`,
+      );
     });
     if (containers.dbUrl) dbUrl = containers.dbUrl;
     if (containers.natsUrl) natsUrl = containers.natsUrl;

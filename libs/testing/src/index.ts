@@ -86,7 +86,11 @@ export async function cleanupNats(prefix: string): Promise<void> {
 }
 
 /** The environment a service under test runs with: its own database and prefix, short windows. */
-export function serviceEnv(db: TestDatabase, prefix: string, extra: Record<string, string> = {}): Record<string, string> {
+export function serviceEnv(
+  db: TestDatabase,
+  prefix: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return {
     NODE_ENV: 'test',
     LOG_LEVEL: 'warn',
@@ -106,7 +110,11 @@ export function tokenFor(role: Role, sub: string, ttlSeconds = 3600): Promise<st
 }
 
 /** Polls `probe` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
-export async function eventually<T>(probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastErr: unknown;
   while (Date.now() < deadline) {

@@ -1,9 +1,9 @@
 import { resolveJwtSecret, runMain, StartupError } from '@dibs/config';
+import { natsNames } from '@dibs/contracts';
 import { createOrm, describeDbError, ensureDatabase } from '@dibs/db';
 import { closeOnSignals } from '@dibs/http';
 import { createLogger } from '@dibs/logger';
 import { connectNats, provisionStreams } from '@dibs/nats';
-import { natsNames } from '@dibs/contracts';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { buildIntake } from './app.js';
 import { loadIntakeConfig } from './config.js';
@@ -24,7 +24,9 @@ await runMain('intake', async () => {
       `NATS is not reachable at ${config.NATS_URL.join(',')} (${err.message}). Start one: \`docker compose up -d nats\`, or nats-server -js.`,
     );
   });
-  await provisionStreams(await jetstreamManager(nc), natsNames(config.NATS_PREFIX), { replicas: config.NATS_STREAM_REPLICAS });
+  await provisionStreams(await jetstreamManager(nc), natsNames(config.NATS_PREFIX), {
+    replicas: config.NATS_STREAM_REPLICAS,
+  });
 
   const intake = await buildIntake({ config, jwtSecret, orm, nc, logger });
   closeOnSignals(logger, async () => {

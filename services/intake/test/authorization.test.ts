@@ -6,7 +6,16 @@ import { bearer, type IntakeHarness, startIntake } from './harness.js';
 
 // Every route × every kind of caller. "ok" means the gate let the caller through (the route then
 // answers 2xx, or 503 for routes that need routing/analytics, which this file does not run).
-type Caller = 'none' | 'malformed' | 'expired' | 'forged' | 'ghost_customer' | 'customer' | 'other_customer' | 'mechanic' | 'admin';
+type Caller =
+  | 'none'
+  | 'malformed'
+  | 'expired'
+  | 'forged'
+  | 'ghost_customer'
+  | 'customer'
+  | 'other_customer'
+  | 'mechanic'
+  | 'admin';
 type Expect = 'ok' | 401 | 403 | 404;
 
 let h: IntakeHarness;
@@ -42,7 +51,12 @@ afterAll(async () => {
   await h?.close();
 });
 
-const badTokens: Record<'none' | 'malformed' | 'expired' | 'forged', Expect> = { none: 401, malformed: 401, expired: 401, forged: 401 };
+const badTokens: Record<'none' | 'malformed' | 'expired' | 'forged', Expect> = {
+  none: 401,
+  malformed: 401,
+  expired: 401,
+  forged: 401,
+};
 
 interface RouteCase {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -51,19 +65,60 @@ interface RouteCase {
   expect: Partial<Record<Caller, Expect>>;
 }
 
-const adminOnly = { ...badTokens, ghost_customer: 403, customer: 403, other_customer: 403, mechanic: 403, admin: 'ok' } as const;
-const customerOnly = { ...badTokens, ghost_customer: 401, customer: 'ok', other_customer: 'ok', mechanic: 403, admin: 403 } as const;
+const adminOnly = {
+  ...badTokens,
+  ghost_customer: 403,
+  customer: 403,
+  other_customer: 403,
+  mechanic: 403,
+  admin: 'ok',
+} as const;
+const customerOnly = {
+  ...badTokens,
+  ghost_customer: 401,
+  customer: 'ok',
+  other_customer: 'ok',
+  mechanic: 403,
+  admin: 403,
+} as const;
 const ownerOnly = { ...customerOnly, other_customer: 404 } as const;
-const mechanicOnly = { ...badTokens, ghost_customer: 403, customer: 403, other_customer: 403, mechanic: 'ok', admin: 403 } as const;
+const mechanicOnly = {
+  ...badTokens,
+  ghost_customer: 403,
+  customer: 403,
+  other_customer: 403,
+  mechanic: 'ok',
+  admin: 403,
+} as const;
 
 const routes: RouteCase[] = [
-  { method: 'POST', url: () => '/v1/admin/mechanics', body: () => ({ first_name: 'A', last_name: 'B', email: `${randomUUID()}@x.io` }), expect: adminOnly },
+  {
+    method: 'POST',
+    url: () => '/v1/admin/mechanics',
+    body: () => ({ first_name: 'A', last_name: 'B', email: `${randomUUID()}@x.io` }),
+    expect: adminOnly,
+  },
   { method: 'GET', url: () => '/v1/admin/mechanics', expect: adminOnly },
   { method: 'GET', url: () => `/v1/admin/mechanics/${mechanicId}`, expect: adminOnly },
-  { method: 'PATCH', url: () => `/v1/admin/mechanics/${mechanicId}`, body: () => ({ status: 'approved' }), expect: adminOnly },
-  { method: 'POST', url: () => '/v1/admin/customers', body: () => ({ name: 'C', email: `${randomUUID()}@x.io` }), expect: adminOnly },
+  {
+    method: 'PATCH',
+    url: () => `/v1/admin/mechanics/${mechanicId}`,
+    body: () => ({ status: 'approved' }),
+    expect: adminOnly,
+  },
+  {
+    method: 'POST',
+    url: () => '/v1/admin/customers',
+    body: () => ({ name: 'C', email: `${randomUUID()}@x.io` }),
+    expect: adminOnly,
+  },
   { method: 'GET', url: () => '/v1/admin/feature-flags', expect: adminOnly },
-  { method: 'PATCH', url: () => '/v1/admin/feature-flags/ENABLE_FAVORITES_PRIORITY', body: () => ({ description: 'd' }), expect: adminOnly },
+  {
+    method: 'PATCH',
+    url: () => '/v1/admin/feature-flags/ENABLE_FAVORITES_PRIORITY',
+    body: () => ({ description: 'd' }),
+    expect: adminOnly,
+  },
   { method: 'GET', url: () => '/v1/analytics/priority/success-rate', expect: adminOnly },
   { method: 'GET', url: () => '/v1/analytics/priority/response-times', expect: adminOnly },
   { method: 'GET', url: () => '/v1/analytics/priority/timeout-rate', expect: adminOnly },
@@ -72,7 +127,12 @@ const routes: RouteCase[] = [
   { method: 'DELETE', url: () => `/v1/favorites/${randomUUID()}`, expect: customerOnly },
   { method: 'GET', url: () => '/v1/favorites', expect: customerOnly },
   { method: 'GET', url: () => `/v1/favorites/status?mechanic_id=${mechanicId}`, expect: customerOnly },
-  { method: 'POST', url: () => '/v1/session-requests', body: () => ({ session_type: 'v', plan_code: 'p' }), expect: customerOnly },
+  {
+    method: 'POST',
+    url: () => '/v1/session-requests',
+    body: () => ({ session_type: 'v', plan_code: 'p' }),
+    expect: customerOnly,
+  },
   { method: 'GET', url: () => '/v1/session-requests', expect: customerOnly },
   { method: 'GET', url: () => `/v1/session-requests/${requestId}`, expect: ownerOnly },
   { method: 'POST', url: () => `/v1/session-requests/${requestId}/cancel`, expect: customerOnly },
@@ -87,7 +147,10 @@ const cases = routes.flatMap((r) =>
     caller,
     expected,
     // A readable path for the test name: the url template without the ids filled in later.
-    path: r.url.toString().replace(/^\(\) => /, '').replaceAll(/[`'"]/g, ''),
+    path: r.url
+      .toString()
+      .replace(/^\(\) => /, '')
+      .replaceAll(/[`'"]/g, ''),
   })),
 );
 

@@ -26,11 +26,26 @@ async function rowCount(): Promise<number> {
 describe('bad input gets a clear problem+json and writes nothing', () => {
   it.each([
     ['malformed JSON', '{"session_type": "video",', 'invalid_json', ''],
-    ['an unknown field', JSON.stringify({ session_type: 'video', plan_code: 'b', colour: 'red' }), 'validation_failed', ''],
+    [
+      'an unknown field',
+      JSON.stringify({ session_type: 'video', plan_code: 'b', colour: 'red' }),
+      'validation_failed',
+      '',
+    ],
     ['a wrong type', JSON.stringify({ session_type: 42, plan_code: 'b' }), 'validation_failed', 'session_type'],
     ['a missing field', JSON.stringify({ session_type: 'video' }), 'validation_failed', 'plan_code'],
-    ['a malformed uuid', JSON.stringify({ session_type: 'v', plan_code: 'b', preferred_mechanic_id: 'nope' }), 'validation_failed', 'preferred_mechanic_id'],
-    ['an unknown routing type', JSON.stringify({ session_type: 'v', plan_code: 'b', routing_type: 'teleport' }), 'validation_failed', 'routing_type'],
+    [
+      'a malformed uuid',
+      JSON.stringify({ session_type: 'v', plan_code: 'b', preferred_mechanic_id: 'nope' }),
+      'validation_failed',
+      'preferred_mechanic_id',
+    ],
+    [
+      'an unknown routing type',
+      JSON.stringify({ session_type: 'v', plan_code: 'b', routing_type: 'teleport' }),
+      'validation_failed',
+      'routing_type',
+    ],
     ['an empty string', JSON.stringify({ session_type: '', plan_code: 'b' }), 'validation_failed', 'session_type'],
   ])('%s → 400', async (_what, body, code, field) => {
     const before = await rowCount();
@@ -38,7 +53,13 @@ describe('bad input gets a clear problem+json and writes nothing', () => {
     expect(res.statusCode).toBe(400);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
     const problem = res.json();
-    expect(problem).toMatchObject({ status: 400, code, title: 'Bad Request', type: expect.any(String), detail: expect.any(String) });
+    expect(problem).toMatchObject({
+      status: 400,
+      code,
+      title: 'Bad Request',
+      type: expect.any(String),
+      detail: expect.any(String),
+    });
     expect(problem.errors).toEqual(expect.arrayContaining([expect.objectContaining({ in: 'body' })]));
     if (field) expect(problem.errors.map((e: { field: string }) => e.field)).toContain(field);
     expect(await rowCount()).toBe(before);
@@ -56,7 +77,11 @@ describe('bad input gets a clear problem+json and writes nothing', () => {
   });
 
   it('answers 400 naming the parameter for a malformed uuid in the path', async () => {
-    const res = await h.intake.app.inject({ method: 'GET', url: '/v1/session-requests/not-a-uuid', headers: bearer(token) });
+    const res = await h.intake.app.inject({
+      method: 'GET',
+      url: '/v1/session-requests/not-a-uuid',
+      headers: bearer(token),
+    });
     expect(res.statusCode).toBe(400);
     expect(res.json().errors).toEqual([expect.objectContaining({ in: 'params', field: 'id' })]);
   });
@@ -85,7 +110,9 @@ describe('service endpoints', () => {
     const doc = await h.intake.app.inject({ method: 'GET', url: '/docs/json' });
     expect(doc.statusCode).toBe(200);
     const paths = Object.keys(doc.json().paths);
-    expect(paths).toEqual(expect.arrayContaining(['/v1/session-requests', '/v1/favorites/status', '/v1/admin/mechanics']));
+    expect(paths).toEqual(
+      expect.arrayContaining(['/v1/session-requests', '/v1/favorites/status', '/v1/admin/mechanics']),
+    );
     expect((await h.intake.app.inject({ method: 'GET', url: '/docs' })).statusCode).toBeLessThan(400);
   });
 

@@ -15,7 +15,8 @@ describe('favorites', () => {
     const c = await h.customer();
     const a = await h.mechanic();
     const b = await h.mechanic('pending');
-    const put = (id: string) => h.intake.app.inject({ method: 'PUT', url: `/v1/favorites/${id}`, headers: bearer(c.token) });
+    const put = (id: string) =>
+      h.intake.app.inject({ method: 'PUT', url: `/v1/favorites/${id}`, headers: bearer(c.token) });
     expect((await put(a.id)).statusCode).toBe(201);
     expect((await put(a.id)).statusCode).toBe(200);
     expect((await put(b.id)).statusCode).toBe(201);
@@ -23,8 +24,20 @@ describe('favorites', () => {
     const list = await h.intake.app.inject({ method: 'GET', url: '/v1/favorites', headers: bearer(c.token) });
     expect(list.statusCode).toBe(200);
     expect(list.json()).toEqual([
-      { mechanic_id: b.id, first_name: 'Max', last_name: expect.any(String), status: 'pending', created_at: expect.any(String) },
-      { mechanic_id: a.id, first_name: 'Max', last_name: expect.any(String), status: 'approved', created_at: expect.any(String) },
+      {
+        mechanic_id: b.id,
+        first_name: 'Max',
+        last_name: expect.any(String),
+        status: 'pending',
+        created_at: expect.any(String),
+      },
+      {
+        mechanic_id: a.id,
+        first_name: 'Max',
+        last_name: expect.any(String),
+        status: 'approved',
+        created_at: expect.any(String),
+      },
     ]);
 
     const status = (id: string) =>
@@ -34,15 +47,27 @@ describe('favorites', () => {
     const del = await h.intake.app.inject({ method: 'DELETE', url: `/v1/favorites/${a.id}`, headers: bearer(c.token) });
     expect(del.statusCode).toBe(204);
     expect((await status(a.id)).json()).toEqual({ isFavorite: false });
-    const delAgain = await h.intake.app.inject({ method: 'DELETE', url: `/v1/favorites/${a.id}`, headers: bearer(c.token) });
+    const delAgain = await h.intake.app.inject({
+      method: 'DELETE',
+      url: `/v1/favorites/${a.id}`,
+      headers: bearer(c.token),
+    });
     expect(delAgain.statusCode).toBe(204);
   });
 
   it('answers 404 for an unknown mechanic and 400 for a malformed id', async () => {
     const c = await h.customer();
-    const unknown = await h.intake.app.inject({ method: 'PUT', url: `/v1/favorites/${randomUUID()}`, headers: bearer(c.token) });
+    const unknown = await h.intake.app.inject({
+      method: 'PUT',
+      url: `/v1/favorites/${randomUUID()}`,
+      headers: bearer(c.token),
+    });
     expect(unknown.statusCode).toBe(404);
-    const bad = await h.intake.app.inject({ method: 'GET', url: '/v1/favorites/status?mechanic_id=x', headers: bearer(c.token) });
+    const bad = await h.intake.app.inject({
+      method: 'GET',
+      url: '/v1/favorites/status?mechanic_id=x',
+      headers: bearer(c.token),
+    });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().errors[0]).toMatchObject({ in: 'querystring', field: 'mechanic_id' });
   });

@@ -3,7 +3,7 @@ import { DEV_JWT_SECRET } from '@dibs/config';
 import { natsNames } from '@dibs/contracts';
 import { createOrm, type Orm } from '@dibs/db';
 import { createLogger } from '@dibs/logger';
-import { provisionStreams } from '@dibs/nats';
+import { connectNats, provisionStreams } from '@dibs/nats';
 import {
   cleanupNats,
   connectTestNats,
@@ -56,7 +56,9 @@ export async function startIntake(opts: HarnessOptions = {}): Promise<IntakeHarn
   });
   const logger = createLogger({ service: 'intake-test', level: 'silent', pretty: false });
   const orm = await createOrm({ url: databaseUrl, poolMax: 5 });
-  const nc = await connectTestNats();
+  const nc = opts.natsServers
+    ? await connectNats({ servers: opts.natsServers, name: 'intake-test' })
+    : await connectTestNats();
   await provisionStreams(await jetstreamManager(nc), natsNames(prefix));
   const intake = await buildIntake({ config, jwtSecret: DEV_JWT_SECRET, orm, nc, logger, relay: opts.relay ?? true });
   const adminToken = await tokenFor('admin', randomUUID());

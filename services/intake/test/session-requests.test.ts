@@ -18,22 +18,32 @@ afterAll(async () => {
 });
 
 const book = (payload: unknown, headers: Record<string, string> = {}, token = customer.token) =>
-  h.intake.app.inject({ method: 'POST', url: '/v1/session-requests', headers: { ...bearer(token), ...headers }, payload: payload as object });
+  h.intake.app.inject({
+    method: 'POST',
+    url: '/v1/session-requests',
+    headers: { ...bearer(token), ...headers },
+    payload: payload as object,
+  });
 
 /** The last `created` event for request `id` in the EVENTS stream. */
 async function createdEvent(id: string) {
   const jsm = await jetstreamManager(h.nc);
   const names = natsNames(h.prefix);
-  return eventually(async () => {
-    const info = await jsm.streams.info(names.streams.events);
-    for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
-      const m = await jsm.streams.getMessage(names.streams.events, { seq }).catch(() => null);
-      if (!m) continue;
-      const event = RequestEventSchema.parse(m.json());
-      if (event.request.id === id && m.subject === names.subjects.event('created')) return { event, msgId: m.header?.get('Nats-Msg-Id') };
-    }
-    return undefined;
-  }, 10_000, `created event of ${id}`);
+  return eventually(
+    async () => {
+      const info = await jsm.streams.info(names.streams.events);
+      for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
+        const m = await jsm.streams.getMessage(names.streams.events, { seq }).catch(() => null);
+        if (!m) continue;
+        const event = RequestEventSchema.parse(m.json());
+        if (event.request.id === id && m.subject === names.subjects.event('created'))
+          return { event, msgId: m.header?.get('Nats-Msg-Id') };
+      }
+      return undefined;
+    },
+    10_000,
+    `created event of ${id}`,
+  );
 }
 
 describe('booking a session request', () => {
@@ -60,8 +70,13 @@ describe('booking a session request', () => {
       cancelled_at: null,
     });
     expect(res.headers.location).toBe(`/v1/session-requests/${r.id}`);
-    const row = await h.db.query('select status, routing_type, preferred_mechanic_id from session_requests where id = $1', [r.id]);
-    expect(row.rows).toEqual([{ status: 'pending', routing_type: 'priority_broadcast', preferred_mechanic_id: mechanic.id }]);
+    const row = await h.db.query(
+      'select status, routing_type, preferred_mechanic_id from session_requests where id = $1',
+      [r.id],
+    );
+    expect(row.rows).toEqual([
+      { status: 'pending', routing_type: 'priority_broadcast', preferred_mechanic_id: mechanic.id },
+    ]);
 
     const { event, msgId } = await createdEvent(r.id);
     expect(event.kind).toBe('created');
@@ -78,7 +93,12 @@ describe('booking a session request', () => {
   });
 
   it('keeps what the customer asked when the preferred mechanic does not exist (routing reports priority_failed)', async () => {
-    const res = await book({ session_type: 'video', plan_code: 'basic', preferred_mechanic_id: randomUUID(), routing_type: 'priority_broadcast' });
+    const res = await book({
+      session_type: 'video',
+      plan_code: 'basic',
+      preferred_mechanic_id: randomUUID(),
+      routing_type: 'priority_broadcast',
+    });
     expect(res.statusCode).toBe(201);
     expect(res.json()).toMatchObject({ routing_type: 'priority_broadcast', preferred_mechanic_id: null });
   });
@@ -91,8 +111,16 @@ describe('booking a session request', () => {
 
   it('stores the configured priority window and a workshop', async () => {
     const workshop = randomUUID();
-    const res = await book({ session_type: 'video', plan_code: 'basic', preferred_mechanic_id: mechanic.id, preferred_workshop_id: workshop });
-    expect(res.json()).toMatchObject({ preferred_workshop_id: workshop, priority_window_minutes: h.config.PRIORITY_WINDOW_MINUTES });
+    const res = await book({
+      session_type: 'video',
+      plan_code: 'basic',
+      preferred_mechanic_id: mechanic.id,
+      preferred_workshop_id: workshop,
+    });
+    expect(res.json()).toMatchObject({
+      preferred_workshop_id: workshop,
+      priority_window_minutes: h.config.PRIORITY_WINDOW_MINUTES,
+    });
   });
 });
 
@@ -107,7 +135,9 @@ describe('Idempotency-Key', () => {
     expect(second.json()).toEqual(first.json());
     const rows = await h.db.query('select count(*)::int as n from session_requests where idempotency_key = $1', [key]);
     expect(rows.rows[0].n).toBe(1);
-    const events = await h.db.query(`select count(*)::int as n from outbox where payload->'request'->>'id' = $1`, [first.json().id]);
+    const events = await h.db.query(`select count(*)::int as n from outbox where payload->'request'->>'id' = $1`, [
+      first.json().id,
+    ]);
     expect(events.rows[0].n).toBe(1);
   });
 
@@ -148,18 +178,27 @@ describe('Idempotency-Key', () => {
 describe('reading requests', () => {
   it("returns the customer's own request and 404 for another customer's", async () => {
     const created = (await book({ session_type: 'video', plan_code: 'basic' })).json();
-    const own = await h.intake.app.inject({ method: 'GET', url: `/v1/session-requests/${created.id}`, headers: bearer(customer.token) });
+    const own = await h.intake.app.inject({
+      method: 'GET',
+      url: `/v1/session-requests/${created.id}`,
+      headers: bearer(customer.token),
+    });
     expect(own.statusCode).toBe(200);
     expect(own.json()).toEqual(created);
     const other = await h.customer('Nosy');
-    const res = await h.intake.app.inject({ method: 'GET', url: `/v1/session-requests/${created.id}`, headers: bearer(other.token) });
+    const res = await h.intake.app.inject({
+      method: 'GET',
+      url: `/v1/session-requests/${created.id}`,
+      headers: bearer(other.token),
+    });
     expect(res.statusCode).toBe(404);
   });
 
   it('pages through the list newest first with a cursor, filtered by status', async () => {
     const c = await h.customer('Pager');
     const ids: string[] = [];
-    for (let i = 0; i < 7; i++) ids.push((await book({ session_type: 'video', plan_code: `p${i}` }, {}, c.token)).json().id);
+    for (let i = 0; i < 7; i++)
+      ids.push((await book({ session_type: 'video', plan_code: `p${i}` }, {}, c.token)).json().id);
     await h.db.query(`update session_requests set status = 'cancelled', cancelled_at = now() where id = $1`, [ids[3]]);
     const seen: string[] = [];
     let cursor: string | null = null;
@@ -174,14 +213,24 @@ describe('reading requests', () => {
     } while (cursor);
     expect(seen).toEqual([...ids].reverse());
 
-    const pending = await h.intake.app.inject({ method: 'GET', url: '/v1/session-requests?status=pending&limit=100', headers: bearer(c.token) });
-    expect(pending.json().items.map((r: { id: string }) => r.id)).toEqual([...ids].reverse().filter((id) => id !== ids[3]));
+    const pending = await h.intake.app.inject({
+      method: 'GET',
+      url: '/v1/session-requests?status=pending&limit=100',
+      headers: bearer(c.token),
+    });
+    expect(pending.json().items.map((r: { id: string }) => r.id)).toEqual(
+      [...ids].reverse().filter((id) => id !== ids[3]),
+    );
     expect(pending.json().next_cursor).toBeNull();
   });
 
   it('rejects a forged cursor, a bad status and an out-of-range limit with 400', async () => {
     for (const q of ['cursor=bm9wZQ', 'status=lost', 'limit=0', 'limit=101', 'colour=red']) {
-      const res = await h.intake.app.inject({ method: 'GET', url: `/v1/session-requests?${q}`, headers: bearer(customer.token) });
+      const res = await h.intake.app.inject({
+        method: 'GET',
+        url: `/v1/session-requests?${q}`,
+        headers: bearer(customer.token),
+      });
       expect(res.statusCode, q).toBe(400);
       expect(res.headers['content-type']).toMatch(/problem\+json/);
     }

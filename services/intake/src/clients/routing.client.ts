@@ -4,6 +4,7 @@ import {
   type CommandReply,
   CommandReplySchema,
   type NatsNames,
+  type ReportReply,
   ReportReplySchema,
   type RoutingCommand,
   type SessionRequest,
@@ -37,15 +38,20 @@ export type RoutingClient = ReturnType<typeof createRoutingClient>;
 /** Asks analytics (request-reply) for a report; returns its data. */
 export function createAnalyticsClient(nc: NatsConnection, names: NatsNames, timeoutMs: number) {
   return {
-    async report<S extends z.ZodType>(report: AnalyticsReport, query: Record<string, unknown>, schema: S): Promise<z.infer<S>> {
-      let reply;
+    async report<S extends z.ZodType>(
+      report: AnalyticsReport,
+      query: Record<string, unknown>,
+      schema: S,
+    ): Promise<z.infer<S>> {
+      let reply: ReportReply;
       try {
         reply = await requestReply(nc, names.subjects.analyticsReport(report), query, ReportReplySchema, timeoutMs);
       } catch {
         throw unavailable('analytics');
       }
       if (reply.ok) return schema.parse(reply.data);
-      if (reply.code === 'invalid_command') throw new HttpProblem(400, 'validation_failed', reply.detail ?? 'invalid query');
+      if (reply.code === 'invalid_command')
+        throw new HttpProblem(400, 'validation_failed', reply.detail ?? 'invalid query');
       throw unavailable('analytics');
     },
   };

@@ -23,7 +23,11 @@ export function planBooking(input: BookingInput): BookingPlan {
   const preferredWorkshopId = input.preferred_workshop_id ?? null;
   const routingType: RoutingType = input.routing_type ?? (preferredMechanicId ? 'priority_broadcast' : 'broadcast');
   if (routingType === 'priority_broadcast' && !preferredMechanicId) {
-    return { ok: false, field: 'preferred_mechanic_id', message: 'is required when routing_type is priority_broadcast' };
+    return {
+      ok: false,
+      field: 'preferred_mechanic_id',
+      message: 'is required when routing_type is priority_broadcast',
+    };
   }
   return { ok: true, routingType, preferredMechanicId, preferredWorkshopId };
 }

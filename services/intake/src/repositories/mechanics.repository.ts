@@ -1,5 +1,5 @@
-import { Mechanic, type Orm } from '@dibs/db';
 import type { MechanicStatus } from '@dibs/contracts';
+import { Mechanic, type Orm } from '@dibs/db';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 
 export interface MechanicView {

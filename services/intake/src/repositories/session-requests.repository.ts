@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestStatus, RoutingType, SessionRequest } from '@dibs/contracts';
-import { type Orm, pgCode, requestEvent, SESSION_REQUEST_COLUMNS, type SessionRequestRecord, toSessionRequest } from '@dibs/db';
+import {
+  type Orm,
+  pgCode,
+  requestEvent,
+  SESSION_REQUEST_COLUMNS,
+  type SessionRequestRecord,
+  toSessionRequest,
+} from '@dibs/db';
 import type { Cursor } from '../domain/cursor.js';
 import type { Directory } from './directory.js';
 

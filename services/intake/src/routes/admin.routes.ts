@@ -1,4 +1,4 @@
-import { bearerSecurity, HttpProblem, type HttpApp } from '@dibs/http';
+import { bearerSecurity, type HttpApp, HttpProblem } from '@dibs/http';
 import type { preHandlerAsyncHookHandler } from 'fastify';
 import { z } from 'zod';
 import type { CustomersRepository } from '../repositories/customers.repository.js';
@@ -34,7 +34,12 @@ export function registerAdminRoutes(app: HttpApp, { adminOnly, mechanics, custom
     '/v1/admin/mechanics',
     {
       ...common,
-      schema: { tags, security: bearerSecurity, body: CreateMechanicBody, response: { 201: MechanicSchema, ...problems(400, 401, 403, 409) } },
+      schema: {
+        tags,
+        security: bearerSecurity,
+        body: CreateMechanicBody,
+        response: { 201: MechanicSchema, ...problems(400, 401, 403, 409) },
+      },
     },
     async (request, reply) => {
       const result = await mechanics.create(request.body);
@@ -45,13 +50,24 @@ export function registerAdminRoutes(app: HttpApp, { adminOnly, mechanics, custom
 
   app.get(
     '/v1/admin/mechanics',
-    { ...common, schema: { tags, security: bearerSecurity, response: { 200: z.array(MechanicSchema), ...problems(401, 403) } } },
+    {
+      ...common,
+      schema: { tags, security: bearerSecurity, response: { 200: z.array(MechanicSchema), ...problems(401, 403) } },
+    },
     async () => mechanics.list(),
   );
 
   app.get(
     '/v1/admin/mechanics/:id',
-    { ...common, schema: { tags, security: bearerSecurity, params: IdParams, response: { 200: MechanicSchema, ...problems(400, 401, 403, 404) } } },
+    {
+      ...common,
+      schema: {
+        tags,
+        security: bearerSecurity,
+        params: IdParams,
+        response: { 200: MechanicSchema, ...problems(400, 401, 403, 404) },
+      },
+    },
     async (request) => {
       const m = await mechanics.get(request.params.id);
       if (!m) throw new HttpProblem(404, 'not_found', 'no such mechanic');
@@ -63,7 +79,13 @@ export function registerAdminRoutes(app: HttpApp, { adminOnly, mechanics, custom
     '/v1/admin/mechanics/:id',
     {
       ...common,
-      schema: { tags, security: bearerSecurity, params: IdParams, body: PatchMechanicBody, response: { 200: MechanicSchema, ...problems(400, 401, 403, 404) } },
+      schema: {
+        tags,
+        security: bearerSecurity,
+        params: IdParams,
+        body: PatchMechanicBody,
+        response: { 200: MechanicSchema, ...problems(400, 401, 403, 404) },
+      },
     },
     async (request) => {
       const m = await mechanics.setStatus(request.params.id, request.body.status);
@@ -74,7 +96,15 @@ export function registerAdminRoutes(app: HttpApp, { adminOnly, mechanics, custom
 
   app.delete(
     '/v1/admin/mechanics/:id',
-    { ...common, schema: { tags, security: bearerSecurity, params: IdParams, response: { 204: z.null(), ...problems(400, 401, 403, 404) } } },
+    {
+      ...common,
+      schema: {
+        tags,
+        security: bearerSecurity,
+        params: IdParams,
+        response: { 204: z.null(), ...problems(400, 401, 403, 404) },
+      },
+    },
     async (request, reply) => {
       if (!(await mechanics.delete(request.params.id))) throw new HttpProblem(404, 'not_found', 'no such mechanic');
       return reply.code(204).send(null);
@@ -85,7 +115,12 @@ export function registerAdminRoutes(app: HttpApp, { adminOnly, mechanics, custom
     '/v1/admin/customers',
     {
       ...common,
-      schema: { tags, security: bearerSecurity, body: CreateCustomerBody, response: { 201: CustomerSchema, ...problems(400, 401, 403, 409) } },
+      schema: {
+        tags,
+        security: bearerSecurity,
+        body: CreateCustomerBody,
+        response: { 201: CustomerSchema, ...problems(400, 401, 403, 409) },
+      },
     },
     async (request, reply) => {
       const result = await customers.create(request.body);
@@ -96,7 +131,15 @@ export function registerAdminRoutes(app: HttpApp, { adminOnly, mechanics, custom
 
   app.get(
     '/v1/admin/customers/:id',
-    { ...common, schema: { tags, security: bearerSecurity, params: IdParams, response: { 200: CustomerSchema, ...problems(400, 401, 403, 404) } } },
+    {
+      ...common,
+      schema: {
+        tags,
+        security: bearerSecurity,
+        params: IdParams,
+        response: { 200: CustomerSchema, ...problems(400, 401, 403, 404) },
+      },
+    },
     async (request) => {
       const c = await customers.get(request.params.id);
       if (!c) throw new HttpProblem(404, 'not_found', 'no such customer');
@@ -106,7 +149,10 @@ export function registerAdminRoutes(app: HttpApp, { adminOnly, mechanics, custom
 
   app.get(
     '/v1/admin/feature-flags',
-    { ...common, schema: { tags, security: bearerSecurity, response: { 200: z.array(FlagSchema), ...problems(401, 403) } } },
+    {
+      ...common,
+      schema: { tags, security: bearerSecurity, response: { 200: z.array(FlagSchema), ...problems(401, 403) } },
+    },
     async () => flags.list(),
   );
 

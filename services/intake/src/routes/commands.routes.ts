@@ -1,4 +1,10 @@
-import { MechanicStatsSchema, ResponseTimesSchema, FallbackEffectivenessSchema, SuccessRateRowSchema, TimeoutRateSchema } from '@dibs/contracts';
+import {
+  FallbackEffectivenessSchema,
+  MechanicStatsSchema,
+  ResponseTimesSchema,
+  SuccessRateRowSchema,
+  TimeoutRateSchema,
+} from '@dibs/contracts';
 import { bearerSecurity, type HttpApp } from '@dibs/http';
 import type { preHandlerAsyncHookHandler } from 'fastify';
 import { z } from 'zod';
@@ -29,19 +35,32 @@ export function registerCommandRoutes(app: HttpApp, deps: CommandRouteDeps): voi
     response: { 200: SessionRequestResponse, ...problems(...codes) },
   });
 
-  app.post('/v1/session-requests/:id/cancel', { preHandler: customerOnly, schema: commandSchema([400, 401, 403, 404, 409, 503]) }, async (request) =>
-    routing.send('cancel', { request_id: request.params.id, customer_id: request.principal.sub }),
+  app.post(
+    '/v1/session-requests/:id/cancel',
+    { preHandler: customerOnly, schema: commandSchema([400, 401, 403, 404, 409, 503]) },
+    async (request) => routing.send('cancel', { request_id: request.params.id, customer_id: request.principal.sub }),
   );
-  app.post('/v1/session-requests/:id/accept', { preHandler: mechanicOnly, schema: commandSchema([400, 401, 403, 404, 409, 503]) }, async (request) =>
-    routing.send('accept', { request_id: request.params.id, mechanic_id: request.principal.sub }),
+  app.post(
+    '/v1/session-requests/:id/accept',
+    { preHandler: mechanicOnly, schema: commandSchema([400, 401, 403, 404, 409, 503]) },
+    async (request) => routing.send('accept', { request_id: request.params.id, mechanic_id: request.principal.sub }),
   );
-  app.post('/v1/session-requests/:id/decline', { preHandler: mechanicOnly, schema: commandSchema([400, 401, 403, 404, 409, 503]) }, async (request) =>
-    routing.send('decline', { request_id: request.params.id, mechanic_id: request.principal.sub }),
+  app.post(
+    '/v1/session-requests/:id/decline',
+    { preHandler: mechanicOnly, schema: commandSchema([400, 401, 403, 404, 409, 503]) },
+    async (request) => routing.send('decline', { request_id: request.params.id, mechanic_id: request.principal.sub }),
   );
 
   app.get(
     '/v1/mechanics/me/stats',
-    { preHandler: mechanicOnly, schema: { tags: ['mechanics'], security: bearerSecurity, response: { 200: MechanicStatsSchema, ...problems(401, 403, 503) } } },
+    {
+      preHandler: mechanicOnly,
+      schema: {
+        tags: ['mechanics'],
+        security: bearerSecurity,
+        response: { 200: MechanicStatsSchema, ...problems(401, 403, 503) },
+      },
+    },
     async (request) => analytics.report('mechanic_stats', { mechanic_id: request.principal.sub }, MechanicStatsSchema),
   );
 
@@ -55,19 +74,29 @@ export function registerCommandRoutes(app: HttpApp, deps: CommandRouteDeps): voi
     '/v1/analytics/priority/success-rate',
     {
       preHandler: adminOnly,
-      schema: reportSchema(z.array(SuccessRateRowSchema), RangeQuery.extend({ min_requests: z.coerce.number().int().min(0).max(1_000_000).default(5) })),
+      schema: reportSchema(
+        z.array(SuccessRateRowSchema),
+        RangeQuery.extend({ min_requests: z.coerce.number().int().min(0).max(1_000_000).default(5) }),
+      ),
     },
-    async (request) => analytics.report('success_rate', request.query as Record<string, unknown>, z.array(SuccessRateRowSchema)),
+    async (request) =>
+      analytics.report('success_rate', request.query as Record<string, unknown>, z.array(SuccessRateRowSchema)),
   );
-  app.get('/v1/analytics/priority/response-times', { preHandler: adminOnly, schema: reportSchema(ResponseTimesSchema) }, async (request) =>
-    analytics.report('response_times', request.query as Record<string, unknown>, ResponseTimesSchema),
+  app.get(
+    '/v1/analytics/priority/response-times',
+    { preHandler: adminOnly, schema: reportSchema(ResponseTimesSchema) },
+    async (request) =>
+      analytics.report('response_times', request.query as Record<string, unknown>, ResponseTimesSchema),
   );
-  app.get('/v1/analytics/priority/timeout-rate', { preHandler: adminOnly, schema: reportSchema(TimeoutRateSchema) }, async (request) =>
-    analytics.report('timeout_rate', request.query as Record<string, unknown>, TimeoutRateSchema),
+  app.get(
+    '/v1/analytics/priority/timeout-rate',
+    { preHandler: adminOnly, schema: reportSchema(TimeoutRateSchema) },
+    async (request) => analytics.report('timeout_rate', request.query as Record<string, unknown>, TimeoutRateSchema),
   );
   app.get(
     '/v1/analytics/priority/fallback-effectiveness',
     { preHandler: adminOnly, schema: reportSchema(FallbackEffectivenessSchema) },
-    async (request) => analytics.report('fallback_effectiveness', request.query as Record<string, unknown>, FallbackEffectivenessSchema),
+    async (request) =>
+      analytics.report('fallback_effectiveness', request.query as Record<string, unknown>, FallbackEffectivenessSchema),
   );
 }

@@ -1,4 +1,4 @@
-import { bearerSecurity, HttpProblem, type HttpApp } from '@dibs/http';
+import { bearerSecurity, type HttpApp, HttpProblem } from '@dibs/http';
 import type { preHandlerAsyncHookHandler } from 'fastify';
 import { z } from 'zod';
 import type { FavoritesRepository } from '../repositories/favorites.repository.js';
@@ -20,19 +20,33 @@ export function registerFavoriteRoutes(
         tags,
         security: bearerSecurity,
         params: MechanicIdParams,
-        response: { 200: z.object({ mechanic_id: z.uuid(), favorite: z.literal(true) }), 201: z.object({ mechanic_id: z.uuid(), favorite: z.literal(true) }), ...problems(400, 401, 403, 404) },
+        response: {
+          200: z.object({ mechanic_id: z.uuid(), favorite: z.literal(true) }),
+          201: z.object({ mechanic_id: z.uuid(), favorite: z.literal(true) }),
+          ...problems(400, 401, 403, 404),
+        },
       },
     },
     async (request, reply) => {
       const outcome = await favorites.add(request.principal.sub, request.params.mechanic_id);
       if (outcome === 'unknown_mechanic') throw new HttpProblem(404, 'not_found', 'no such mechanic');
-      return reply.code(outcome === 'added' ? 201 : 200).send({ mechanic_id: request.params.mechanic_id, favorite: true });
+      return reply
+        .code(outcome === 'added' ? 201 : 200)
+        .send({ mechanic_id: request.params.mechanic_id, favorite: true });
     },
   );
 
   app.delete(
     '/v1/favorites/:mechanic_id',
-    { ...common, schema: { tags, security: bearerSecurity, params: MechanicIdParams, response: { 204: z.null(), ...problems(400, 401, 403) } } },
+    {
+      ...common,
+      schema: {
+        tags,
+        security: bearerSecurity,
+        params: MechanicIdParams,
+        response: { 204: z.null(), ...problems(400, 401, 403) },
+      },
+    },
     async (request, reply) => {
       await favorites.remove(request.principal.sub, request.params.mechanic_id);
       return reply.code(204).send(null);
@@ -41,7 +55,10 @@ export function registerFavoriteRoutes(
 
   app.get(
     '/v1/favorites',
-    { ...common, schema: { tags, security: bearerSecurity, response: { 200: z.array(FavoriteSchema), ...problems(401, 403) } } },
+    {
+      ...common,
+      schema: { tags, security: bearerSecurity, response: { 200: z.array(FavoriteSchema), ...problems(401, 403) } },
+    },
     async (request) => favorites.list(request.principal.sub),
   );
 

@@ -57,13 +57,20 @@ export const IdParams = z.strictObject({ id: z.uuid() });
 export const MechanicIdParams = z.strictObject({ mechanic_id: z.uuid() });
 
 const name = (max: number) => z.string().trim().min(1).max(max);
-export const CreateMechanicBody = z.strictObject({ first_name: name(100), last_name: name(100), email: z.email().max(254) });
+export const CreateMechanicBody = z.strictObject({
+  first_name: name(100),
+  last_name: name(100),
+  email: z.email().max(254),
+});
 export const PatchMechanicBody = z.strictObject({ status: MechanicStatusSchema });
 export const CreateCustomerBody = z.strictObject({ name: name(200), email: z.email().max(254) });
 export const PatchFlagBody = z
   .strictObject({
     is_enabled: z.boolean().optional(),
-    enabled_for_roles: z.array(z.enum(['customer', 'mechanic', 'admin'])).max(3).optional(),
+    enabled_for_roles: z
+      .array(z.enum(['customer', 'mechanic', 'admin']))
+      .max(3)
+      .optional(),
     rollout_percentage: z.number().int().min(0).max(100).optional(),
     description: z.string().max(1000).nullable().optional(),
   })

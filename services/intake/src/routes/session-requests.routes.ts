@@ -1,5 +1,5 @@
 import { RequestStatusSchema, RoutingTypeSchema } from '@dibs/contracts';
-import { bearerSecurity, fieldProblem, HttpProblem, type HttpApp } from '@dibs/http';
+import { bearerSecurity, fieldProblem, type HttpApp, HttpProblem } from '@dibs/http';
 import type { preHandlerAsyncHookHandler } from 'fastify';
 import { z } from 'zod';
 import { bookingHash, planBooking } from '../domain/booking.js';
@@ -30,7 +30,10 @@ export interface SessionRequestRouteDeps {
 }
 
 /** Booking and reading a customer's own session requests. */
-export function registerSessionRequestRoutes(app: HttpApp, { customerOnly, requests, priorityWindowMinutes }: SessionRequestRouteDeps): void {
+export function registerSessionRequestRoutes(
+  app: HttpApp,
+  { customerOnly, requests, priorityWindowMinutes }: SessionRequestRouteDeps,
+): void {
   const tags = ['session-requests'];
 
   app.post(
@@ -42,7 +45,11 @@ export function registerSessionRequestRoutes(app: HttpApp, { customerOnly, reque
         security: bearerSecurity,
         headers: IdempotencyHeaders,
         body: CreateSessionRequestBody,
-        response: { 200: SessionRequestResponse, 201: SessionRequestResponse, ...problems(400, 401, 403, 413, 422, 503) },
+        response: {
+          200: SessionRequestResponse,
+          201: SessionRequestResponse,
+          ...problems(400, 401, 403, 413, 422, 503),
+        },
       },
     },
     async (request, reply) => {
@@ -79,12 +86,18 @@ export function registerSessionRequestRoutes(app: HttpApp, { customerOnly, reque
     '/v1/session-requests/:id',
     {
       preHandler: customerOnly,
-      schema: { tags, security: bearerSecurity, params: IdParams, response: { 200: SessionRequestResponse, ...problems(400, 401, 403, 404) } },
+      schema: {
+        tags,
+        security: bearerSecurity,
+        params: IdParams,
+        response: { 200: SessionRequestResponse, ...problems(400, 401, 403, 404) },
+      },
     },
     async (request) => {
       const found = await requests.get(request.params.id);
       // Another customer's request is indistinguishable from a missing one.
-      if (!found || found.customer_id !== request.principal.sub) throw new HttpProblem(404, 'not_found', 'no such session request');
+      if (!found || found.customer_id !== request.principal.sub)
+        throw new HttpProblem(404, 'not_found', 'no such session request');
       return found;
     },
   );
@@ -113,7 +126,8 @@ export function registerSessionRequestRoutes(app: HttpApp, { customerOnly, reque
       const rows = await requests.list(request.principal.sub, { status, limit: limit + 1, after });
       const items = rows.slice(0, limit);
       const last = items[items.length - 1];
-      const next_cursor = rows.length > limit && last ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null;
+      const next_cursor =
+        rows.length > limit && last ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null;
       return { items, next_cursor };
     },
   );
