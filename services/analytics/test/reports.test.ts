@@ -85,7 +85,7 @@ describe('analytics reports on a generated history', () => {
 
   it('response times equal the seed SQL (minutes, accepted by the preferred mechanic)', async () => {
     const mine = await analytics.reports.responseTimes(all());
-    const seed = (await db.query(SEED_RESPONSE_TIMES)).rows[0];
+    const seed = (await db.query(SEED_RESPONSE_TIMES)).rows[0]!;
     expect(mine.avg_response_minutes).toBeCloseTo(num(seed.avg_response_minutes)!, 10);
     expect(mine.min_response_minutes).toBeCloseTo(num(seed.min_response_minutes)!, 10);
     expect(mine.max_response_minutes).toBeCloseTo(num(seed.max_response_minutes)!, 10);
@@ -98,7 +98,7 @@ describe('analytics reports on a generated history', () => {
     expect(mine).toEqual(expectedTimeoutRate(history.requests));
     // The seed's NOW()-based count misses timed-out requests accepted or cancelled since, and
     // counts declined ones still pending: only requests pending ten minutes after notification.
-    const seed = (await db.query(SEED_TIMEOUT_RATE)).rows[0];
+    const seed = (await db.query(SEED_TIMEOUT_RATE)).rows[0]!;
     const stillPending = history.requests.filter(
       (r) => r.outcome === 'timeout_pending' || r.outcome === 'declined_pending',
     ).length;
@@ -115,7 +115,7 @@ describe('analytics reports on a generated history', () => {
     // request but the still-open windows passes, so it counts requests the preferred mechanic
     // accepted inside the window as "accepted after fallback". The corrected SQL on
     // session_requests (broadcast after a timeout or decline) agrees with analytics.
-    const seed = (await db.query(SEED_FALLBACK_EFFECTIVENESS)).rows[0];
+    const seed = (await db.query(SEED_FALLBACK_EFFECTIVENESS)).rows[0]!;
     const notOpen = history.requests.filter((r) => r.outcome !== 'window_open');
     expect(num(seed.total_fallbacks)).toBe(expectedTimeoutRate(notOpen).total_priority_requests);
     const corrected = (
@@ -200,6 +200,6 @@ describe('analytics reports on a generated history', () => {
     expect(await factsRows(db)).toEqual(rowsBefore);
     expect(await allReports(analytics, ids)).toEqual(before);
     const ledger = await db.query('select count(*)::int as n from analytics_events');
-    expect(ledger.rows[0].n).toBe(history.events.length);
+    expect(ledger.rows[0]!.n).toBe(history.events.length);
   });
 });

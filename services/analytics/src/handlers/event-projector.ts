@@ -63,7 +63,8 @@ export function createEventProjector(opts: EventProjectorOptions): EventProjecto
   async function handle(batch: JsMsg[]): Promise<boolean> {
     try {
       const { applied, rejected } = await applyMessages(repo, batch, logger);
-      for (const r of rejected) r.msg.term(r.reason);
+      // No reason string: `+TERM <reason>` needs NATS 2.10.4; 2.9 ignores it. The log line has the reason.
+      for (const r of rejected) r.msg.term();
       metrics.rejected.inc(rejected.length);
       const now = clock();
       for (const a of applied) {

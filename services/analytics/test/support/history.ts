@@ -1,36 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { EventKind, RequestEvent, SessionRequest } from '@dibs/contracts';
-import { requestEvent } from '@dibs/db';
+import type { RequestEvent, SessionRequest } from '@dibs/contracts';
 import type { TestDatabase } from '@dibs/testing';
+import { chooseOutcome, type GeneratedRequest, lifecycle, MINUTE, prng } from './lifecycle.js';
 
-/** How a generated request's life went; the hand-computed answers are counted from these. */
-export const OUTCOMES = [
-  'accepted_by_preferred',
-  'timeout_accepted_by_other',
-  'timeout_accepted_by_preferred',
-  'timeout_pending',
-  'timeout_cancelled',
-  'declined_accepted_by_other',
-  'declined_pending',
-  'cancelled_in_window',
-  'window_open',
-  'flag_off',
-  'priority_failed',
-  'plain_broadcast',
-  'workshop',
-] as const;
-export type Outcome = (typeof OUTCOMES)[number];
-
-/** Outcomes where a priority window really happened (preferred mechanic + priority_notified_at). */
-export const PRIORITY_OUTCOMES: ReadonlySet<Outcome> = new Set(OUTCOMES.slice(0, 9));
-
-export interface GeneratedRequest {
-  outcome: Outcome;
-  /** The row as it ends, also inserted into session_requests. */
-  final: SessionRequest;
-  /** Lifecycle events in the order routing would have emitted them. */
-  events: RequestEvent[];
-}
+export * from './lifecycle.js';
 
 export interface History {
   mechanics: { id: string; name: string; status: string }[];
@@ -38,21 +11,6 @@ export interface History {
   favoritedBy: Map<string, number>;
   events: RequestEvent[];
 }
-
-/** A small seeded PRNG so a failing run can be replayed exactly. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const MINUTE = 60_000;
-const WINDOW_MINUTES = 10;
 
 /**
  * Writes a history of `count` requests over every outcome into `db` (mechanics, customers,
@@ -124,117 +82,6 @@ export async function generateHistory(db: TestDatabase, count = 320, seed = 42):
   }
   for (const r of requests) await insertRow(db, r.final);
   return { mechanics, requests, favoritedBy, events: requests.flatMap((r) => r.events) };
-}
-
-function chooseOutcome(rnd: () => number, skill: number, windowOpen: boolean): Outcome {
-  if (windowOpen) return 'window_open';
-  const x = rnd();
-  if (x < 0.6) {
-    // A priority window: the preferred mechanic's skill decides how it ends.
-    if (rnd() < skill) return 'accepted_by_preferred';
-    const y = rnd();
-    if (y < 0.35) return rnd() < 0.7 ? 'timeout_accepted_by_other' : 'timeout_accepted_by_preferred';
-    if (y < 0.5) return 'timeout_pending';
-    if (y < 0.58) return 'timeout_cancelled';
-    if (y < 0.8) return rnd() < 0.7 ? 'declined_accepted_by_other' : 'declined_pending';
-    return 'cancelled_in_window';
-  }
-  if (x < 0.72) return 'flag_off';
-  if (x < 0.82) return 'priority_failed';
-  if (x < 0.94) return 'plain_broadcast';
-  return 'workshop';
-}
-
-interface LifeInput {
-  customer: { id: string; name: string };
-  preferred: string | null;
-  other: string;
-  created: number;
-  rnd: () => number;
-  between: (lo: number, hi: number) => number;
-}
-
-function lifecycle(outcome: Outcome, input: LifeInput): GeneratedRequest {
-  const { customer, preferred, other, created, rnd, between } = input;
-  const iso = (ms: number) => new Date(ms).toISOString();
-  let row: SessionRequest = {
-    id: randomUUID(),
-    customer_id: customer.id,
-    customer_name: customer.name,
-    customer_email: null,
-    session_type: 'video',
-    plan_code: 'basic',
-    status: 'pending',
-    routing_type: preferred ? 'priority_broadcast' : 'broadcast',
-    preferred_mechanic_id: preferred,
-    preferred_workshop_id: outcome === 'workshop' ? randomUUID() : null,
-    priority_window_minutes: WINDOW_MINUTES,
-    priority_notified_at: null,
-    priority_expires_at: null,
-    broadcast_at: null,
-    fallback_reason: null,
-    mechanic_id: null,
-    accepted_at: null,
-    cancelled_at: null,
-    created_at: iso(created),
-  };
-  const events: RequestEvent[] = [];
-  const emit = (kind: EventKind, at: number, change: Partial<SessionRequest>, actor: string | null = null) => {
-    row = { ...row, ...change };
-    events.push(requestEvent(kind, row, { at: new Date(at), actorMechanicId: actor }).payload as RequestEvent);
-  };
-  emit('created', created, {});
-  let t = created + between(50, 900);
-  if (PRIORITY_OUTCOMES.has(outcome)) {
-    const deadline = t + WINDOW_MINUTES * MINUTE;
-    emit('priority_notified', t, { priority_notified_at: iso(t), priority_expires_at: iso(deadline) });
-    const inWindow = t + between(2_000, WINDOW_MINUTES * MINUTE - 1_000);
-    if (outcome === 'accepted_by_preferred') {
-      emit('accepted', inWindow, { status: 'accepted', mechanic_id: preferred, accepted_at: iso(inWindow) }, preferred);
-      return { outcome, final: row, events };
-    }
-    if (outcome === 'cancelled_in_window') {
-      emit('cancelled', inWindow, { status: 'cancelled', cancelled_at: iso(inWindow) });
-      return { outcome, final: row, events };
-    }
-    if (outcome === 'window_open') return { outcome, final: row, events };
-    if (outcome.startsWith('declined')) {
-      const fallback = { broadcast_at: iso(inWindow), fallback_reason: 'priority_declined' as const };
-      emit('declined', inWindow, fallback, preferred);
-      emit('broadcast', inWindow, fallback);
-      t = inWindow;
-    } else {
-      t = deadline + between(5, 900);
-      emit('broadcast', t, { broadcast_at: iso(t), fallback_reason: 'priority_timeout' });
-    }
-  } else {
-    const reason = outcome === 'flag_off' ? 'flag_disabled' : outcome === 'priority_failed' ? 'priority_failed' : null;
-    emit('broadcast', t, { broadcast_at: iso(t), fallback_reason: reason });
-  }
-  const after = t + between(1_000, 30 * MINUTE);
-  const acceptedBy =
-    outcome === 'timeout_accepted_by_preferred'
-      ? preferred
-      : outcome.endsWith('accepted_by_other')
-        ? other
-        : ['flag_off', 'priority_failed', 'plain_broadcast', 'workshop'].includes(outcome)
-          ? pickEnding(rnd, outcome === 'flag_off' || outcome === 'workshop' ? (preferred ?? other) : other, other)
-          : null;
-  if (acceptedBy === 'cancel' || outcome === 'timeout_cancelled') {
-    emit('cancelled', after, { status: 'cancelled', cancelled_at: iso(after) });
-  } else if (acceptedBy) {
-    emit('accepted', after, { status: 'accepted', mechanic_id: acceptedBy, accepted_at: iso(after) }, acceptedBy);
-  }
-  return { outcome, final: row, events };
-}
-
-/** A broadcast-only request ends accepted (sometimes by the mechanic it preferred), pending or cancelled. */
-function pickEnding(rnd: () => number, preferredOrOther: string, other: string): string | null {
-  const x = rnd();
-  if (x < 0.3) return preferredOrOther;
-  if (x < 0.7) return other;
-  if (x < 0.85) return 'cancel';
-  return null;
 }
 
 async function insertRow(db: TestDatabase, r: SessionRequest): Promise<void> {
