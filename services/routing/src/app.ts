@@ -1,0 +1,155 @@
+import { StartupError } from '@dibs/config';
+import { natsNames } from '@dibs/contracts';
+import { createOutboxRelay, describeDbError, isDbUnavailable } from '@dibs/db';
+import { createHttpApp, type HttpApp, registerProbes } from '@dibs/http';
+import type { Logger } from '@dibs/logger';
+import { connectNats, ensureConsumer, natsIsUp, provisionStreams } from '@dibs/nats';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import { nanos } from '@nats-io/transport-node';
+import type { RoutingConfig } from './config.js';
+import { FAVORITES_PRIORITY_FLAG } from './domain/feature-flag.js';
+import { serveCommands } from './handlers/commands.handler.js';
+import { createCreatedConsumer } from './handlers/created.consumer.js';
+import { createFlagCache } from './infra/flag-cache.js';
+import { createPool } from './infra/pg.js';
+import { createRoutingMetrics } from './metrics.js';
+import { countOpenWindows } from './repositories/session-requests.repository.js';
+import { createCommandService } from './services/command-service.js';
+import { createRequestRouter, type RoutingHooks } from './services/request-router.js';
+import { createWindowSweeper } from './services/window-sweeper.js';
+
+export interface RoutingDeps {
+  config: Pick<
+    RoutingConfig,
+    | 'DATABASE_URL'
+    | 'NATS_URL'
+    | 'NATS_PREFIX'
+    | 'PRIORITY_MINUTE_MS'
+    | 'ROUTING_MAX_OPEN_WINDOWS'
+    | 'ROUTING_ACK_WAIT_MS'
+    | 'ROUTING_SWEEP_MS'
+    | 'ROUTING_CONCURRENCY'
+    | 'ROUTING_DB_POOL'
+  >;
+  logger: Logger;
+  /** Injected time (epoch ms); every deadline is computed from it. */
+  clock?: () => number;
+  hooks?: RoutingHooks;
+  /** Safety-net re-read of the feature flag. */
+  flagRefreshMs?: number;
+}
+
+export interface Routing {
+  /** Probes and metrics; never listens by itself. */
+  app: HttpApp;
+  nc: NatsConnection;
+  /** Provisions streams and the consumer, loads the flag, then consumes, serves and sweeps. */
+  start(): Promise<void>;
+  /** Stops taking work, finishes what is in hand, frees every connection. */
+  close(): Promise<void>;
+}
+
+/** Builds routing: the durable priority window, the fallback broadcast and the commands. */
+export async function buildRouting(deps: RoutingDeps): Promise<Routing> {
+  const { config, logger } = deps;
+  const clock = deps.clock ?? Date.now;
+  const names = natsNames(config.NATS_PREFIX);
+
+  let nc: NatsConnection;
+  try {
+    nc = await connectNats({ servers: config.NATS_URL, name: 'routing', logger });
+  } catch (err) {
+    throw new StartupError(`NATS is not reachable at ${config.NATS_URL.join(',')} (${(err as Error).message})`);
+  }
+  const js = jetstream(nc);
+  const pool = createPool(config.DATABASE_URL, config.ROUTING_DB_POOL, logger);
+  const { app, metrics: registry } = await createHttpApp({
+    service: 'routing',
+    logger,
+    isUnavailable: isDbUnavailable,
+  });
+  const relay = createOutboxRelay({ databaseUrl: config.DATABASE_URL, js, prefix: config.NATS_PREFIX, logger });
+  const metrics = createRoutingMetrics(registry, {
+    openWindows: () => countOpenWindows(pool),
+    outboxBacklog: relay.backlog,
+  });
+  const flags = createFlagCache({
+    databaseUrl: config.DATABASE_URL,
+    db: pool,
+    flagKey: FAVORITES_PRIORITY_FLAG,
+    logger,
+    ...(deps.flagRefreshMs ? { refreshMs: deps.flagRefreshMs } : {}),
+  });
+  const minuteMs = config.PRIORITY_MINUTE_MS;
+  const router = createRequestRouter({
+    pool,
+    flags,
+    minuteMs,
+    clock,
+    logger,
+    metrics,
+    ...(deps.hooks ? { hooks: deps.hooks } : {}),
+  });
+  const commands = createCommandService({ pool, router, minuteMs, clock, logger, metrics });
+  const sweeper = createWindowSweeper({ router, logger, intervalMs: config.ROUTING_SWEEP_MS });
+  const consumer = createCreatedConsumer({
+    consumer: () => js.consumers.get(names.streams.events, names.consumers.routingCreated),
+    router,
+    logger,
+    metrics,
+    concurrency: config.ROUTING_CONCURRENCY,
+    ackWaitMs: config.ROUTING_ACK_WAIT_MS,
+  });
+  let subscriptions: Subscription[] = [];
+
+  registerProbes(app, registry, {
+    nats: () => natsIsUp(nc),
+    db: async () => (await pool.query('select 1')).rowCount === 1,
+  });
+
+  return {
+    app,
+    nc,
+    async start() {
+      const jsm = await jetstreamManager(nc);
+      await provisionStreams(jsm, names);
+      await ensureConsumer(jsm, names.streams.events, {
+        durable_name: names.consumers.routingCreated,
+        description: 'routing: request.created, held unacknowledged while its priority window is open',
+        // One filter only: nats-server 2.9 has no multi-filter consumers.
+        filter_subject: names.subjects.event('created'),
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        ack_wait: nanos(config.ROUTING_ACK_WAIT_MS),
+        // Unlimited: a window is redelivered at least once, and a database outage many times.
+        max_deliver: -1,
+        // Every open window is an outstanding message; below this, new requests stall behind them.
+        max_ack_pending: config.ROUTING_MAX_OPEN_WINDOWS,
+        // No `backoff`: it would override the delay each nak asks for.
+      });
+      try {
+        await flags.start();
+      } catch (err) {
+        throw new StartupError(describeDbError(err, config.DATABASE_URL));
+      }
+      subscriptions = serveCommands(nc, names, commands, logger);
+      consumer.start();
+      sweeper.start();
+      await relay.start();
+      logger.info({ prefix: config.NATS_PREFIX, minute_ms: minuteMs }, 'routing started');
+    },
+    async close() {
+      for (const s of subscriptions) s.unsubscribe();
+      await consumer.stop();
+      await sweeper.stop();
+      // Publish what the last transactions wrote before letting go of NATS.
+      await relay.flush().catch(() => undefined);
+      await relay.stop();
+      await flags.stop();
+      await app.close();
+      await nc.drain().catch(() => undefined);
+      await pool.end();
+    },
+  };
+}

@@ -1,0 +1,28 @@
+import { envPieces, z } from '@dibs/config';
+
+/** Routing's environment (CONTRACT §1 plus routing's own knobs). */
+export const RoutingConfigSchema = z.object({
+  NODE_ENV: envPieces.NODE_ENV,
+  LOG_LEVEL: envPieces.LOG_LEVEL,
+  DATABASE_URL: envPieces.DATABASE_URL,
+  NATS_URL: envPieces.NATS_URL,
+  NATS_PREFIX: envPieces.NATS_PREFIX,
+  HOST: envPieces.HOST,
+  ROUTING_PORT: envPieces.ROUTING_PORT,
+  PRIORITY_MINUTE_MS: envPieces.PRIORITY_MINUTE_MS,
+  /**
+   * Every open window is an unacknowledged message on the shared consumer, and JetStream stops
+   * delivering new requests once `max_ack_pending` are outstanding: size it for the most windows
+   * that may be open at once, across all replicas.
+   */
+  ROUTING_MAX_OPEN_WINDOWS: z.coerce.number().int().min(1000).max(10_000_000).default(200_000),
+  /** How long JetStream waits for an ack before redelivering; far above handling time. */
+  ROUTING_ACK_WAIT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
+  /** How often the sweeper looks for windows past their deadline. */
+  ROUTING_SWEEP_MS: z.coerce.number().int().min(50).max(60_000).default(250),
+  /** `created` messages handled at once per replica. */
+  ROUTING_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(32),
+  /** PostgreSQL connections per replica. */
+  ROUTING_DB_POOL: z.coerce.number().int().min(2).max(200).default(10),
+});
+export type RoutingConfig = z.infer<typeof RoutingConfigSchema>;

@@ -1,0 +1,107 @@
+import { RequestEventSchema } from '@dibs/contracts';
+import type { Logger } from '@dibs/logger';
+import type { Consumer, ConsumerMessages, JsMsg } from '@nats-io/jetstream';
+import type { RoutingMetrics } from '../metrics.js';
+import type { RequestRouter } from '../services/request-router.js';
+
+export interface CreatedConsumerOptions {
+  /** Resolves the durable consumer (again after a failure). */
+  consumer: () => Promise<Consumer>;
+  router: RequestRouter;
+  logger: Logger;
+  metrics: RoutingMetrics;
+  /** Messages handled at once. */
+  concurrency: number;
+  ackWaitMs: number;
+  /** Delay before a message whose handling failed (database down…) is offered again. */
+  retryMs?: number;
+}
+
+/**
+ * Pulls `request.created` from the durable consumer every routing replica shares and routes each
+ * request. A message stays unacknowledged while its priority window is open: it is nak'ed with
+ * the time left, so JetStream, not this process, holds the window and hands it back at the
+ * deadline to whichever replica is alive.
+ */
+export function createCreatedConsumer(opts: CreatedConsumerOptions) {
+  const { router, logger, metrics, concurrency, ackWaitMs } = opts;
+  const retryMs = opts.retryMs ?? 1000;
+  let running = false;
+  let messages: ConsumerMessages | undefined;
+  let loop: Promise<void> | undefined;
+  const inFlight = new Set<Promise<void>>();
+  let slotFreed: (() => void) | undefined;
+
+  async function handle(msg: JsMsg): Promise<void> {
+    let requestId: string;
+    try {
+      const event = RequestEventSchema.parse(msg.json());
+      if (event.kind !== 'created') throw new Error(`a ${event.kind} event on the created subject`);
+      requestId = event.request.id;
+    } catch (err) {
+      // Redelivering it would fail the same way forever: drop it, say so, keep going.
+      logger.error(
+        { subject: msg.subject, stream_seq: msg.seq, err: { message: (err as Error).message.slice(0, 500) } },
+        'terminating a malformed or unknown-version created event',
+      );
+      metrics.terminated.inc();
+      msg.term('malformed or unknown version');
+      return;
+    }
+    // A slow database must not make JetStream think this replica died holding the message.
+    const keepAlive = setInterval(() => msg.working(), Math.max(1000, ackWaitMs / 3));
+    try {
+      const outcome = await router.route(requestId);
+      if (outcome.kind === 'wait') msg.nak(outcome.ms);
+      else msg.ack();
+    } catch (err) {
+      metrics.retries.inc();
+      logger.warn(
+        { request_id: requestId, err: { message: (err as Error).message } },
+        'routing failed; retrying later',
+      );
+      msg.nak(retryMs);
+    } finally {
+      clearInterval(keepAlive);
+    }
+  }
+
+  async function run(): Promise<void> {
+    while (running) {
+      try {
+        const consumer = await opts.consumer();
+        messages = await consumer.consume({ max_messages: concurrency * 4 });
+        for await (const msg of messages) {
+          while (inFlight.size >= concurrency) await new Promise<void>((resolve) => (slotFreed = resolve));
+          const p: Promise<void> = handle(msg).finally(() => {
+            inFlight.delete(p);
+            slotFreed?.();
+            slotFreed = undefined;
+          });
+          inFlight.add(p);
+        }
+        // The iterator ended without an error (consumer deleted, connection closed): pull anew.
+        if (running) await new Promise((r) => setTimeout(r, 250));
+      } catch (err) {
+        if (!running) break;
+        logger.warn({ err: { message: (err as Error).message } }, 'created consumer stopped; restarting');
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+  }
+
+  return {
+    start(): void {
+      running = true;
+      loop = run();
+    },
+    /** Stops pulling and waits for the messages in hand. */
+    async stop(): Promise<void> {
+      running = false;
+      await messages?.close().catch(() => undefined);
+      slotFreed?.();
+      await Promise.allSettled([...inFlight]);
+      await loop;
+    },
+  };
+}

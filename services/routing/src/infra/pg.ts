@@ -1,0 +1,50 @@
+import type { SqlExecutor } from '@dibs/db';
+import type { Logger } from '@dibs/logger';
+import pg from 'pg';
+
+/** A connection (or the pool) that runs `$n`-placeholder SQL. */
+export type Queryable = Pick<pg.PoolClient, 'query'>;
+
+/** An open transaction: `$n` queries, plus `execute` with `?` placeholders for the outbox's `enqueue`. */
+export interface Tx extends Queryable, SqlExecutor {}
+
+/**
+ * Routing's own pool. Routing speaks raw SQL only (conditional UPDATEs, `= any($1::uuid[])`,
+ * `FOR UPDATE SKIP LOCKED`), so it talks to `pg` directly instead of through the ORM.
+ */
+export function createPool(url: string, max: number, logger: Logger): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5000 });
+  // An idle client losing its connection (PostgreSQL restarting, a network cut) is not fatal.
+  pool.on('error', (err) => logger.warn({ err: { message: err.message } }, 'postgres pool connection lost'));
+  return pool;
+}
+
+/** Runs `fn` in a transaction: commits what it returns, rolls back on a throw. */
+export async function inTransaction<T>(pool: pg.Pool, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    await client.query('begin');
+    const tx: Tx = {
+      query: client.query.bind(client) as Tx['query'],
+      execute: (sql: string, params: unknown[] = []) => client.query(numbered(sql), params),
+    };
+    const result = await fn(tx);
+    await client.query('commit');
+    return result;
+  } catch (err) {
+    await client.query('rollback').catch(() => {
+      broken = true;
+    });
+    throw err;
+  } finally {
+    // A client whose rollback failed has a dead or confused connection: do not reuse it.
+    client.release(broken);
+  }
+}
+
+/** `?` placeholders → `$1, $2, …` (the outbox writes its SQL for MikroORM's `execute`). */
+function numbered(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}

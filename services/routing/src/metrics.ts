@@ -1,0 +1,57 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+/** Routing's own series, next to the process and HTTP ones the shared registry already has. */
+export function createRoutingMetrics(
+  registry: Registry,
+  sources: { openWindows: () => Promise<number>; outboxBacklog: () => Promise<number> },
+) {
+  const registers = [registry];
+  return {
+    decisions: new Counter({
+      name: 'routing_decisions_total',
+      help: 'Routing decisions taken, by outcome (priority_offered, broadcast_<reason>, wait, done)',
+      labelNames: ['outcome'],
+      registers,
+    }),
+    lateness: new Histogram({
+      name: 'routing_window_lateness_seconds',
+      help: 'How long after its deadline a priority window was broadcast, by which path fired it',
+      labelNames: ['via'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    }),
+    commands: new Counter({
+      name: 'routing_commands_total',
+      help: 'Accept/decline/cancel commands answered, by command and result code',
+      labelNames: ['command', 'result'],
+      registers,
+    }),
+    terminated: new Counter({
+      name: 'routing_messages_terminated_total',
+      help: 'Messages terminated because they were malformed or of an unknown version',
+      registers,
+    }),
+    retries: new Counter({
+      name: 'routing_message_retries_total',
+      help: 'Messages handed back for a later retry because a dependency failed',
+      registers,
+    }),
+    openWindows: new Gauge({
+      name: 'routing_open_windows',
+      help: 'Priority windows open right now (pending, offered to the preferred mechanic, not yet broadcast)',
+      registers,
+      async collect() {
+        this.set(await sources.openWindows().catch(() => Number.NaN));
+      },
+    }),
+    outboxBacklog: new Gauge({
+      name: 'routing_outbox_backlog',
+      help: 'Outbox rows committed but not yet published to NATS',
+      registers,
+      async collect() {
+        this.set(await sources.outboxBacklog().catch(() => Number.NaN));
+      },
+    }),
+  };
+}
+export type RoutingMetrics = ReturnType<typeof createRoutingMetrics>;

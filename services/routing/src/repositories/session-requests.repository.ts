@@ -1,0 +1,201 @@
+import type { FallbackReason, MechanicStatus, RequestStatus, RoutingType } from '@dibs/contracts';
+import { SESSION_REQUEST_COLUMNS, type SessionRequestRecord } from '@dibs/db';
+import type { MechanicState, RequestState } from '../domain/request-state.js';
+import type { BroadcastTrigger } from '../domain/routing-decision.js';
+import type { Queryable } from '../infra/pg.js';
+
+/** A row as read by routing: the contract columns plus who declined it. */
+export interface RequestRow extends SessionRequestRecord {
+  declined: string[];
+}
+
+const COLUMNS = SESSION_REQUEST_COLUMNS.split(',')
+  .map((c) => `r.${c.trim()}`)
+  .join(', ');
+const DECLINED = `coalesce((select array_agg(d.mechanic_id::text) from session_request_declines d
+  where d.request_id = r.id), '{}') as declined`;
+
+/** The decision's view of a row (instants as epoch ms). */
+export function toState(row: SessionRequestRecord): RequestState {
+  return {
+    id: row.id,
+    customer_id: row.customer_id,
+    status: row.status as RequestStatus,
+    routing_type: row.routing_type as RoutingType,
+    preferred_mechanic_id: row.preferred_mechanic_id,
+    preferred_workshop_id: row.preferred_workshop_id,
+    priority_window_minutes: Number(row.priority_window_minutes),
+    priority_notified_at: ms(row.priority_notified_at),
+    priority_expires_at: ms(row.priority_expires_at),
+    broadcast_at: ms(row.broadcast_at),
+    mechanic_id: row.mechanic_id,
+  };
+}
+
+function ms(value: Date | string | null | undefined): number | null {
+  if (value === null || value === undefined) return null;
+  return (value instanceof Date ? value : new Date(value)).getTime();
+}
+
+export interface RoutingContext {
+  row: RequestRow;
+  mechanic: MechanicState | null;
+}
+
+/** A request with its preferred mechanic and its decliners, in one round trip; null when unknown. */
+export async function loadRoutingContext(db: Queryable, id: string): Promise<RoutingContext | null> {
+  const { rows } = await db.query<RequestRow & { m_id: string | null; m_status: string | null }>(
+    `select ${COLUMNS}, ${DECLINED}, m.id as m_id, m.status as m_status
+     from session_requests r left join mechanics m on m.id = r.preferred_mechanic_id
+     where r.id = $1`,
+    [id],
+  );
+  const found = rows[0];
+  if (!found) return null;
+  const { m_id, m_status, ...row } = found;
+  return { row, mechanic: m_id ? { id: m_id, status: m_status as MechanicStatus } : null };
+}
+
+/** A request, locked for the rest of the transaction (commands decide on it, then write). */
+export async function lockRequest(tx: Queryable, id: string): Promise<RequestRow | null> {
+  const { rows } = await tx.query<RequestRow>(
+    `select ${COLUMNS}, ${DECLINED} from session_requests r where r.id = $1 for update`,
+    [id],
+  );
+  return rows[0] ?? null;
+}
+
+/** A request as it is now, with its decliners. */
+export async function findRequest(db: Queryable, id: string): Promise<RequestRow | null> {
+  const { rows } = await db.query<RequestRow>(
+    `select ${COLUMNS}, ${DECLINED} from session_requests r where r.id = $1`,
+    [id],
+  );
+  return rows[0] ?? null;
+}
+
+export async function findMechanic(db: Queryable, id: string): Promise<MechanicState | null> {
+  const { rows } = await db.query<{ id: string; status: MechanicStatus }>(
+    'select id, status from mechanics where id = $1',
+    [id],
+  );
+  return rows[0] ?? null;
+}
+
+/**
+ * Opens the priority window: only while the request is pending, was never offered and never
+ * broadcast, so a redelivered `created` event cannot open a second window.
+ */
+export async function markPriorityNotified(
+  tx: Queryable,
+  id: string,
+  now: Date,
+  expiresAt: Date,
+): Promise<RequestRow | null> {
+  const { rows } = await tx.query<RequestRow>(
+    `update session_requests r set priority_notified_at = $2, priority_expires_at = $3, updated_at = $2
+     where r.id = $1 and r.status = 'pending' and r.priority_notified_at is null and r.broadcast_at is null
+     returning ${COLUMNS}, ${DECLINED}`,
+    [id, now, expiresAt],
+  );
+  return rows[0] ?? null;
+}
+
+// Each trigger guards its write so that whichever decider comes second finds nothing to do:
+// a request routed straight to everyone must not have had a window; a timeout needs the deadline
+// to have passed; a decline ends the window whenever it comes.
+const BROADCAST_GUARD: Record<BroadcastTrigger, string> = {
+  route: 'r.priority_notified_at is null',
+  timeout: 'r.priority_expires_at <= $2',
+  declined: 'true',
+};
+
+/** Broadcasts a request once: sets `broadcast_at` and the reason while it is pending and not yet broadcast. */
+export async function markBroadcast(
+  tx: Queryable,
+  id: string,
+  reason: FallbackReason | null,
+  trigger: BroadcastTrigger,
+  now: Date,
+): Promise<RequestRow | null> {
+  const { rows } = await tx.query<RequestRow>(
+    `update session_requests r set broadcast_at = $2, fallback_reason = $3, updated_at = $2
+     where r.id = $1 and r.status = 'pending' and r.broadcast_at is null and ${BROADCAST_GUARD[trigger]}
+     returning ${COLUMNS}, ${DECLINED}`,
+    [id, now, reason],
+  );
+  return rows[0] ?? null;
+}
+
+/**
+ * Broadcasts up to `limit` windows whose deadline has passed (`priority_timeout`), skipping rows
+ * another replica is handling right now. Reads only the open-windows index.
+ */
+export async function broadcastDueWindows(tx: Queryable, now: Date, limit: number): Promise<RequestRow[]> {
+  const { rows } = await tx.query<RequestRow>(
+    `with due as (
+       select id from session_requests
+       where status = 'pending' and broadcast_at is null and priority_expires_at is not null
+         and priority_expires_at <= $1
+       order by priority_expires_at
+       limit $2
+       for update skip locked)
+     update session_requests r set broadcast_at = $1, fallback_reason = 'priority_timeout', updated_at = $1
+     from due where r.id = due.id
+     returning ${COLUMNS}, ${DECLINED}`,
+    [now, limit],
+  );
+  return rows;
+}
+
+/**
+ * The one statement that decides an accept (see `acceptVerdict` for the rule in words). Row
+ * locking makes concurrent accepts queue on the request; each re-checks `status = 'pending'`
+ * after the one before it committed, so exactly one wins.
+ */
+export async function markAccepted(
+  tx: Queryable,
+  id: string,
+  mechanicId: string,
+  now: Date,
+): Promise<RequestRow | null> {
+  const { rows } = await tx.query<RequestRow>(
+    `update session_requests r set status = 'accepted', mechanic_id = $2, accepted_at = $3, updated_at = $3
+     where r.id = $1 and r.status = 'pending'
+       and exists (select 1 from mechanics m where m.id = $2 and m.status = 'approved')
+       and not exists (select 1 from session_request_declines d where d.request_id = r.id and d.mechanic_id = $2)
+       and (r.broadcast_at is not null
+            or r.priority_expires_at <= $3
+            or (r.preferred_mechanic_id = $2 and r.priority_notified_at is not null))
+     returning ${COLUMNS}, ${DECLINED}`,
+    [id, mechanicId, now],
+  );
+  return rows[0] ?? null;
+}
+
+export async function insertDecline(tx: Queryable, id: string, mechanicId: string, now: Date): Promise<void> {
+  await tx.query(
+    `insert into session_request_declines (request_id, mechanic_id, created_at) values ($1, $2, $3)
+     on conflict do nothing`,
+    [id, mechanicId, now],
+  );
+}
+
+export async function markCancelled(tx: Queryable, id: string, now: Date): Promise<RequestRow | null> {
+  const { rows } = await tx.query<RequestRow>(
+    `update session_requests r set status = 'cancelled', cancelled_at = $2, updated_at = $2
+     where r.id = $1 and r.status = 'pending'
+     returning ${COLUMNS}, ${DECLINED}`,
+    [id, now],
+  );
+  return rows[0] ?? null;
+}
+
+/** Open priority windows right now (for /metrics). */
+export async function countOpenWindows(db: Queryable): Promise<number> {
+  const { rows } = await db.query<{ n: string }>(
+    `select count(*) as n from session_requests
+     where status = 'pending' and broadcast_at is null and priority_expires_at is not null`,
+  );
+  return Number(rows[0]?.n ?? 0);
+}

@@ -1,0 +1,144 @@
+import type { CancelCommand, CommandReply, MechanicCommand } from '@dibs/contracts';
+import { enqueue, toSessionRequest } from '@dibs/db';
+import type { Logger } from '@dibs/logger';
+import type pg from 'pg';
+import { acceptVerdict, cancelVerdict, declineVerdict, type Refusal } from '../domain/command-rules.js';
+import { inTransaction } from '../infra/pg.js';
+import type { RoutingMetrics } from '../metrics.js';
+import {
+  findMechanic,
+  findRequest,
+  insertDecline,
+  lockRequest,
+  markAccepted,
+  markBroadcast,
+  markCancelled,
+  type RequestRow,
+  toState,
+} from '../repositories/session-requests.repository.js';
+import { acceptedMessages, broadcastMessages, cancelledMessages, declinedMessages } from './lifecycle-messages.js';
+import type { RequestRouter } from './request-router.js';
+
+export interface CommandServiceOptions {
+  pool: pg.Pool;
+  router: RequestRouter;
+  minuteMs: number;
+  clock: () => number;
+  logger: Logger;
+  metrics: RoutingMetrics;
+}
+
+const ok = (row: RequestRow): CommandReply => ({ ok: true, request: toSessionRequest(row) });
+const refused = (r: Refusal): CommandReply => ({ ok: false, code: r.code, detail: r.detail });
+
+/**
+ * accept / decline / cancel: routing is the single writer of a request's status, so intake's HTTP
+ * routes and the WebSocket gateway both come here (request-reply, shared queue group).
+ */
+export function createCommandService(opts: CommandServiceOptions) {
+  const { pool, router, minuteMs, clock, logger, metrics } = opts;
+
+  async function accept(cmd: MechanicCommand): Promise<CommandReply> {
+    for (let round = 0; round < 2; round++) {
+      const now = new Date(clock());
+      const won = await inTransaction(pool, async (tx) => {
+        const row = await markAccepted(tx, cmd.request_id, cmd.mechanic_id, now);
+        if (row) await enqueue(tx, acceptedMessages(row, cmd.mechanic_id, now));
+        return row;
+      });
+      if (won) {
+        logger.info({ request_id: cmd.request_id, mechanic_id: cmd.mechanic_id }, 'request accepted');
+        await router.committed('accepted', [cmd.request_id]);
+        return ok(won);
+      }
+      // The UPDATE matched nothing: read the request as it is now to say why.
+      const [row, mechanic] = await Promise.all([
+        findRequest(pool, cmd.request_id),
+        findMechanic(pool, cmd.mechanic_id),
+      ]);
+      const verdict = acceptVerdict({
+        request: row ? toState(row) : null,
+        mechanicId: cmd.mechanic_id,
+        mechanic,
+        declinedByMechanic: row?.declined.includes(cmd.mechanic_id) ?? false,
+        now: clock(),
+        minuteMs,
+      });
+      if (verdict.ok === false) return refused(verdict);
+      if (verdict.ok === true) {
+        // Won by this very mechanic earlier (a retried command), or the state moved on between the
+        // UPDATE and the read: answer from the row if it is ours, else try once more.
+        if (verdict.repeat && row) return ok(row);
+        continue;
+      }
+      // Nobody was offered it yet (its `created` event is still on its way): route it now.
+      await router.route(cmd.request_id);
+    }
+    return { ok: false, code: 'unavailable', detail: 'the request is being routed; try again' };
+  }
+
+  async function decline(cmd: MechanicCommand): Promise<CommandReply> {
+    const now = new Date(clock());
+    const result = await inTransaction(pool, async (tx) => {
+      const row = await lockRequest(tx, cmd.request_id);
+      const mechanic = await findMechanic(tx, cmd.mechanic_id);
+      const verdict = declineVerdict({
+        request: row ? toState(row) : null,
+        mechanicId: cmd.mechanic_id,
+        mechanic,
+        alreadyDeclined: row?.declined.includes(cmd.mechanic_id) ?? false,
+      });
+      if (!verdict.ok || !row) return { verdict, row, broadcast: false };
+      if (!verdict.record) return { verdict, row, broadcast: false };
+      await insertDecline(tx, cmd.request_id, cmd.mechanic_id, now);
+      const declined = { ...row, declined: [...row.declined, cmd.mechanic_id] };
+      await enqueue(tx, declinedMessages(declined, cmd.mechanic_id, now));
+      if (!verdict.broadcast) return { verdict, row: declined, broadcast: false };
+      // The preferred mechanic said no: everyone else gets it now, in the same transaction.
+      const broadcast = await markBroadcast(tx, cmd.request_id, 'priority_declined', 'declined', now);
+      if (broadcast) await enqueue(tx, broadcastMessages(broadcast, now));
+      return { verdict, row: broadcast ?? declined, broadcast: broadcast !== null };
+    });
+    if (!result.verdict.ok) return refused(result.verdict);
+    const row = result.row as RequestRow;
+    if (result.verdict.record) {
+      logger.info({ request_id: cmd.request_id, mechanic_id: cmd.mechanic_id }, 'request declined');
+      await router.committed('declined', [cmd.request_id]);
+    }
+    if (result.broadcast) {
+      metrics.decisions.inc({ outcome: 'broadcast_priority_declined' });
+      await router.committed('broadcast', [cmd.request_id]);
+    }
+    return ok(row);
+  }
+
+  async function cancel(cmd: CancelCommand): Promise<CommandReply> {
+    const now = new Date(clock());
+    const result = await inTransaction(pool, async (tx) => {
+      const row = await lockRequest(tx, cmd.request_id);
+      const verdict = cancelVerdict({ request: row ? toState(row) : null, customerId: cmd.customer_id });
+      if (!verdict.ok || !verdict.change || !row) return { verdict, row };
+      const cancelled = (await markCancelled(tx, cmd.request_id, now)) as RequestRow;
+      await enqueue(tx, cancelledMessages(cancelled, now));
+      return { verdict, row: cancelled };
+    });
+    if (!result.verdict.ok) return refused(result.verdict);
+    if (result.verdict.change) {
+      logger.info({ request_id: cmd.request_id }, 'request cancelled');
+      await router.committed('cancelled', [cmd.request_id]);
+    }
+    return ok(result.row as RequestRow);
+  }
+
+  /** Runs a command and counts its result. */
+  function counted<C>(name: string, fn: (cmd: C) => Promise<CommandReply>) {
+    return async (cmd: C): Promise<CommandReply> => {
+      const reply = await fn(cmd);
+      metrics.commands.inc({ command: name, result: reply.ok ? 'ok' : reply.code });
+      return reply;
+    };
+  }
+
+  return { accept: counted('accept', accept), decline: counted('decline', decline), cancel: counted('cancel', cancel) };
+}
+export type CommandService = ReturnType<typeof createCommandService>;

@@ -1,0 +1,222 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type CommandReply,
+  CommandReplySchema,
+  type EventKind,
+  natsNames,
+  type RequestEvent,
+  type RoutingCommand,
+  type SessionRequest,
+} from '@dibs/contracts';
+import { enqueue, requestEvent, SESSION_REQUEST_COLUMNS, type SessionRequestRecord, toSessionRequest } from '@dibs/db';
+import { createLogger } from '@dibs/logger';
+import { requestReply } from '@dibs/nats';
+import {
+  cleanupNats,
+  connectTestNats,
+  createTestDatabase,
+  natsServers,
+  type TestDatabase,
+  testPrefix,
+} from '@dibs/testing';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { buildRouting, type Routing, type RoutingDeps } from '../../src/app.js';
+import type { RoutingConfig } from '../../src/config.js';
+
+/** What one test file shares: its own database, NATS prefix and a connection to observe with. */
+export interface World {
+  db: TestDatabase;
+  prefix: string;
+  nc: NatsConnection;
+  routings: Routing[];
+}
+
+export async function createWorld(label = 'rt'): Promise<World> {
+  const [db, nc] = await Promise.all([createTestDatabase(), connectTestNats()]);
+  return { db, prefix: testPrefix(label), nc, routings: [] };
+}
+
+export async function destroyWorld(world: World): Promise<void> {
+  for (const r of world.routings.splice(0)) await r.close().catch(() => undefined);
+  await world.nc.close();
+  await cleanupNats(world.prefix);
+  await world.db.drop();
+}
+
+export type RoutingOverrides = Partial<RoutingDeps['config']> & Pick<RoutingDeps, 'hooks' | 'clock' | 'flagRefreshMs'>;
+
+/** An in-process routing replica on the world's database and prefix. */
+export async function startRouting(world: World, overrides: RoutingOverrides = {}): Promise<Routing> {
+  const { hooks, clock, flagRefreshMs, ...config } = overrides;
+  const full: RoutingDeps['config'] = {
+    DATABASE_URL: world.db.url,
+    NATS_URL: natsServers(),
+    NATS_PREFIX: world.prefix,
+    PRIORITY_MINUTE_MS: 100,
+    ROUTING_MAX_OPEN_WINDOWS: 200_000,
+    ROUTING_ACK_WAIT_MS: 30_000,
+    ROUTING_SWEEP_MS: 250,
+    ROUTING_CONCURRENCY: 16,
+    ROUTING_DB_POOL: 6,
+    ...(config as Partial<RoutingConfig>),
+  };
+  const routing = await buildRouting({
+    config: full,
+    logger: createLogger({ service: 'routing-test', level: process.env.TEST_LOG_LEVEL ?? 'silent', pretty: false }),
+    ...(hooks ? { hooks } : {}),
+    ...(clock ? { clock } : {}),
+    ...(flagRefreshMs ? { flagRefreshMs } : {}),
+  });
+  await routing.start();
+  world.routings.push(routing);
+  return routing;
+}
+
+export async function stopRouting(world: World, routing: Routing): Promise<void> {
+  world.routings.splice(world.routings.indexOf(routing), 1);
+  await routing.close();
+}
+
+export async function addCustomer(db: TestDatabase, name = 'Dana Customer'): Promise<string> {
+  const { rows } = await db.query(`insert into customers (name, email) values ($1, $2) returning id`, [
+    name,
+    `${randomUUID()}@customers.test`,
+  ]);
+  return rows[0].id;
+}
+
+export async function addMechanic(
+  db: TestDatabase,
+  status: 'approved' | 'pending' | 'suspended' = 'approved',
+): Promise<string> {
+  const { rows } = await db.query(
+    `insert into mechanics (first_name, last_name, email, status) values ('Mia', $1, $2, $3) returning id`,
+    [`M${Math.floor(Math.random() * 1e6)}`, `${randomUUID()}@mechanics.test`, status],
+  );
+  return rows[0].id;
+}
+
+export interface FlagSettings {
+  is_enabled: boolean;
+  enabled_for_roles?: string[];
+  rollout_percentage?: number;
+}
+
+/** Changes ENABLE_FAVORITES_PRIORITY with plain SQL, as an operator would. */
+export async function setFlag(db: TestDatabase, flag: FlagSettings): Promise<void> {
+  await db.query(
+    `update feature_flags set is_enabled = $1, enabled_for_roles = $2, rollout_percentage = $3
+     where flag_key = 'ENABLE_FAVORITES_PRIORITY'`,
+    [flag.is_enabled, flag.enabled_for_roles ?? ['admin', 'customer'], flag.rollout_percentage ?? 100],
+  );
+}
+
+export interface NewRequest {
+  customerId: string;
+  preferredMechanicId?: string | null;
+  routingType?: 'broadcast' | 'priority_broadcast';
+  preferredWorkshopId?: string | null;
+  windowMinutes?: number;
+}
+
+/**
+ * Stores a request and its `request.created` event in one transaction, as intake does; routing's
+ * own outbox relay publishes the event.
+ */
+export async function createRequest(db: TestDatabase, req: NewRequest): Promise<SessionRequest> {
+  const preferred = req.preferredMechanicId ?? null;
+  const routingType = req.routingType ?? (preferred ? 'priority_broadcast' : 'broadcast');
+  const { rows } = await db.query<SessionRequestRecord>(
+    `with c as (select name, email from customers where id = $1)
+     insert into session_requests (customer_id, customer_name, customer_email, session_type, plan_code, routing_type,
+       preferred_mechanic_id, preferred_workshop_id, priority_window_minutes, created_at, updated_at)
+     select $1, c.name, c.email, 'video', 'basic', $2, $3, $4, $5, clock_timestamp(), clock_timestamp() from c
+     returning ${SESSION_REQUEST_COLUMNS}`,
+    [req.customerId, routingType, preferred, req.preferredWorkshopId ?? null, req.windowMinutes ?? 10],
+  );
+  const request = toSessionRequest(rows[0] as SessionRequestRecord);
+  await enqueue(sqlExecutor(db), [requestEvent('created', request)]);
+  return request;
+}
+
+/** The outbox's `?` placeholders over the test database's `$n` queries. */
+export function sqlExecutor(db: TestDatabase) {
+  return {
+    execute: (sql: string, params: unknown[] = []) => {
+      let n = 0;
+      return db.query(
+        sql.replace(/\?/g, () => `$${++n}`),
+        params,
+      );
+    },
+  };
+}
+
+export async function getRequest(db: TestDatabase, id: string): Promise<SessionRequest> {
+  const { rows } = await db.query<SessionRequestRecord>(
+    `select ${SESSION_REQUEST_COLUMNS} from session_requests where id = $1`,
+    [id],
+  );
+  return toSessionRequest(rows[0] as SessionRequestRecord);
+}
+
+/** Sends a routing command exactly as intake's HTTP routes do. */
+export function command(world: World, cmd: RoutingCommand, payload: Record<string, string>): Promise<CommandReply> {
+  return requestReply(
+    world.nc,
+    natsNames(world.prefix).subjects.routingCommand(cmd),
+    payload,
+    CommandReplySchema,
+    10_000,
+  );
+}
+
+export interface StoredMessage {
+  subject: string;
+  data: Record<string, unknown>;
+}
+
+/** Every message stored in `stream` on `subject` (wildcards allowed), oldest first. */
+export async function readStream(nc: NatsConnection, stream: string, subject: string): Promise<StoredMessage[]> {
+  const jsm = await jetstreamManager(nc);
+  const info = await jsm.streams.info(stream, { subjects_filter: subject });
+  const total = Object.values(info.state.subjects ?? {}).reduce((a, b) => a + b, 0);
+  if (total === 0) return [];
+  const consumer = await jetstream(nc).consumers.get(stream, { filter_subjects: subject });
+  const out: StoredMessage[] = [];
+  const messages = await consumer.consume();
+  for await (const m of messages) {
+    out.push({ subject: m.subject, data: m.json() });
+    if (m.info.pending === 0) break;
+  }
+  await messages.close();
+  return out;
+}
+
+/** Lifecycle events of one request, of one kind (or all kinds). */
+export async function eventsOf(world: World, requestId: string, kind: EventKind | '*' = '*'): Promise<RequestEvent[]> {
+  const names = natsNames(world.prefix);
+  const subject = kind === '*' ? `${world.prefix}.events.request.*` : names.subjects.event(kind);
+  const all = await readStream(world.nc, names.streams.events, subject);
+  return all.map((m) => m.data as unknown as RequestEvent).filter((e) => e.request.id === requestId);
+}
+
+/** Notifications that concern one request, on `subject` (relative to the prefix, wildcards allowed). */
+export async function notificationsOf(world: World, requestId: string, subject = 'notify.>'): Promise<StoredMessage[]> {
+  const names = natsNames(world.prefix);
+  const all = await readStream(world.nc, names.streams.notify, `${world.prefix}.${subject}`);
+  return all.filter((m) => {
+    const d = m.data as { request?: { id?: string }; request_id?: string };
+    return d.request?.id === requestId || d.request_id === requestId;
+  });
+}
+
+/** The kinds of a request's lifecycle events, in order. */
+export async function eventKinds(world: World, requestId: string): Promise<string[]> {
+  return (await eventsOf(world, requestId)).map((e) => e.kind);
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export const ms = (iso: string | null): number => (iso === null ? Number.NaN : Date.parse(iso));
