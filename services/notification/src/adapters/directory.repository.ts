@@ -1,0 +1,79 @@
+import type { Role } from '@dibs/contracts';
+import { SESSION_REQUEST_COLUMNS, type SessionRequestRecord, toSessionRequest } from '@dibs/db';
+import type pg from 'pg';
+import type { OfferKind } from '../domain/delivery.js';
+import type { OpenRequest } from '../domain/snapshot.js';
+
+/** Who a handshake's token names: whether the row exists and, for mechanics, whether approved. */
+export interface PrincipalRow {
+  exists: boolean;
+  approved: boolean;
+}
+
+/** The gateway's read-only view of PostgreSQL (it keeps no durable state of its own). */
+export interface Directory {
+  principal(role: Exclude<Role, 'admin'>, id: string): Promise<PrincipalRow>;
+  /** Of `ids`, the mechanics that are approved now. */
+  approvedAmong(ids: string[]): Promise<Set<string>>;
+  /** Every pending request `mechanicId` may accept at `now` (see snapshot.ts), newest first. */
+  openRequests(mechanicId: string, approved: boolean, now: number, limit: number): Promise<OpenRequest[]>;
+  ping(): Promise<boolean>;
+}
+
+const cols = SESSION_REQUEST_COLUMNS.split(',')
+  .map((c) => `r.${c.trim()}`)
+  .join(', ');
+
+// Own offers inside their window, then broadcast ones (approved mechanics only); never one this
+// mechanic declined. The partial indexes on pending/preferred requests keep both halves cheap.
+const OPEN_REQUESTS_SQL = `
+  select * from (
+    select 'priority' as kind, ${cols} from session_requests r
+     where r.preferred_mechanic_id = $1 and r.status = 'pending' and r.priority_notified_at is not null
+       and r.broadcast_at is null and r.priority_expires_at > $2
+       and not exists (select 1 from session_request_declines d where d.request_id = r.id and d.mechanic_id = $1)
+    union all
+    select 'broadcast' as kind, ${cols} from session_requests r
+     where $3::boolean and r.status = 'pending' and r.broadcast_at is not null
+       and not exists (select 1 from session_request_declines d where d.request_id = r.id and d.mechanic_id = $1)
+  ) open
+  order by (kind = 'priority') desc, created_at desc, id
+  limit $4`;
+
+export function createDirectory(pool: pg.Pool): Directory {
+  return {
+    async principal(role, id) {
+      if (role === 'mechanic') {
+        const { rows } = await pool.query<{ status: string }>('select status from mechanics where id = $1', [id]);
+        return { exists: rows.length > 0, approved: rows[0]?.status === 'approved' };
+      }
+      const { rows } = await pool.query('select 1 from customers where id = $1', [id]);
+      return { exists: rows.length > 0, approved: false };
+    },
+    async approvedAmong(ids) {
+      const approved = new Set<string>();
+      // Bounded batches: one array parameter per query, however many mechanics are connected.
+      for (let i = 0; i < ids.length; i += 5000) {
+        const { rows } = await pool.query<{ id: string }>(
+          `select id from mechanics where id = any($1::uuid[]) and status = 'approved'`,
+          [ids.slice(i, i + 5000)],
+        );
+        for (const row of rows) approved.add(row.id);
+      }
+      return approved;
+    },
+    async openRequests(mechanicId, approved, now, limit) {
+      const { rows } = await pool.query<SessionRequestRecord & { kind: OfferKind }>(OPEN_REQUESTS_SQL, [
+        mechanicId,
+        new Date(now),
+        approved,
+        limit,
+      ]);
+      return rows.map((row): OpenRequest => ({ kind: row.kind, request: toSessionRequest(row) }));
+    },
+    async ping() {
+      await pool.query('select 1');
+      return true;
+    },
+  };
+}

@@ -1,0 +1,207 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { createTokenService } from '@dibs/auth';
+import { GATEWAY_CLOSE_CODES, natsNames } from '@dibs/contracts';
+import { isDbUnavailable } from '@dibs/db';
+import { createHttpApp, type HttpApp, problem, registerProbes, sendProblem } from '@dibs/http';
+import type { Logger } from '@dibs/logger';
+import { natsIsUp } from '@dibs/nats';
+import fastifyWebsocket from '@fastify/websocket';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type pg from 'pg';
+import { createDirectory } from './adapters/directory.repository.js';
+import { createGatewayMetrics } from './adapters/gateway.metrics.js';
+import { startNotifyConsumer } from './adapters/notify-consumer.js';
+import { createPresence } from './adapters/presence.js';
+import { createRoutingCommands } from './adapters/routing-commands.js';
+import type { GatewayConfig } from './config.js';
+import { relayedFrame } from './connections/frames.js';
+import { startHeartbeat } from './connections/heartbeat.js';
+import { ConnectionHub, yieldToLoop } from './connections/hub.js';
+import { audienceOf, planDelivery } from './domain/delivery.js';
+import { closeConnection, type GatewayContext } from './handlers/context.js';
+import { handshakeHook } from './handlers/handshake.hook.js';
+import { createSocketHandler } from './handlers/socket.handler.js';
+import { startStatusRefresh } from './handlers/status-refresh.js';
+
+export interface GatewayDeps {
+  config: GatewayConfig;
+  jwtSecret: string;
+  /** The caller owns the connection and the pool (and closes them after `close()`). */
+  nc: NatsConnection;
+  pool: pg.Pool;
+  logger: Logger;
+  clock?: () => number;
+}
+
+export interface Gateway {
+  app: HttpApp;
+  hub: ConnectionHub;
+  instanceId: string;
+  /** Frames written so far, by type. */
+  sent: Readonly<Record<string, number>>;
+  /** Stops accepting, closes every client with 1012, waits for them (GATEWAY_DRAIN_MS), frees the rest. */
+  close(): Promise<void>;
+}
+
+/** Client frames above 16 KiB get an error frame; far larger ones are cut by ws itself (1009). */
+const MAX_PAYLOAD_BYTES = 1 << 20;
+
+/** Builds the notification gateway (CONTRACT §4): `GET /v1/ws` plus probes; never listens. */
+export async function buildGateway({
+  config,
+  jwtSecret,
+  nc,
+  pool,
+  logger,
+  clock = Date.now,
+}: GatewayDeps): Promise<Gateway> {
+  const names = natsNames(config.NATS_PREFIX);
+  const instanceId = config.GATEWAY_INSTANCE_ID ?? defaultInstanceId();
+  const log = logger.child({ instance_id: instanceId });
+  const { app, metrics: registry } = await createHttpApp({
+    service: 'notification',
+    logger: withoutTokenInUrls(log),
+    isUnavailable: isDbUnavailable,
+  });
+  const hub = new ConnectionHub();
+  const metrics = createGatewayMetrics(registry, () => hub.counts());
+  const directory = createDirectory(pool);
+  const presence = await createPresence({
+    nc,
+    bucket: names.kv.presence,
+    instanceId,
+    ttlMs: config.GATEWAY_PRESENCE_TTL_MS,
+    replicas: config.NATS_STREAM_REPLICAS,
+    logger: log,
+  });
+  let draining = false;
+
+  const ctx: GatewayContext = {
+    config,
+    clock,
+    logger: log,
+    hub,
+    directory,
+    commands: createRoutingCommands(nc, names, config.GATEWAY_COMMAND_TIMEOUT_MS, log),
+    presence,
+    metrics,
+    limits: {
+      maxBufferedBytes: config.GATEWAY_MAX_BUFFERED_BYTES,
+      countSent: metrics.countSent,
+      onOverflow(conn) {
+        if (conn.closingSince === 0) log.warn({ conn: conn.seq, user_id: conn.userId }, 'slow client; closing (1013)');
+        closeConnection(conn, GATEWAY_CLOSE_CODES.tryAgainLater, 'slow_consumer');
+      },
+    },
+  };
+
+  await app.register(fastifyWebsocket, {
+    // Compression costs CPU and ~300 KiB per socket under load; frames are small JSON.
+    options: { perMessageDeflate: false, clientTracking: false, maxPayload: MAX_PAYLOAD_BYTES },
+    // Sockets are closed by close() with 1012 before the server stops.
+    preClose: (done) => done(),
+  });
+  app.route({
+    method: 'GET',
+    url: '/v1/ws',
+    schema: { hide: true },
+    preValidation: handshakeHook({
+      tokens: createTokenService(jwtSecret, clock),
+      directory,
+      hub,
+      metrics,
+      allowedOrigins: config.GATEWAY_ALLOWED_ORIGINS,
+      maxConnectionsPerMechanic: config.GATEWAY_MAX_CONNECTIONS_PER_MECHANIC,
+      isDraining: () => draining,
+    }),
+    handler: (_request, reply) =>
+      sendProblem(reply, problem(426, 'upgrade_required', 'this endpoint speaks WebSocket only'), {
+        upgrade: 'websocket',
+      }),
+    wsHandler: createSocketHandler(ctx),
+  });
+
+  const consumer = await startNotifyConsumer({
+    nc,
+    names,
+    logger: log,
+    async handle(subject, payload) {
+      const audience = audienceOf(config.NATS_PREFIX, subject);
+      const plan = audience
+        ? planDelivery(audience, payload)
+        : { action: 'ignore' as const, reason: 'unknown subject' };
+      if (plan.action === 'ignore') {
+        metrics.notifications.inc({ type: 'ignored' });
+        log.warn({ subject, reason: plan.reason }, 'notification ignored');
+        return;
+      }
+      metrics.notifications.inc({ type: plan.frame.type });
+      const done = metrics.deliverySeconds.startTimer();
+      await hub.deliver(plan, relayedFrame(plan.frame));
+      done();
+    },
+  });
+  const heartbeat = startHeartbeat(hub, {
+    intervalMs: config.GATEWAY_HEARTBEAT_MS,
+    onDead(conn) {
+      conn.closeReason = 'heartbeat_timeout';
+      conn.ws.terminate();
+    },
+    onStuckClose(conn) {
+      conn.ws.terminate();
+    },
+  });
+  const statusRefresh = startStatusRefresh(hub, directory, config.GATEWAY_STATUS_REFRESH_MS, log);
+
+  registerProbes(app, registry, {
+    database: () => directory.ping(),
+    nats: () => natsIsUp(nc),
+    accepting: () => !draining,
+  });
+  await app.ready();
+
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    hub,
+    instanceId,
+    sent: metrics.sent,
+    close() {
+      closing ??= (async () => {
+        draining = true;
+        statusRefresh.stop();
+        heartbeat.stop();
+        for (const conn of hub.all) closeConnection(conn, GATEWAY_CLOSE_CODES.serviceRestart, 'shutdown');
+        const deadline = Date.now() + config.GATEWAY_DRAIN_MS;
+        while (hub.all.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        for (const conn of hub.all) conn.ws.terminate();
+        await yieldToLoop();
+        await consumer.stop().catch((err) => log.warn({ err }, 'stopping the notification consumer failed'));
+        await presence.stop();
+        await app.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+function defaultInstanceId(): string {
+  return `${hostname().replace(/[^A-Za-z0-9_-]/g, '-')}-${randomBytes(3).toString('hex')}`;
+}
+
+// Browsers pass the token as ?token=; request logs must never carry it.
+function withoutTokenInUrls(logger: Logger): Logger {
+  return logger.child(
+    {},
+    {
+      serializers: {
+        req: (req: { method?: string; url?: string; ip?: string }) => ({
+          method: req.method,
+          url: req.url?.replace(/([?&]token=)[^&]*/gi, '$1[redacted]'),
+          remoteAddress: req.ip,
+        }),
+      },
+    },
+  );
+}

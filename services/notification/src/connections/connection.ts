@@ -1,0 +1,125 @@
+import type { Role } from '@dibs/contracts';
+import { WebSocket } from 'ws';
+import type { DisconnectReason } from '../adapters/gateway.metrics.js';
+import type { AbuseGuard } from '../domain/abuse-guard.js';
+import type { OfferKind } from '../domain/delivery.js';
+import { RecentIds } from '../domain/recent-ids.js';
+
+/** A serialized server frame: written as a text frame, `id` names the event it carries. */
+export interface OutFrame {
+  id: string;
+  type: string;
+  data: Buffer;
+}
+
+export interface ConnectionLimits {
+  maxBufferedBytes: number;
+  /** Called when the client reads too slowly (its unsent bytes passed `maxBufferedBytes`). */
+  onOverflow(conn: Connection): void;
+  /** Counts one written frame (a plain counter; /metrics reads it). */
+  countSent(type: string): void;
+}
+
+const TEXT = { binary: false } as const;
+// Offers remembered per connection; far above the number of requests open at once for one mechanic.
+const MAX_OFFERS_REMEMBERED = 2000;
+
+/**
+ * One client socket. Until `open()` (after `hello` and, for mechanics, the snapshot) live frames
+ * wait in order, so nothing overtakes the snapshot; then each relayed event is written at most
+ * once (its id is remembered) and each offer at most once per kind.
+ */
+export class Connection {
+  /** Answered the last server ping (or never pinged yet). */
+  alive = true;
+  /** When the gateway started closing it (0 while open); a stuck close is cut later. */
+  closingSince = 0;
+  closeReason: DisconnectReason | undefined;
+  private queued: (() => void)[] | undefined = [];
+  private recent: RecentIds | undefined;
+  private offered: Map<string, OfferKind> | undefined;
+  expiryTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly seq: number,
+    readonly ws: WebSocket,
+    readonly role: Exclude<Role, 'admin'>,
+    readonly userId: string,
+    readonly guard: AbuseGuard,
+    private readonly limits: ConnectionLimits,
+  ) {}
+
+  get isOpen(): boolean {
+    return this.ws.readyState === WebSocket.OPEN && this.closingSince === 0;
+  }
+
+  /** Writes one of the gateway's own frames (hello, snapshot, result, error, pong) right away. */
+  write(frame: OutFrame): boolean {
+    if (!this.isOpen) return false;
+    this.ws.send(frame.data, TEXT);
+    this.limits.countSent(frame.type);
+    if (this.ws.bufferedAmount > this.limits.maxBufferedBytes) this.limits.onOverflow(this);
+    return true;
+  }
+
+  /** Releases live frames held back while the snapshot was loading, in arrival order. */
+  open(): void {
+    const queued = this.queued;
+    this.queued = undefined;
+    if (queued) for (const send of queued) send();
+  }
+
+  /** Records offers the snapshot already made, so a live repeat of them is not sent. */
+  markOffered(requestId: string, kind: OfferKind): void {
+    this.remember(requestId, kind);
+  }
+
+  /** The mechanic won this request on this connection: it needs no `request_taken` for it. */
+  forget(requestId: string): void {
+    this.offered?.delete(requestId);
+  }
+
+  /** Sends an offer unless this connection was already offered the same request the same way. */
+  offer(frame: OutFrame, requestId: string, kind: OfferKind): number {
+    if (this.queued) return this.hold(() => this.offer(frame, requestId, kind));
+    if (this.offered?.get(requestId) === kind) return 0;
+    if (!this.relay(frame)) return 0;
+    this.remember(requestId, kind);
+    return 1;
+  }
+
+  /** Sends taken/cancelled; with `onlyOffered`, only if this connection was offered the request. */
+  withdraw(frame: OutFrame, requestId: string, onlyOffered: boolean): number {
+    if (this.queued) return this.hold(() => this.withdraw(frame, requestId, onlyOffered));
+    if (onlyOffered && !this.offered?.has(requestId)) return 0;
+    this.offered?.delete(requestId);
+    return this.relay(frame) ? 1 : 0;
+  }
+
+  /** Sends any other relayed event (a customer's request_update). */
+  update(frame: OutFrame): number {
+    if (this.queued) return this.hold(() => this.update(frame));
+    return this.relay(frame) ? 1 : 0;
+  }
+
+  // A relayed event whose id this connection has already seen is a republish: dropped.
+  private relay(frame: OutFrame): boolean {
+    this.recent ??= new RecentIds();
+    if (!this.recent.add(frame.id)) return false;
+    return this.write(frame);
+  }
+
+  private hold(send: () => void): number {
+    this.queued?.push(send);
+    return 0;
+  }
+
+  private remember(requestId: string, kind: OfferKind): void {
+    this.offered ??= new Map();
+    this.offered.delete(requestId);
+    this.offered.set(requestId, kind);
+    if (this.offered.size > MAX_OFFERS_REMEMBERED) {
+      this.offered.delete(this.offered.keys().next().value as string);
+    }
+  }
+}
