@@ -3,6 +3,7 @@ import { loggerOptions } from '@dibs/logger';
 import fastifyHelmet from '@fastify/helmet';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
+import underPressure from '@fastify/under-pressure';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import {
   jsonSchemaTransform,
@@ -59,6 +60,8 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<{ app: HttpAp
   instrumentHttp(app, metrics);
 
   await app.register(fastifyHelmet, { contentSecurityPolicy: false, global: true });
+  // Shed load with 503 + Retry-After instead of queueing when the event loop is saturated.
+  await app.register(underPressure, { maxEventLoopDelay: 1000, retryAfter: 5, exposeStatusRoute: false });
   if (opts.openapi) {
     await app.register(fastifySwagger, {
       openapi: {

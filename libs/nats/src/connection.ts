@@ -10,6 +10,9 @@ export interface NatsConnectOptions {
   timeoutMs?: number;
 }
 
+// Whether each connection is currently attached to a server (false while reconnecting).
+const up = new WeakMap<NatsConnection, boolean>();
+
 /**
  * Connects to NATS and keeps reconnecting forever once connected: a NATS outage pauses
  * publishing, it never ends the process. The first connection must succeed within `timeoutMs`
@@ -30,24 +33,26 @@ export async function connectNats({
     reconnectJitter: 100,
     pingInterval: 10_000,
   });
-  if (logger) void logStatus(nc, logger);
+  up.set(nc, true);
+  void watchStatus(nc, logger);
   return nc;
 }
 
-async function logStatus(nc: NatsConnection, logger: Logger): Promise<void> {
+async function watchStatus(nc: NatsConnection, logger: Logger | undefined): Promise<void> {
   for await (const s of nc.status()) {
-    if (s.type === 'disconnect') logger.warn({ server: s.server }, 'nats disconnected');
-    else if (s.type === 'reconnect') logger.info({ server: s.server }, 'nats reconnected');
-    else if (s.type === 'error') logger.error({ err: s.error }, 'nats error');
+    if (s.type === 'disconnect') {
+      up.set(nc, false);
+      logger?.warn({ server: s.server }, 'nats disconnected');
+    } else if (s.type === 'reconnect') {
+      up.set(nc, true);
+      logger?.info({ server: s.server }, 'nats reconnected');
+    } else if (s.type === 'error') {
+      logger?.error({ err: s.error }, 'nats error');
+    }
   }
 }
 
-/** True when the connection is up (not closed, not reconnecting). */
+/** True when the connection is attached to a server (not closed, not reconnecting). */
 export function natsIsUp(nc: NatsConnection): boolean {
-  return (
-    !nc.isClosed() &&
-    !nc.isDraining() &&
-    nc.info !== undefined &&
-    (nc as { protocol?: { connected?: boolean } }).protocol?.connected !== false
-  );
+  return !nc.isClosed() && !nc.isDraining() && up.get(nc) !== false;
 }

@@ -3,6 +3,7 @@ import { natsNames } from '@dibs/contracts';
 import { createOutboxRelay, isDbUnavailable, type Orm, type OutboxRelay } from '@dibs/db';
 import { createAuthorizer, createHttpApp, type HttpApp, registerProbes } from '@dibs/http';
 import type { Logger } from '@dibs/logger';
+import { natsIsUp } from '@dibs/nats';
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Gauge } from 'prom-client';
@@ -94,7 +95,7 @@ export async function buildIntake({ config, jwtSecret, orm, nc, logger, relay = 
   });
   registerProbes(app, metrics, {
     database: async () => (await orm.isConnected()) === true,
-    nats: () => !nc.isClosed() && nc.info !== undefined && natsConnected(nc),
+    nats: () => natsIsUp(nc),
   });
 
   await app.ready();
@@ -107,9 +108,4 @@ export async function buildIntake({ config, jwtSecret, orm, nc, logger, relay = 
       await outbox?.stop();
     },
   };
-}
-
-// A reconnecting client still has `info`; the status of the last event tells whether it is up.
-function natsConnected(nc: NatsConnection): boolean {
-  return (nc as unknown as { protocol?: { connected?: boolean } }).protocol?.connected !== false;
 }

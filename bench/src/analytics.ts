@@ -1,0 +1,226 @@
+// pnpm bench:analytics — does analytics keep pace with intake? Lifecycle events are published at
+// a constant rate to the EVENTS stream and the consumer lag of each message (published → acked,
+// read off the durable consumer's ack floor) is measured for the real analytics process and for
+// a baseline consumer that only acks, each in its own process, in one run.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { EVENT_VERSION, type EventKind, natsNames, type RequestEvent, type SessionRequest } from '@dibs/contracts';
+import { connectNats, ensureConsumer, provisionStreams } from '@dibs/nats';
+import { AckPolicy, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { nanos } from '@nats-io/transport-node';
+import pg from 'pg';
+import { benchDatabase } from './lib/bench-db.js';
+import { ratio, summarize } from './stats.js';
+
+const RATE = Number(process.env.BENCH_RATE ?? 1500); // session requests per second (each ~3.5 events)
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
+const SAMPLE_MS = 20;
+const NATS_URL = (process.env.NATS_URL ?? 'nats://127.0.0.1:4222').split(',');
+
+if (process.argv.includes('--baseline-consumer')) await baselineConsumer();
+else await main();
+
+/** The baseline: the same durable consumer settings, every message acked on arrival, nothing else. */
+async function baselineConsumer(): Promise<void> {
+  const names = natsNames(process.env.NATS_PREFIX as string);
+  const nc = await connectNats({ servers: NATS_URL, name: 'bench-baseline' });
+  const js = jetstream(nc);
+  await ensureConsumer(await js.jetstreamManager(), names.streams.events, consumerConfig(names));
+  const consumer = await js.consumers.get(names.streams.events, names.consumers.analytics);
+  await consumer.consume({ max_messages: 1000, callback: (m) => m.ack() });
+  process.on('SIGTERM', () => void nc.drain().then(() => process.exit(0)));
+}
+
+// As services/analytics/src/handlers/event-projector.ts creates it.
+function consumerConfig(names: ReturnType<typeof natsNames>) {
+  return {
+    durable_name: names.consumers.analytics,
+    filter_subject: names.subjects.eventsAll,
+    ack_policy: AckPolicy.Explicit,
+    ack_wait: nanos(30_000),
+    max_ack_pending: 10_000,
+    max_deliver: -1,
+  };
+}
+
+async function main(): Promise<void> {
+  const db = await benchDatabase();
+  const nc = await connectNats({ servers: NATS_URL, name: 'bench-analytics' });
+  const jsm = await jetstreamManager(nc);
+  const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+  const runs = {
+    baseline: [here('./analytics.js'), '--baseline-consumer'],
+    analytics: [here('../../services/analytics/dist/main.js')],
+  };
+  const results: Record<string, Awaited<ReturnType<typeof measure>>> = {};
+  try {
+    for (const [name, args] of Object.entries(runs)) results[name] = await measure(name, args);
+  } finally {
+    await nc.drain();
+    await db.drop();
+  }
+  const b = results.baseline!;
+  const a = results.analytics!;
+  const row = (name: string, r: typeof a) =>
+    `| ${name} | ${r.events} | ${Math.round(r.eventsPerSecond)} | ${r.lag.p50} | ${r.lag.p99} | ${r.lag.max} |`;
+  console.log(`\nbench:analytics — ${RATE} requests/s for ${SECONDS}s, lag sampled every ${SAMPLE_MS} ms\n`);
+  console.log('| consumer | events | events/s published | lag p50 ms | lag p99 ms | lag max ms |');
+  console.log('| --- | --- | --- | --- | --- | --- |');
+  console.log(row('baseline (ack only)', b));
+  console.log(row('analytics', a));
+  console.log(`\nlag ratio analytics/baseline: p50 ${ratio(a.lag.p50, b.lag.p50)}, p99 ${ratio(a.lag.p99, b.lag.p99)}`);
+  console.log(`analytics lag p99 ${a.lag.p99} ms (goal ≤ 1000 ms); read model rows checked: ${a.projected}`);
+
+  async function measure(name: string, args: string[]) {
+    const prefix = `bench_${name}_${randomUUID().slice(0, 8)}`;
+    const names = natsNames(prefix);
+    await provisionStreams(jsm, names);
+    const child = spawn(process.execPath, args, {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...process.env, DATABASE_URL: db.url, NATS_PREFIX: prefix, ANALYTICS_PORT: '0', LOG_LEVEL: 'warn' },
+    });
+    try {
+      await waitForConsumer(jsm, names, child);
+      const sampler = sampleAckFloor(jsm, names);
+      const { sentAt, lastSeq, events, seconds } = await publishAtRate(prefix);
+      const lag = await sampler.lags(sentAt, lastSeq);
+      const projected = name === 'analytics' ? await countProjected(db.url, events) : 0;
+      return { events, eventsPerSecond: events / seconds, lag: summarize(lag), projected };
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      for (const s of Object.values(names.streams)) await jsm.streams.delete(s).catch(() => undefined);
+    }
+  }
+}
+
+async function waitForConsumer(jsm: JetStreamManager, names: ReturnType<typeof natsNames>, child: ChildProcess) {
+  for (let i = 0; i < 600; i++) {
+    if (child.exitCode !== null) throw new Error(`consumer process exited with ${child.exitCode}`);
+    const info = await jsm.consumers.info(names.streams.events, names.consumers.analytics).catch(() => undefined);
+    if (info && info.num_waiting > 0) return;
+    await sleep(50);
+  }
+  throw new Error('consumer did not start within 30 s');
+}
+
+/** Publishes whole request lifecycles at RATE requests/s; returns each stream sequence's publish time. */
+async function publishAtRate(prefix: string) {
+  const names = natsNames(prefix);
+  const nc = await connectNats({ servers: NATS_URL, name: 'bench-publisher' });
+  const js = jetstream(nc);
+  const sentAt = new Map<number, number>();
+  const mechanics = Array.from({ length: 50 }, () => randomUUID());
+  const inflight: Promise<void>[] = [];
+  const start = performance.now();
+  let requests = 0;
+  let events = 0;
+  while (performance.now() - start < SECONDS * 1000) {
+    const due = Math.floor(((performance.now() - start) / 1000) * RATE);
+    for (; requests < due; requests++) {
+      for (const e of lifecycle(mechanics)) {
+        const t = performance.now();
+        const body = JSON.stringify({ ...e, occurred_at: new Date().toISOString() });
+        inflight.push(
+          js.publish(names.subjects.event(e.kind), body, { msgID: e.id }).then((ack) => void sentAt.set(ack.seq, t)),
+        );
+        events++;
+      }
+    }
+    if (inflight.length > 2000) await Promise.all(inflight.splice(0));
+    await sleep(5);
+  }
+  await Promise.all(inflight);
+  const seconds = (performance.now() - start) / 1000;
+  await nc.drain();
+  return { sentAt, lastSeq: Math.max(...sentAt.keys()), events, seconds };
+}
+
+/**
+ * Samples the consumer's ack floor every SAMPLE_MS while publishing runs, noting when each
+ * stream sequence was first covered; a message's lag is that moment minus its publish time.
+ */
+function sampleAckFloor(jsm: JetStreamManager, names: ReturnType<typeof natsNames>) {
+  const ackedAt = new Map<number, number>();
+  let floor = 0;
+  let target = Number.POSITIVE_INFINITY;
+  const done = (async () => {
+    let deadline = Number.POSITIVE_INFINITY;
+    while (floor < target) {
+      // The 120 s allowance starts once publishing has ended (target known).
+      if (deadline === Number.POSITIVE_INFINITY && target !== Number.POSITIVE_INFINITY)
+        deadline = performance.now() + 120_000;
+      if (performance.now() > deadline)
+        throw new Error(`consumer still behind 120 s after publishing (${floor}/${target})`);
+      const info = await jsm.consumers.info(names.streams.events, names.consumers.analytics);
+      const now = performance.now();
+      for (let s = floor + 1; s <= info.ack_floor.stream_seq; s++) ackedAt.set(s, now);
+      floor = Math.max(floor, info.ack_floor.stream_seq);
+      await sleep(SAMPLE_MS);
+    }
+  })();
+  done.catch(() => undefined); // surfaced by lags()
+  return {
+    /** Waits until every sequence up to `lastSeq` is acked; returns the lag of each, in ms. */
+    async lags(sentAt: Map<number, number>, lastSeq: number): Promise<number[]> {
+      target = lastSeq;
+      await done;
+      return [...sentAt].map(([seq, t]) => Math.round((ackedAt.get(seq) as number) - t));
+    },
+  };
+}
+
+async function countProjected(url: string, expected: number): Promise<number> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  const { rows } = await c.query<{ n: number }>('select count(*)::int as n from analytics_events');
+  await c.end();
+  if (rows[0]?.n !== expected) throw new Error(`analytics ledger has ${rows[0]?.n} events, ${expected} published`);
+  return rows[0].n;
+}
+
+/** One request's events: created, priority offer, then accepted, or a fallback broadcast and accepted. */
+function lifecycle(mechanics: string[]): RequestEvent[] {
+  const preferred = mechanics[Math.floor(Math.random() * mechanics.length)] as string;
+  const now = new Date().toISOString();
+  let request: SessionRequest = {
+    id: randomUUID(),
+    customer_id: randomUUID(),
+    customer_name: 'Bench Customer',
+    customer_email: null,
+    session_type: 'video',
+    plan_code: 'basic',
+    status: 'pending',
+    routing_type: 'priority_broadcast',
+    preferred_mechanic_id: preferred,
+    preferred_workshop_id: null,
+    priority_window_minutes: 10,
+    priority_notified_at: null,
+    priority_expires_at: null,
+    broadcast_at: null,
+    fallback_reason: null,
+    mechanic_id: null,
+    accepted_at: null,
+    cancelled_at: null,
+    created_at: now,
+  };
+  const out: RequestEvent[] = [];
+  const emit = (kind: EventKind, change: Partial<SessionRequest>, actor: string | null = null) => {
+    request = { ...request, ...change };
+    out.push({ v: EVENT_VERSION, id: randomUUID(), kind, occurred_at: now, request, actor_mechanic_id: actor });
+  };
+  emit('created', {});
+  emit('priority_notified', { priority_notified_at: now, priority_expires_at: now });
+  let winner = preferred;
+  if (Math.random() < 0.5) {
+    emit('broadcast', { broadcast_at: now, fallback_reason: 'priority_timeout' });
+    winner = mechanics[Math.floor(Math.random() * mechanics.length)] as string;
+  }
+  emit('accepted', { status: 'accepted', mechanic_id: winner, accepted_at: now }, winner);
+  return out;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
