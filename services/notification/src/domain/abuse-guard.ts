@@ -10,7 +10,7 @@ export class AbuseGuard {
   private tokens: number;
   private lastRefill: number;
   private strikes = 0;
-  private lastStrike = 0;
+  private leakFrom = 0;
 
   constructor(
     private readonly ratePerSecond: number,
@@ -33,8 +33,13 @@ export class AbuseGuard {
 
   /** Records one violation; true when the connection should now be closed. */
   strike(now: number): boolean {
-    this.strikes = Math.max(0, this.strikes - (now - this.lastStrike) / 1000) + 1;
-    this.lastStrike = now;
+    const leaked = Math.floor((now - this.leakFrom) / 1000);
+    if (leaked > 0) {
+      this.strikes = Math.max(0, this.strikes - leaked);
+      this.leakFrom += leaked * 1000;
+    }
+    if (this.strikes === 0) this.leakFrom = now;
+    this.strikes += 1;
     return this.strikes >= this.limit;
   }
 }

@@ -1,0 +1,271 @@
+import { priorityMessage, relative } from '@dibs/contracts';
+import { cleanupNats, createTestDatabase, eventually, type TestDatabase, testPrefix, tokenFor } from '@dibs/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, type TestClient } from './support/clients.js';
+import { publishNotification, type RunningGateway, startGateway } from './support/gateway.js';
+import { requestRow, seedCustomer, seedMechanic, seedRequest } from './support/seed.js';
+
+// Notifications published here exactly as routing's outbox relay does; the full story with the
+// real routing service is in priority-story.test.ts.
+let db: TestDatabase;
+let prefix: string;
+let one: RunningGateway;
+let two: RunningGateway;
+const clients: TestClient[] = [];
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  prefix = testPrefix('gwd');
+  one = await startGateway(db, prefix, { GATEWAY_STATUS_REFRESH_MS: '200' });
+  two = await startGateway(db, prefix, { GATEWAY_STATUS_REFRESH_MS: '200' });
+});
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.close()));
+  await Promise.all([one.close(), two.close()]);
+  await cleanupNats(prefix);
+  await db.drop();
+});
+
+async function mechanicOn(gw: RunningGateway, status: 'approved' | 'pending' | 'suspended' = 'approved') {
+  const id = await seedMechanic(db, status);
+  const client = await connect(gw.wsUrl, await tokenFor('mechanic', id));
+  clients.push(client);
+  return { id, client };
+}
+
+async function priorityOffer(requestId: string, mechanicId: string) {
+  const request = await requestRow(db, requestId);
+  return publishNotification(one.nc, prefix, relative.notifyMechanic(mechanicId), {
+    type: 'priority_session_request',
+    request,
+    target_mechanic_id: mechanicId,
+    priority_window_minutes: 10,
+    expires_at: request.priority_expires_at as string,
+    message: priorityMessage(request.customer_name, 10),
+  });
+}
+
+async function broadcast(requestId: string, exclude?: string[]) {
+  await db.query(
+    `update session_requests set broadcast_at = now(), fallback_reason = 'priority_timeout' where id = $1`,
+    [requestId],
+  );
+  const request = await requestRow(db, requestId);
+  return publishNotification(one.nc, prefix, relative.notifyMechanics(), {
+    type: 'new_request',
+    request,
+    routing_type: 'broadcast',
+    fallback_reason: 'priority_timeout',
+    ...(exclude ? { exclude_mechanic_ids: exclude } : {}),
+  });
+}
+
+describe('delivery across two gateway instances', () => {
+  it('sends a priority offer only to its mechanic, wherever connected, and a broadcast to every approved mechanic', async () => {
+    const a = await mechanicOn(one);
+    const b = await mechanicOn(two);
+    const c = await mechanicOn(one);
+    const pending = await mechanicOn(two, 'pending');
+    const customerId = await seedCustomer(db);
+    const requestId = await seedRequest(db, { customerId, preferredMechanicId: b.id, priorityForMs: 60_000 });
+
+    const offerId = await priorityOffer(requestId, b.id);
+    const offer = await b.client.nextOf('priority_session_request', requestId);
+    expect(offer).toMatchObject({
+      id: offerId,
+      target_mechanic_id: b.id,
+      expires_at: expect.any(String),
+      message: 'Casey Customer specifically requested you! You have 10 minutes priority access.',
+    });
+
+    const broadcastId = await broadcast(requestId, [c.id]);
+    for (const m of [a, b]) {
+      const frame = await m.client.nextOf('new_request', requestId);
+      expect(frame).toMatchObject({ id: broadcastId, routing_type: 'broadcast', fallback_reason: 'priority_timeout' });
+      expect(frame).not.toHaveProperty('exclude_mechanic_ids');
+    }
+    // A later frame to the others proves the earlier ones are not merely late.
+    const laterId = await seedRequest(db, { customerId });
+    await broadcast(laterId);
+    await a.client.nextOf('new_request', laterId);
+    await c.client.nextOf('new_request', laterId);
+    expect(a.client.ofType('priority_session_request')).toEqual([]);
+    expect(c.client.ofType('priority_session_request')).toEqual([]);
+    expect(c.client.ofType('new_request', requestId)).toEqual([]);
+    expect(pending.client.ofType('new_request')).toEqual([]);
+  });
+
+  it('sends request_taken to the mechanics that were offered the request, and never an event twice', async () => {
+    const a = await mechanicOn(one);
+    const b = await mechanicOn(two);
+    const notApproved = await mechanicOn(one, 'pending');
+    const customerId = await seedCustomer(db);
+    const requestId = await seedRequest(db, { customerId });
+    await broadcast(requestId);
+    await a.client.nextOf('new_request', requestId);
+    await b.client.nextOf('new_request', requestId);
+    // Connected after the broadcast: offered the request through its snapshot.
+    const late = await mechanicOn(two);
+    expect((late.client.frames[1]?.open_requests as { request: { id: string } }[]).map((i) => i.request.id)).toContain(
+      requestId,
+    );
+    await db.query(`update session_requests set status = 'accepted' where id = $1`, [requestId]);
+    // A relay that crashed after publishing republishes with the same id: nobody sees it twice.
+    const takenId = crypto.randomUUID();
+    for (let i = 0; i < 2; i++) {
+      await publishNotification(
+        one.nc,
+        prefix,
+        relative.notifyMechanics(),
+        { type: 'request_taken', request_id: requestId },
+        takenId,
+      );
+    }
+    const sentinel = await seedRequest(db, { customerId, preferredMechanicId: notApproved.id, priorityForMs: 60_000 });
+    await priorityOffer(sentinel, notApproved.id);
+    await notApproved.client.nextOf('priority_session_request', sentinel);
+    for (const m of [a, b, late]) {
+      expect(await m.client.nextOf('request_taken', requestId)).toMatchObject({ id: takenId, request_id: requestId });
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    for (const m of [a, b, late]) expect(m.client.ofType('request_taken', requestId)).toHaveLength(1);
+    expect(a.client.ofType('new_request', requestId)).toHaveLength(1);
+    expect(notApproved.client.ofType('request_taken')).toEqual([]);
+  });
+
+  it('sends each customer the updates of its own requests only', async () => {
+    const customerId = await seedCustomer(db);
+    const otherId = await seedCustomer(db);
+    const customer = await connect(one.wsUrl, await tokenFor('customer', customerId));
+    const other = await connect(two.wsUrl, await tokenFor('customer', otherId));
+    clients.push(customer, other);
+    const requestId = await seedRequest(db, { customerId });
+    const request = await requestRow(db, requestId);
+    const updateId = await publishNotification(one.nc, prefix, relative.notifyCustomer(customerId), {
+      type: 'request_update',
+      request,
+    });
+    expect(await customer.nextOf('request_update', requestId)).toMatchObject({
+      id: updateId,
+      request: { id: requestId },
+    });
+    // A request_update of another customer's request on this customer's subject is not delivered.
+    const foreign = await requestRow(db, await seedRequest(db, { customerId: otherId }));
+    await publishNotification(one.nc, prefix, relative.notifyCustomer(customerId), {
+      type: 'request_update',
+      request: foreign,
+    });
+    await publishNotification(one.nc, prefix, relative.notifyCustomer(otherId), {
+      type: 'request_update',
+      request: foreign,
+    });
+    await other.nextOf('request_update', foreign.id);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(customer.ofType('request_update')).toHaveLength(1);
+    expect(other.ofType('request_update')).toHaveLength(1);
+  });
+
+  it('stops broadcasting to a mechanic suspended while connected, and resumes once approved', async () => {
+    const m = await mechanicOn(two);
+    const customerId = await seedCustomer(db);
+    await db.query(`update mechanics set status = 'suspended' where id = $1`, [m.id]);
+    await new Promise((r) => setTimeout(r, 600));
+    const first = await seedRequest(db, { customerId });
+    await broadcast(first);
+    await db.query(`update mechanics set status = 'approved' where id = $1`, [m.id]);
+    await new Promise((r) => setTimeout(r, 600));
+    const second = await seedRequest(db, { customerId });
+    await broadcast(second);
+    await m.client.nextOf('new_request', second);
+    expect(m.client.ofType('new_request', first)).toEqual([]);
+  });
+});
+
+describe('the snapshot', () => {
+  it('lists own priority offers with expires_at and broadcast ones, minus declined and foreign offers', async () => {
+    const me = await seedMechanic(db);
+    const someoneElse = await seedMechanic(db);
+    const customerId = await seedCustomer(db);
+    const mine = await seedRequest(db, { customerId, preferredMechanicId: me, priorityForMs: 60_000 });
+    const theirs = await seedRequest(db, { customerId, preferredMechanicId: someoneElse, priorityForMs: 60_000 });
+    const expired = await seedRequest(db, { customerId, preferredMechanicId: me, priorityForMs: -1000 });
+    const open = await seedRequest(db, { customerId, broadcast: true, fallbackReason: 'flag_disabled' });
+    const declined = await seedRequest(db, { customerId, broadcast: true });
+    await db.query('insert into session_request_declines (request_id, mechanic_id) values ($1, $2)', [declined, me]);
+    const taken = await seedRequest(db, { customerId, broadcast: true, status: 'accepted' });
+
+    const client = await connect(two.wsUrl, await tokenFor('mechanic', me));
+    clients.push(client);
+    const snapshot = client.frames[1] as { open_requests: { kind: string; request: { id: string } }[] };
+    const ids = snapshot.open_requests.map((i) => i.request.id);
+    expect(ids).toContain(mine);
+    expect(ids).toContain(open);
+    for (const absent of [theirs, expired, declined, taken]) expect(ids).not.toContain(absent);
+    const priority = snapshot.open_requests.find((i) => i.request.id === mine);
+    expect(priority).toMatchObject({ kind: 'priority', expires_at: expect.any(String), fallback_reason: null });
+    expect(snapshot.open_requests.find((i) => i.request.id === open)).toMatchObject({
+      kind: 'broadcast',
+      expires_at: null,
+      fallback_reason: 'flag_disabled',
+    });
+    expect(snapshot.open_requests[0]?.kind).toBe('priority');
+    await db.query(`update session_requests set status = 'cancelled' where id = any($1)`, [[open, declined, taken]]);
+  });
+
+  it('gives a mechanic not approved its own priority offer but no broadcast ones', async () => {
+    const me = await seedMechanic(db, 'pending');
+    const customerId = await seedCustomer(db);
+    const mine = await seedRequest(db, { customerId, preferredMechanicId: me, priorityForMs: 60_000 });
+    const open = await seedRequest(db, { customerId, broadcast: true });
+    const client = await connect(one.wsUrl, await tokenFor('mechanic', me));
+    clients.push(client);
+    const ids = (client.frames[1]?.open_requests as { request: { id: string } }[]).map((i) => i.request.id);
+    expect(ids).toEqual([mine]);
+    await db.query(`update session_requests set status = 'cancelled' where id = $1`, [open]);
+  });
+
+  it('holds the open offer after a reconnect during the window, and the live offer is not repeated', async () => {
+    const me = await seedMechanic(db);
+    const customerId = await seedCustomer(db);
+    const token = await tokenFor('mechanic', me);
+    const first = await connect(one.wsUrl, token);
+    await first.close();
+    const requestId = await seedRequest(db, { customerId, preferredMechanicId: me, priorityForMs: 60_000 });
+    await priorityOffer(requestId, me); // published while the mechanic is away
+    const again = await connect(two.wsUrl, token);
+    clients.push(again);
+    const snapshot = again.frames[1] as { open_requests: { kind: string; request: { id: string } }[] };
+    const priority = snapshot.open_requests.filter((i) => i.kind === 'priority').map((i) => i.request.id);
+    expect(priority).toEqual([requestId]);
+    // The same offer published again now (e.g. a republish) is not sent on top of the snapshot.
+    await priorityOffer(requestId, me);
+    const sentinel = await seedRequest(db, { customerId, preferredMechanicId: me, priorityForMs: 60_000 });
+    await priorityOffer(sentinel, me);
+    await again.nextOf('priority_session_request', sentinel);
+    expect(again.ofType('priority_session_request', requestId)).toEqual([]);
+  });
+});
+
+describe('presence', () => {
+  it('keeps one KV entry per mechanic and instance with its connection count', async () => {
+    const { Kvm } = await import('@nats-io/kv');
+    const { jetstream } = await import('@nats-io/jetstream');
+    const kv = await new Kvm(jetstream(one.nc)).open(`${prefix}_presence`);
+    const id = await seedMechanic(db);
+    const token = await tokenFor('mechanic', id);
+    const x = await connect(one.wsUrl, token);
+    const y = await connect(one.wsUrl, token);
+    const z = await connect(two.wsUrl, token);
+    const entry = async (gw: RunningGateway) =>
+      (await kv.get(`${id}.${gw.gateway.instanceId}`))?.json<Record<string, unknown>>();
+    await eventually(async () => (await entry(one))?.connections === 2, 5000, 'two connections on one');
+    expect(await entry(one)).toMatchObject({ mechanic_id: id, instance_id: one.gateway.instanceId, connections: 2 });
+    await eventually(async () => (await entry(two))?.connections === 1, 5000, 'one connection on two');
+    await Promise.all([x.close(), y.close(), z.close()]);
+    await eventually(
+      async () => (await kv.get(`${id}.${one.gateway.instanceId}`))?.operation === 'DEL',
+      5000,
+      'entry removed',
+    );
+  });
+});
