@@ -1,7 +1,7 @@
 import { priorityMessage, relative } from '@dibs/contracts';
 import { cleanupNats, createTestDatabase, eventually, type TestDatabase, testPrefix, tokenFor } from '@dibs/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type TestClient } from './support/clients.js';
+import { connect, snapshotIds, type TestClient } from './support/clients.js';
 import { publishNotification, type RunningGateway, startGateway } from './support/gateway.js';
 import { requestRow, seedCustomer, seedMechanic, seedRequest } from './support/seed.js';
 
@@ -106,9 +106,7 @@ describe('delivery across two gateway instances', () => {
     await b.client.nextOf('new_request', requestId);
     // Connected after the broadcast: offered the request through its snapshot.
     const late = await mechanicOn(two);
-    expect((late.client.frames[1]?.open_requests as { request: { id: string } }[]).map((i) => i.request.id)).toContain(
-      requestId,
-    );
+    expect(snapshotIds(late.client)).toContain(requestId);
     await db.query(`update session_requests set status = 'accepted' where id = $1`, [requestId]);
     // A relay that crashed after publishing republishes with the same id: nobody sees it twice.
     const takenId = crypto.randomUUID();
@@ -219,8 +217,7 @@ describe('the snapshot', () => {
     const open = await seedRequest(db, { customerId, broadcast: true });
     const client = await connect(one.wsUrl, await tokenFor('mechanic', me));
     clients.push(client);
-    const ids = (client.frames[1]?.open_requests as { request: { id: string } }[]).map((i) => i.request.id);
-    expect(ids).toEqual([mine]);
+    expect(snapshotIds(client)).toEqual([mine]);
     await db.query(`update session_requests set status = 'cancelled' where id = $1`, [open]);
   });
 

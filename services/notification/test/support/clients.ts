@@ -133,3 +133,10 @@ export function refusedHandshake(
     ws.once('error', (err) => reject(err));
   });
 }
+
+/** The request ids of the client's snapshot frame, in order. */
+export function snapshotIds(client: TestClient): string[] {
+  const snapshot = client.frames.find((f) => f.type === 'snapshot');
+  const items = (snapshot?.open_requests ?? []) as { request: { id: string } }[];
+  return items.map((i) => i.request.id);
+}
