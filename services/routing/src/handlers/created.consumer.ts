@@ -45,7 +45,8 @@ export function createCreatedConsumer(opts: CreatedConsumerOptions) {
         'terminating a malformed or unknown-version created event',
       );
       metrics.terminated.inc();
-      msg.term('malformed or unknown version');
+      // No reason text: nats-server 2.9 only recognises a bare `+TERM` and ignores `+TERM <reason>`.
+      msg.term();
       return;
     }
     // A slow database must not make JetStream think this replica died holding the message.

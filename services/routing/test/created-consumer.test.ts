@@ -1,0 +1,126 @@
+import { randomUUID } from 'node:crypto';
+import { natsNames } from '@dibs/contracts';
+import { requestEvent } from '@dibs/db';
+import { eventually } from '@dibs/testing';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Routing } from '../src/app.js';
+import {
+  addCustomer,
+  addMechanic,
+  createRequest,
+  createWorld,
+  destroyWorld,
+  eventsOf,
+  getRequest,
+  setFlag,
+  sleep,
+  startRouting,
+  type World,
+} from './support/fixture.js';
+
+// The created consumer against bad input and repeats, and the probes that watch it.
+let world: World;
+let routing: Routing;
+let customer: string;
+let favorite: string;
+
+beforeAll(async () => {
+  world = await createWorld('cons');
+  routing = await startRouting(world, { PRIORITY_MINUTE_MS: 100 });
+  customer = await addCustomer(world.db);
+  favorite = await addMechanic(world.db);
+  await setFlag(world.db, { is_enabled: true });
+});
+afterAll(async () => {
+  await destroyWorld(world);
+});
+
+async function consumerInfo() {
+  const names = natsNames(world.prefix);
+  const jsm = await jetstreamManager(world.nc);
+  return jsm.consumers.info(names.streams.events, names.consumers.routingCreated);
+}
+
+async function metric(name: string): Promise<number> {
+  const res = await routing.app.inject({ method: 'GET', url: '/metrics' });
+  const line = res.body.split('\n').find((l) => l.startsWith(name));
+  return line ? Number(line.split(' ').pop()) : Number.NaN;
+}
+
+describe('malformed and unknown-version messages', () => {
+  it('terminates them (never redelivered) and keeps consuming', async () => {
+    const js = jetstream(world.nc);
+    const subject = natsNames(world.prefix).subjects.event('created');
+    const before = await metric('routing_messages_terminated_total');
+    const stray = await createRequest(world.db, { customerId: customer }); // its valid event follows the junk
+    const v2 = { ...(requestEvent('created', stray).payload as object), v: 2 };
+    await js.publish(subject, 'this is not json');
+    await js.publish(subject, JSON.stringify({ hello: 'world' }));
+    await js.publish(subject, JSON.stringify(v2));
+    await js.publish(
+      subject,
+      JSON.stringify({ ...(requestEvent('created', stray).payload as object), request: { id: 'x' } }),
+    );
+
+    // The valid event queued behind them is still routed…
+    await eventually(async () => (await getRequest(world.db, stray.id)).broadcast_at !== null, 10_000);
+    // …and the four bad ones are gone for good: terminated, not waiting for a redelivery.
+    await eventually(async () => (await metric('routing_messages_terminated_total')) - (before || 0) === 4, 10_000);
+    await eventually(async () => (await consumerInfo()).num_ack_pending === 0, 10_000);
+    await sleep(500);
+    expect((await consumerInfo()).num_redelivered).toBe(0);
+    const another = await createRequest(world.db, { customerId: customer });
+    await eventually(async () => (await getRequest(world.db, another.id)).broadcast_at !== null, 10_000);
+  });
+});
+
+describe('repeated and stray created events', () => {
+  it('opens one window however often the created event of a request arrives', async () => {
+    const created = await createRequest(world.db, {
+      customerId: customer,
+      preferredMechanicId: favorite,
+      windowMinutes: 20,
+    });
+    const subject = natsNames(world.prefix).subjects.event('created');
+    const js = jetstream(world.nc);
+    // Copies under new message ids: the duplicate window cannot drop them, routing must.
+    for (let i = 0; i < 3; i++) await js.publish(subject, JSON.stringify(requestEvent('created', created).payload));
+    await eventually(async () => (await getRequest(world.db, created.id)).broadcast_at !== null, 15_000);
+    await sleep(500);
+    expect(await eventsOf(world, created.id, 'priority_notified')).toHaveLength(1);
+    expect(await eventsOf(world, created.id, 'broadcast')).toHaveLength(1);
+  });
+
+  it('acknowledges the event of a request that no longer exists', async () => {
+    const ghost = await createRequest(world.db, { customerId: customer });
+    await world.db.query('delete from outbox where payload @> $1::jsonb', [
+      JSON.stringify({ request: { id: ghost.id } }),
+    ]);
+    await world.db.query('delete from session_requests where id = $1', [ghost.id]);
+    const event = requestEvent('created', { ...ghost, id: randomUUID() });
+    await jetstream(world.nc).publish(natsNames(world.prefix).subjects.event('created'), JSON.stringify(event.payload));
+    await eventually(async () => (await consumerInfo()).num_ack_pending === 0, 10_000);
+  });
+});
+
+describe('probes and metrics', () => {
+  it('answers /healthz, /readyz and /metrics with routing gauges', async () => {
+    expect((await routing.app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok' });
+    const ready = await routing.app.inject({ method: 'GET', url: '/readyz' });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toEqual({ status: 'ready', checks: { nats: 'ok', db: 'ok' } });
+
+    const open = await createRequest(world.db, {
+      customerId: customer,
+      preferredMechanicId: favorite,
+      windowMinutes: 600,
+    });
+    await eventually(async () => (await getRequest(world.db, open.id)).priority_notified_at !== null, 10_000);
+    expect(await metric('routing_open_windows')).toBeGreaterThanOrEqual(1);
+    const body = (await routing.app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(body).toMatch(/routing_decisions_total\{outcome="priority_offered"/);
+    expect(body).toMatch(/routing_window_lateness_seconds_bucket\{[^}]*via="(redelivery|sweeper)"/);
+    expect(body).toContain('routing_outbox_backlog');
+  });
+});
