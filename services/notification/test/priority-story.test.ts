@@ -136,9 +136,9 @@ describe('the priority story over sockets', () => {
     // The preferred mechanic's phone reconnects during the window: the snapshot holds the offer.
     await pSocket.close();
     pSocket = await on(two, preferred.token);
-    const item = (
-      pSocket.frames[1]?.open_requests as { kind: string; expires_at: string; request: { id: string } }[]
-    ).find((i) => i.request.id === id);
+    const snapshot = await pSocket.nextOf('snapshot');
+    const items = snapshot.open_requests as { kind: string; expires_at: string; request: { id: string } }[];
+    const item = items.find((i) => i.request.id === id);
     expect(item).toMatchObject({ kind: 'priority', expires_at: offer.expires_at });
 
     // Nobody else may take it inside the window.
