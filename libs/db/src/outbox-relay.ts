@@ -98,6 +98,14 @@ export function createOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
   /** Claims, publishes and marks one batch; returns how many rows it published. */
   async function relayBatch(): Promise<number> {
     const client = await pool.connect();
+    // The connection can die while the batch is being published (no query in flight): pg then
+    // emits 'error' on this checked-out client, which the pool does not listen to, and an
+    // unhandled 'error' would kill the process. Note it; the next query rejects and we retry.
+    let broken = false;
+    const onError = () => {
+      broken = true;
+    };
+    client.on('error', onError);
     try {
       await client.query('begin');
       const { rows } = await client.query<Row>(
@@ -132,7 +140,8 @@ export function createOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
       await client.query('rollback').catch(() => undefined);
       throw err;
     } finally {
-      client.release();
+      client.off('error', onError);
+      client.release(broken);
     }
   }
 
