@@ -23,6 +23,12 @@ export function createPool(url: string, max: number, logger: Logger): pg.Pool {
 export async function inTransaction<T>(pool: pg.Pool, fn: (tx: Tx) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let broken = false;
+  // A connection lost between two statements surfaces as an 'error' event on the checked-out
+  // client (the pool only listens on idle ones); the next query rejects anyway, so just note it.
+  const onError = () => {
+    broken = true;
+  };
+  client.on('error', onError);
   try {
     await client.query('begin');
     const tx: Tx = {
@@ -38,7 +44,8 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (tx: Tx) => Promise<T>
     });
     throw err;
   } finally {
-    // A client whose rollback failed has a dead or confused connection: do not reuse it.
+    client.off('error', onError);
+    // A client whose connection died or whose rollback failed must not go back to the pool.
     client.release(broken);
   }
 }

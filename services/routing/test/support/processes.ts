@@ -69,7 +69,13 @@ export function spawnNode(script: string, env: Record<string, string>): Child {
           () => reject(new Error(`no "${msg}" log within ${timeoutMs} ms; stderr: ${stderr.slice(-2000)}`)),
           timeoutMs,
         );
-        waiters.push({ msg, resolve: () => (clearTimeout(timer), resolve()) });
+        waiters.push({
+          msg,
+          resolve: () => {
+            clearTimeout(timer);
+            resolve();
+          },
+        });
         void exited.then(({ code, signal }) =>
           reject(new Error(`exited (${code ?? signal}) before "${msg}": ${stderr.slice(-2000)}`)),
         );
@@ -95,7 +101,10 @@ async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
   while (Date.now() < deadline) {
     const ok = await new Promise<boolean>((resolve) => {
       const s = net.connect(port, '127.0.0.1');
-      s.once('connect', () => (s.destroy(), resolve(true)));
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
       s.once('error', () => resolve(false));
     });
     if (ok) return;
