@@ -16,6 +16,12 @@ export interface EventProjectorOptions {
   clock: () => number;
   /** Most messages written in one statement. */
   maxBatch?: number;
+  /**
+   * How long the first message of a batch waits for company. A statement of hundreds of events
+   * costs the database a few times less per event than one of a handful, so a few milliseconds
+   * of latency buy most of the throughput under load.
+   */
+  lingerMs?: number;
   /** How long a batch that failed to write waits before it is redelivered. */
   retryDelayMs?: number;
   /** Called after a batch is committed and acked (tests, benchmarks). */
@@ -45,12 +51,14 @@ const MAX_ACK_PENDING = 10_000;
 export function createEventProjector(opts: EventProjectorOptions): EventProjector {
   const { js, names, repo, logger, metrics, clock } = opts;
   const maxBatch = opts.maxBatch ?? 500;
+  const lingerMs = opts.lingerMs ?? 20;
   const retryDelayMs = opts.retryDelayMs ?? 1000;
   const stream = names.streams.events;
   const durable = names.consumers.analytics;
 
   let buffer: JsMsg[] = [];
   let wake: (() => void) | undefined;
+  let full: (() => void) | undefined;
   let running = false;
   let messages: ConsumerMessages | undefined;
   let loop: Promise<void> | undefined;
@@ -58,6 +66,21 @@ export function createEventProjector(opts: EventProjectorOptions): EventProjecto
   function enqueue(msg: JsMsg): void {
     buffer.push(msg);
     wake?.();
+    if (buffer.length >= maxBatch) full?.();
+  }
+
+  /** Resolves when the buffer holds a full batch, or after `lingerMs`. */
+  function linger(): Promise<void> {
+    if (buffer.length >= maxBatch || lingerMs <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, lingerMs);
+      function done() {
+        clearTimeout(timer);
+        full = undefined;
+        resolve();
+      }
+      full = done;
+    });
   }
 
   async function handle(batch: JsMsg[]): Promise<boolean> {
@@ -92,7 +115,9 @@ export function createEventProjector(opts: EventProjectorOptions): EventProjecto
         wake = undefined;
         continue;
       }
+      await linger();
       const batch = buffer.splice(0, maxBatch);
+      if (batch.length === 0) continue;
       if (await handle(batch)) backoff = retryDelayMs;
       else {
         // The database is failing: do not spin through the backlog naking everything at once.
@@ -126,6 +151,7 @@ export function createEventProjector(opts: EventProjectorOptions): EventProjecto
       running = false;
       await messages?.close();
       wake?.();
+      full?.();
       await loop;
       // Whatever was pulled but not written goes back now rather than after ack_wait.
       for (const msg of buffer) msg.nak();
