@@ -2,7 +2,7 @@ import { Migration } from '@mikro-orm/migrations';
 
 /**
  * Analytics' own read model (services/analytics), fed only by lifecycle events; see
- * docs/decisions/analytics-read-model.md. No foreign keys: the history outlives the rows it
+ * docs/decisions/005-analytics-read-model.md. No foreign keys: the history outlives the rows it
  * describes (a deleted mechanic's requests still count), and replay must never fail on them.
  */
 export class Migration20261123000020Analytics extends Migration {

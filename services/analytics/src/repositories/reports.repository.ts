@@ -63,7 +63,7 @@ from analytics_request_facts f
 where ${PRIORITY} and f.broadcast_at is not null
   and f.fallback_reason in ('priority_timeout', 'priority_declined')`;
 
-// Favorites are intake's reference data, read live (docs/decisions/analytics-read-model.md).
+// Favorites are intake's reference data, read live (docs/decisions/005-analytics-read-model.md).
 const MECHANIC_STATS_SQL = `
 select (select count(*) from favorites where mechanic_id = $3)::int as favorited_by,
        count(*)::int as priority_requests,
