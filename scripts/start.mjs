@@ -1,0 +1,127 @@
+// `npm start`: checks PostgreSQL and NATS, applies migrations, runs the four services as one
+// supervised process tree with prefixed logs, and prints where to go next. Plain ESM on purpose:
+// it runs right after `pnpm install && build` with no build step of its own.
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createPrefixer, eachLine, wantsColor } from './lib/log-lines.mjs';
+import { preflight } from './lib/preflight.mjs';
+import { runSupervised } from './lib/supervisor.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The four deployables and the env var naming each one's HTTP port (CONTRACT §1). */
+const SERVICES = [
+  { name: 'intake', portVar: 'INTAKE_PORT', defaultPort: 3000 },
+  { name: 'routing', portVar: 'ROUTING_PORT', defaultPort: 3002 },
+  { name: 'notification', portVar: 'GATEWAY_PORT', defaultPort: 3001 },
+  { name: 'analytics', portVar: 'ANALYTICS_PORT', defaultPort: 3003 },
+];
+
+const env = { ...process.env };
+env.DATABASE_URL ||= 'postgres://postgres@127.0.0.1:5432/dibs';
+env.NATS_URL ||= 'nats://127.0.0.1:4222';
+const port = (s) => Number(env[s.portVar] || s.defaultPort);
+
+const color = wantsColor(process.stdout);
+const prefixer = createPrefixer({
+  names: ['dibs', 'migrate', ...SERVICES.map((s) => s.name)],
+  color,
+  pretty: process.stdout.isTTY === true,
+});
+const say = (text, severity = 'info') => console.log(prefixer.notice('dibs', text, severity));
+
+const problem = await preflight({
+  databaseUrl: env.DATABASE_URL,
+  natsUrls: env.NATS_URL.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+});
+if (problem) fail(problem, 69);
+
+const missing = [
+  'libs/config/dist/index.js',
+  'libs/db/dist/migrate.js',
+  ...SERVICES.map((s) => `services/${s.name}/dist/main.js`),
+].filter((f) => !existsSync(path.join(root, f)));
+if (missing.length) {
+  fail(
+    `dibs: ${missing.join(', ')} not built — run \`npm start\` from the repo root (it installs and builds first).`,
+    1,
+  );
+}
+
+const { DEV_JWT_SECRET } = await import(path.join(root, 'libs/config/dist/index.js'));
+if (!env.AUTH_JWT_SECRET) {
+  env.AUTH_JWT_SECRET = DEV_JWT_SECRET;
+  say(`using the development JWT secret "${DEV_JWT_SECRET}" (set AUTH_JWT_SECRET to use your own)`);
+}
+
+const migrated = await runOnce('migrate', [path.join(root, 'libs/db/dist/migrate.js')]);
+if (migrated !== 0) process.exit(migrated ?? 1);
+
+runSupervised(
+  {
+    prefixer,
+    services: SERVICES.map((s) => ({
+      name: s.name,
+      command: process.execPath,
+      args: [path.join(root, `services/${s.name}/dist/main.js`)],
+      env,
+      cwd: root,
+    })),
+  },
+  { onStopping: (why) => say(`stopping every service (${why})…`) },
+);
+
+if (await waitUntilReady(90_000)) printWhereToGo();
+else say('some services are not ready yet (see their lines above); still supervising them', 'warn');
+
+/** Runs `node <args>` to completion with prefixed output; resolves to its exit code. */
+function runOnce(name, args) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { env, cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    eachLine(child.stdout, (line) => console.log(prefixer.line(name, line)));
+    eachLine(child.stderr, (line) => console.error(prefixer.line(name, line)));
+    child.once('close', (code) => resolve(code));
+  });
+}
+
+async function waitUntilReady(timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  const pending = new Set(SERVICES);
+  while (pending.size && Date.now() < deadline) {
+    for (const s of [...pending]) {
+      try {
+        const res = await fetch(`http://127.0.0.1:${port(s)}/readyz`, { signal: AbortSignal.timeout(1000) });
+        if (res.ok) pending.delete(s);
+      } catch {
+        // not listening yet
+      }
+    }
+    if (pending.size) await new Promise((r) => setTimeout(r, 1000));
+  }
+  return pending.size === 0;
+}
+
+function printWhereToGo() {
+  const intake = `http://localhost:${port(SERVICES[0])}`;
+  const ws = `ws://localhost:${port(SERVICES[2])}/v1/ws`;
+  const lines = [
+    'dibs is up: intake, routing, notification gateway and analytics, supervised (Ctrl-C stops them all)',
+    `  HTTP API     ${intake}/v1/…   docs: ${intake}/docs   (OpenAPI: ${intake}/docs/json)`,
+    `  WebSocket    ${ws}   (header "Authorization: Bearer <token>", or ?token=<token>)`,
+    `  a token      npm run token -- --role admin --sub ${randomUUID()}`,
+    '               (mechanic/customer tokens need the mechanic/customer to exist: create them as admin)',
+    '  the story    npm run demo   (plays the seed: priority offer, accept, timeout, broadcast, decline, analytics)',
+    `  probes       /healthz /readyz /metrics on ports ${SERVICES.map(port).join(', ')}`,
+  ];
+  for (const line of lines) say(line);
+}
+
+function fail(message, code) {
+  process.stderr.write(`${message}\n`);
+  process.exit(code);
+}
