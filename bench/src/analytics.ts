@@ -94,6 +94,7 @@ async function main(): Promise<void> {
   console.log(`analytics lag p99 ${a.p99} ms (goal ≤ 1000 ms); every event found in the read model's ledger`);
 
   async function measure(name: string, args: string[]) {
+    await sql(db.url, 'truncate analytics_request_facts, analytics_events'); // a fresh read model per round
     const prefix = `bench_${name}_${randomUUID().slice(0, 8)}`;
     const names = natsNames(prefix);
     await provisionStreams(jsm, names);
@@ -196,13 +197,20 @@ function sampleAckFloor(jsm: JetStreamManager, names: ReturnType<typeof natsName
   };
 }
 
-async function countProjected(url: string, expected: number): Promise<number> {
+async function sql<R extends pg.QueryResultRow>(url: string, text: string): Promise<R[]> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
-  const { rows } = await c.query<{ n: number }>('select count(*)::int as n from analytics_events');
-  await c.end();
-  if (rows[0]?.n !== expected) throw new Error(`analytics ledger has ${rows[0]?.n} events, ${expected} published`);
-  return rows[0].n;
+  try {
+    return (await c.query<R>(text)).rows;
+  } finally {
+    await c.end();
+  }
+}
+
+async function countProjected(url: string, expected: number): Promise<number> {
+  const [row] = await sql<{ n: number }>(url, 'select count(*)::int as n from analytics_events');
+  if (row?.n !== expected) throw new Error(`analytics ledger has ${row?.n} events, ${expected} published`);
+  return row.n;
 }
 
 /** One request's events: created, priority offer, then accepted, or a fallback broadcast and accepted. */
