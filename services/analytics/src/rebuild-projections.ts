@@ -27,9 +27,11 @@ export async function rebuildProjections(opts: {
   const { js, names, repo, logger } = opts;
   const batchSize = opts.batchSize ?? 1000;
   const jsm = await js.jetstreamManager();
+  // Truncate first, then read where the stream ends: an event the live consumer wrote just
+  // before the truncate is then at or below lastSeq, so the replay puts it back.
+  await repo.truncate();
   const { state } = await jsm.streams.info(names.streams.events);
   const lastSeq = state.last_seq;
-  await repo.truncate();
   const result: RebuildResult = { lastSeq, applied: 0, rejected: 0 };
   if (state.messages === 0) return result;
 
