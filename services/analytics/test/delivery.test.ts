@@ -7,12 +7,20 @@ import {
   type TestDatabase,
   testPrefix,
 } from '@dibs/testing';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Analytics } from '../src/app.js';
 import { reportFilter } from '../src/domain/report-query.js';
-import { allReports, publishEvents, publishRaw, startAnalytics, waitCaughtUp } from './support/harness.js';
+import { rebuildProjections } from '../src/rebuild-projections.js';
+import {
+  allReports,
+  publishEvents,
+  publishRaw,
+  silentLogger,
+  startAnalytics,
+  waitCaughtUp,
+} from './support/harness.js';
 import { generateHistory, prng } from './support/history.js';
 
 let db: TestDatabase;
@@ -89,6 +97,25 @@ describe('analytics event delivery', () => {
     await waitCaughtUp(prefix);
     expect((await db.query('select * from analytics_request_facts order by request_id')).rows).toEqual(before.rows);
     expect((await db.query('select * from analytics_events order by event_id')).rows).toEqual(ledgerBefore.rows);
+  });
+
+  it('a rebuild while events keep arriving ends with the same read model', async () => {
+    const history = await generateHistory(db, 150, 13);
+    const half = Math.floor(history.events.length / 2);
+    await publishEvents(nc, prefix, history.events.slice(0, half));
+    await waitCaughtUp(prefix);
+    await Promise.all([
+      rebuildProjections({
+        js: jetstream(analytics.nc),
+        names: natsNames(prefix),
+        repo: analytics.facts,
+        logger: silentLogger,
+      }),
+      publishEvents(nc, prefix, history.events.slice(half)),
+    ]);
+    await waitCaughtUp(prefix);
+    const { rows } = await db.query('select * from analytics_request_facts order by request_id');
+    expect(rows).toEqual(await finalFacts());
   });
 
   it('terminates unreadable messages and keeps projecting the rest', async () => {
