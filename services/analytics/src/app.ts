@@ -1,4 +1,4 @@
-import { natsNames, type RequestEvent } from '@dibs/contracts';
+import { natsNames } from '@dibs/contracts';
 import { createHttpApp, type HttpApp, registerProbes } from '@dibs/http';
 import type { Logger } from '@dibs/logger';
 import { connectNats, natsIsUp, provisionStreams } from '@dibs/nats';
@@ -16,8 +16,6 @@ export interface AnalyticsDeps {
   config: Pick<AnalyticsConfig, 'DATABASE_URL' | 'NATS_URL' | 'NATS_PREFIX'>;
   logger: Logger;
   clock?: () => number;
-  /** Called after each batch of events is committed (tests, benchmarks). */
-  onProjected?: (events: RequestEvent[]) => void;
   /** Database pool size of this replica. */
   poolMax?: number;
 }
@@ -56,7 +54,6 @@ export async function buildAnalytics(deps: AnalyticsDeps): Promise<Analytics> {
     logger,
     metrics,
     clock: deps.clock ?? Date.now,
-    ...(deps.onProjected ? { onProjected: deps.onProjected } : {}),
   });
   registerBacklogGauge(registry, () => projector.pending());
   registerProbes(app, registry, {

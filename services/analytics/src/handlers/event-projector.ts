@@ -1,4 +1,4 @@
-import type { NatsNames, RequestEvent } from '@dibs/contracts';
+import type { NatsNames } from '@dibs/contracts';
 import type { Logger } from '@dibs/logger';
 import { ensureConsumer } from '@dibs/nats';
 import { AckPolicy, type ConsumerMessages, DeliverPolicy, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
@@ -24,8 +24,6 @@ export interface EventProjectorOptions {
   lingerMs?: number;
   /** How long a batch that failed to write waits before it is redelivered. */
   retryDelayMs?: number;
-  /** Called after a batch is committed and acked (tests, benchmarks). */
-  onProjected?: (events: RequestEvent[]) => void;
 }
 
 export interface EventProjector {
@@ -95,7 +93,6 @@ export function createEventProjector(opts: EventProjectorOptions): EventProjecto
         metrics.processed.inc({ kind: a.event.kind });
         metrics.eventLag.observe(Math.max(0, now - Date.parse(a.event.occurred_at)) / 1000);
       }
-      if (applied.length) opts.onProjected?.(applied.map((a) => a.event));
       return true;
     } catch (err) {
       metrics.failedBatches.inc();
