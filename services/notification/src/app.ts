@@ -65,7 +65,11 @@ export async function buildGateway({
     isUnavailable: isDbUnavailable,
   });
   const hub = new ConnectionHub();
-  const metrics = createGatewayMetrics(registry, () => hub.counts());
+  const metrics = createGatewayMetrics(
+    registry,
+    () => hub.counts(),
+    () => hub.takeLongestSlice(),
+  );
   const directory = createDirectory(pool);
   const presence = await createPresence({
     nc,

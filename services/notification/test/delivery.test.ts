@@ -108,16 +108,12 @@ describe('delivery across two gateway instances', () => {
     const late = await mechanicOn(two);
     expect(snapshotIds(late.client)).toContain(requestId);
     await db.query(`update session_requests set status = 'accepted' where id = $1`, [requestId]);
-    // A relay that crashed after publishing republishes with the same id: nobody sees it twice.
+    // The same event published twice, the second time past JetStream's duplicate window (another
+    // Nats-Msg-Id), as a relay might after a long outage: nobody sees it twice.
     const takenId = crypto.randomUUID();
-    for (let i = 0; i < 2; i++) {
-      await publishNotification(
-        one.nc,
-        prefix,
-        relative.notifyMechanics(),
-        { type: 'request_taken', request_id: requestId },
-        takenId,
-      );
+    for (const msgID of [takenId, crypto.randomUUID()]) {
+      const body = { type: 'request_taken' as const, request_id: requestId };
+      await publishNotification(one.nc, prefix, relative.notifyMechanics(), body, takenId, msgID);
     }
     const sentinel = await seedRequest(db, { customerId, preferredMechanicId: notApproved.id, priorityForMs: 60_000 });
     await priorityOffer(sentinel, notApproved.id);
@@ -147,6 +143,16 @@ describe('delivery across two gateway instances', () => {
       id: updateId,
       request: { id: requestId },
     });
+    // A republish of the same event (past the duplicate window) is dropped by the gateway.
+    const again = { type: 'request_update' as const, request };
+    await publishNotification(
+      one.nc,
+      prefix,
+      relative.notifyCustomer(customerId),
+      again,
+      updateId,
+      crypto.randomUUID(),
+    );
     // A request_update of another customer's request on this customer's subject is not delivered.
     const foreign = await requestRow(db, await seedRequest(db, { customerId: otherId }));
     await publishNotification(one.nc, prefix, relative.notifyCustomer(customerId), {

@@ -11,7 +11,19 @@ export type DisconnectReason =
   | 'snapshot_failed';
 
 /** The gateway's Prometheus metrics; `connections` is what the HPA scales replicas on. */
-export function createGatewayMetrics(registry: Registry, connectionsByRole: () => Record<string, number>) {
+export function createGatewayMetrics(
+  registry: Registry,
+  connectionsByRole: () => Record<string, number>,
+  longestDeliverySliceMs: () => number,
+) {
+  new Gauge({
+    name: 'dibs_gateway_delivery_slice_max_seconds',
+    help: 'Longest the event loop was held by one stretch of a delivery since the previous scrape (deliveries yield every few ms)',
+    registers: [registry],
+    collect() {
+      this.set(longestDeliverySliceMs() / 1000);
+    },
+  });
   new Gauge({
     name: 'dibs_gateway_connections',
     help: 'Open WebSocket connections on this replica, by role',

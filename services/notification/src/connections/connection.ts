@@ -21,13 +21,15 @@ export interface ConnectionLimits {
 }
 
 const TEXT = { binary: false } as const;
-// Offers remembered per connection; far above the number of requests open at once for one mechanic.
-const MAX_OFFERS_REMEMBERED = 2000;
+// Offers remembered per connection: as many as a snapshot lists, far above the requests open at
+// once for one mechanic; the oldest is forgotten first.
+const MAX_OFFERS_REMEMBERED = 1000;
 
 /**
  * One client socket. Until `open()` (after `hello` and, for mechanics, the snapshot) live frames
- * wait in order, so nothing overtakes the snapshot; then each relayed event is written at most
- * once (its id is remembered) and each offer at most once per kind.
+ * wait in order, so nothing overtakes the snapshot. Then no event is written twice: an offer
+ * at most once per request and kind, a withdrawal only while the offer is remembered, any other
+ * event only if its id is not among the last ones written.
  */
 export class Connection {
   /** Answered the last server ping (or never pinged yet). */
@@ -82,8 +84,10 @@ export class Connection {
   /** Sends an offer unless this connection was already offered the same request the same way. */
   offer(frame: OutFrame, requestId: string, kind: OfferKind): number {
     if (this.queued) return this.hold(() => this.offer(frame, requestId, kind));
+    // One offer per request and kind exists, so the offer map is also the repeat filter here:
+    // a broadcast to thousands of sockets allocates no per-connection id set.
     if (this.offered?.get(requestId) === kind) return 0;
-    if (!this.relay(frame)) return 0;
+    if (!this.write(frame)) return 0;
     this.remember(requestId, kind);
     return 1;
   }
@@ -91,7 +95,11 @@ export class Connection {
   /** Sends taken/cancelled; with `onlyOffered`, only if this connection was offered the request. */
   withdraw(frame: OutFrame, requestId: string, onlyOffered: boolean): number {
     if (this.queued) return this.hold(() => this.withdraw(frame, requestId, onlyOffered));
-    if (onlyOffered && !this.offered?.has(requestId)) return 0;
+    if (onlyOffered) {
+      // Forgetting the offer makes a repeat of this event find nothing to withdraw.
+      if (!this.offered?.delete(requestId)) return 0;
+      return this.write(frame) ? 1 : 0;
+    }
     this.offered?.delete(requestId);
     return this.relay(frame) ? 1 : 0;
   }
@@ -104,7 +112,7 @@ export class Connection {
 
   // A relayed event whose id this connection has already seen is a republish: dropped.
   private relay(frame: OutFrame): boolean {
-    this.recent ??= new RecentIds();
+    this.recent ??= new RecentIds(64);
     if (!this.recent.add(frame.id)) return false;
     return this.write(frame);
   }

@@ -19,6 +19,8 @@ export class ConnectionHub {
   private readonly mechanics = new Map<string, MechanicEntry>();
   private readonly customers = new Map<string, Set<Connection>>();
   private readonly reserved = new Map<string, number>();
+  /** Longest synchronous stretch of a delivery since last read (ms); /metrics reads and resets it. */
+  private longestSlice = 0;
 
   add(conn: Connection, approved: boolean): void {
     this.all.add(conn);
@@ -126,13 +128,23 @@ export class ConnectionHub {
       visited += entry.conns.size;
       if (visited >= 64) {
         visited = 0;
-        if (performance.now() - sliceStart > SLICE_MS) {
+        const slice = performance.now() - sliceStart;
+        if (slice > SLICE_MS) {
+          this.longestSlice = Math.max(this.longestSlice, slice);
           await yieldToLoop();
           sliceStart = performance.now();
         }
       }
     }
+    this.longestSlice = Math.max(this.longestSlice, performance.now() - sliceStart);
     return sent;
+  }
+
+  /** The longest synchronous stretch of any delivery since the previous call, in ms. */
+  takeLongestSlice(): number {
+    const longest = this.longestSlice;
+    this.longestSlice = 0;
+    return longest;
   }
 
   private deliverTo(plan: DeliveryPlan, frame: OutFrame, id: string, entry: MechanicEntry): number {

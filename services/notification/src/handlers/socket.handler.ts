@@ -1,3 +1,5 @@
+import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { GATEWAY_CLOSE_CODES } from '@dibs/contracts';
 import type { FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
@@ -31,6 +33,7 @@ export function createSocketHandler(ctx: GatewayContext) {
     }
     identity.release();
     const { principal, approved } = identity;
+    forgetHandshake(ws, request);
     const guard = new AbuseGuard(config.GATEWAY_RATE_LIMIT, config.GATEWAY_ABUSE_LIMIT, ctx.clock());
     const conn = new Connection(nextSeq++, ws, principal.role, principal.sub, guard, ctx.limits);
     hub.add(conn, approved);
@@ -67,6 +70,18 @@ export function createSocketHandler(ctx: GatewayContext) {
     }
     void sendSnapshot(ctx, conn, approved);
   };
+}
+
+/**
+ * Lets the handshake's objects go: @fastify/websocket's error listener closes over the Fastify
+ * request and reply, and the raw socket still points at the upgrade's ServerResponse. Kept,
+ * they would cost several KiB per connection for its whole life.
+ */
+function forgetHandshake(ws: WebSocket, request: FastifyRequest): void {
+  const socket = request.raw.socket as Socket & { _httpMessage?: ServerResponse | null };
+  socket._httpMessage?.detachSocket(socket);
+  ws.removeAllListeners('error');
+  ws.on('error', () => ws.terminate());
 }
 
 async function sendSnapshot(ctx: GatewayContext, conn: Connection, approved: boolean): Promise<void> {

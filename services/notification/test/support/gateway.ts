@@ -72,9 +72,11 @@ export async function publishNotification(
   relativeSubject: string,
   body: Body & { exclude_mechanic_ids?: string[] },
   id: string = crypto.randomUUID(),
+  /** JetStream's message id; another one than `id` simulates a republish after the duplicate window. */
+  msgID: string = id,
 ): Promise<string> {
   const payload = { id, at: new Date().toISOString(), ...body };
-  await jetstream(nc).publish(`${prefix}.${relativeSubject}`, JSON.stringify(payload), { msgID: id });
+  await jetstream(nc).publish(`${prefix}.${relativeSubject}`, JSON.stringify(payload), { msgID });
   return id;
 }
 
