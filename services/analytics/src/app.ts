@@ -13,7 +13,8 @@ import { createFactsRepository, type FactsRepository } from './repositories/fact
 import { createReportsRepository, type ReportsRepository } from './repositories/reports.repository.js';
 
 export interface AnalyticsDeps {
-  config: Pick<AnalyticsConfig, 'DATABASE_URL' | 'NATS_URL' | 'NATS_PREFIX'>;
+  /** The parsed config, or raw env values (`NATS_URL` as a comma-separated string is accepted). */
+  config: Pick<AnalyticsConfig, 'DATABASE_URL' | 'NATS_PREFIX'> & { NATS_URL: string[] | string };
   logger: Logger;
   clock?: () => number;
   /** Database pool size of this replica. */
@@ -38,7 +39,8 @@ export interface Analytics {
 export async function buildAnalytics(deps: AnalyticsDeps): Promise<Analytics> {
   const { config, logger } = deps;
   const names = natsNames(config.NATS_PREFIX);
-  const nc = await connectNats({ servers: config.NATS_URL, name: 'dibs-analytics', logger });
+  const servers = typeof config.NATS_URL === 'string' ? config.NATS_URL.split(',') : config.NATS_URL;
+  const nc = await connectNats({ servers, name: 'dibs-analytics', logger });
   const js = jetstream(nc);
   const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: deps.poolMax ?? 5 });
   pool.on('error', (err) => logger.warn({ err }, 'analytics pool connection error'));
