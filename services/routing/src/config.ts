@@ -21,7 +21,7 @@ export const RoutingConfigSchema = z.object({
   /** How often the sweeper looks for windows past their deadline. */
   ROUTING_SWEEP_MS: z.coerce.number().int().min(50).max(60_000).default(250),
   /** `created` messages handled at once per replica. */
-  ROUTING_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(32),
+  ROUTING_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(64),
   /** PostgreSQL connections per replica. */
   ROUTING_DB_POOL: z.coerce.number().int().min(2).max(200).default(10),
 });

@@ -42,18 +42,19 @@ export interface RoutingContext {
   mechanic: MechanicState | null;
 }
 
-/** A request with its preferred mechanic and its decliners, in one round trip; null when unknown. */
-export async function loadRoutingContext(db: Queryable, id: string): Promise<RoutingContext | null> {
+/** Several requests' routing contexts in one round trip, by id (absent ids are missing). */
+export async function loadRoutingContexts(db: Queryable, ids: string[]): Promise<Map<string, RoutingContext>> {
   const { rows } = await db.query<RequestRow & { m_id: string | null; m_status: string | null }>(
     `select ${COLUMNS}, ${DECLINED}, m.id as m_id, m.status as m_status
      from session_requests r left join mechanics m on m.id = r.preferred_mechanic_id
-     where r.id = $1`,
-    [id],
+     where r.id = any($1::uuid[])`,
+    [ids],
   );
-  const found = rows[0];
-  if (!found) return null;
-  const { m_id, m_status, ...row } = found;
-  return { row, mechanic: m_id ? { id: m_id, status: m_status as MechanicStatus } : null };
+  const out = new Map<string, RoutingContext>();
+  for (const { m_id, m_status, ...row } of rows) {
+    out.set(row.id, { row, mechanic: m_id ? { id: m_id, status: m_status as MechanicStatus } : null });
+  }
+  return out;
 }
 
 /** A request, locked for the rest of the transaction (commands decide on it, then write). */

@@ -5,9 +5,9 @@ import { decideRouting, type RoutingDecision } from '../domain/routing-decision.
 import type { FlagCache } from '../infra/flag-cache.js';
 import { inTransaction } from '../infra/pg.js';
 import type { RoutingMetrics } from '../metrics.js';
+import { createRoutingContextLoader } from '../repositories/routing-context.loader.js';
 import {
   broadcastDueWindows,
-  loadRoutingContext,
   markBroadcast,
   markPriorityNotified,
   type RequestRow,
@@ -40,6 +40,8 @@ export type RequestRouter = ReturnType<typeof createRequestRouter>;
 // A decider that loses a race (another replica, the sweeper, a command) re-reads and decides
 // again; more than a few rounds in a row means something is wrong, so hand the message back.
 const MAX_ROUNDS = 4;
+/** Windows broadcast per sweep transaction. */
+const SWEEP_BATCH = 500;
 
 /**
  * Load → decide → act for one request. Every write is conditional on the state it was decided
@@ -48,6 +50,7 @@ const MAX_ROUNDS = 4;
  */
 export function createRequestRouter(opts: RequestRouterOptions) {
   const { pool, flags, minuteMs, clock, logger, metrics, hooks } = opts;
+  const loader = createRoutingContextLoader(pool);
 
   async function committed(change: CommittedChange, ids: string[]): Promise<void> {
     if (ids.length > 0) await hooks?.afterCommit?.(change, ids);
@@ -99,10 +102,39 @@ export function createRequestRouter(opts: RequestRouterOptions) {
     return true;
   }
 
+  /**
+   * Broadcasts every window past its deadline, in batches. Concurrent callers share one sweep,
+   * plus one more for those who asked while it ran (their window may have come due after it began).
+   */
+  let current: Promise<void> | null = null;
+  let next: Promise<void> | null = null;
+  function sweep(via: 'redelivery' | 'sweeper'): Promise<void> {
+    if (!current) {
+      current = (async () => {
+        while ((await sweepDue(SWEEP_BATCH, via)) === SWEEP_BATCH) {
+          // a full batch: more are due right now
+        }
+      })().finally(() => {
+        current = null;
+      });
+      return current;
+    }
+    if (!next) {
+      next = current
+        .catch(() => undefined)
+        .then(() => {
+          next = null;
+          return sweep(via);
+        });
+    }
+    return next;
+  }
+
   /** Brings a request one step further and says when to look at it again. */
   async function route(id: string): Promise<RouteOutcome> {
+    let swept = false;
     for (let round = 0; round < MAX_ROUNDS; round++) {
-      const ctx = await loadRoutingContext(pool, id);
+      const ctx = await loader.load(id);
       if (!ctx) {
         // Deleted with its customer (ON DELETE CASCADE): nobody is waiting for it any more.
         logger.warn({ request_id: id }, 'created event for an unknown request; dropping it');
@@ -125,6 +157,13 @@ export function createRequestRouter(opts: RequestRouterOptions) {
           metrics.decisions.inc({ outcome: 'wait' });
           return { kind: 'wait', ms: decision.ms };
         case 'broadcast':
+          if (decision.trigger === 'timeout' && !swept) {
+            // Windows end in herds: one set-based sweep broadcasts every window due by now, and
+            // the redeliveries of the others find their request done. Then look again.
+            swept = true;
+            await sweep('redelivery');
+            break;
+          }
           if (await broadcast(id, decision, now)) return { kind: 'settled' };
           break;
         case 'offer_priority':
@@ -151,7 +190,7 @@ export function createRequestRouter(opts: RequestRouterOptions) {
   }
 
   /** Broadcasts up to `limit` windows whose deadline passed; returns how many it broadcast. */
-  async function sweepDue(limit: number): Promise<number> {
+  async function sweepDue(limit: number, via: 'redelivery' | 'sweeper'): Promise<number> {
     const now = new Date(clock());
     const rows = await inTransaction(pool, async (tx) => {
       const due = await broadcastDueWindows(tx, now, limit);
@@ -164,8 +203,8 @@ export function createRequestRouter(opts: RequestRouterOptions) {
     });
     if (rows.length === 0) return 0;
     metrics.decisions.inc({ outcome: 'broadcast_priority_timeout' }, rows.length);
-    observeLateness(rows, 'sweeper');
-    logger.info({ count: rows.length }, 'sweeper broadcast windows past their deadline');
+    observeLateness(rows, via);
+    logger.info({ count: rows.length, via }, 'windows past their deadline broadcast');
     await committed(
       'broadcast',
       rows.map((r) => r.id),
@@ -173,5 +212,5 @@ export function createRequestRouter(opts: RequestRouterOptions) {
     return rows.length;
   }
 
-  return { route, sweepDue, committed };
+  return { route, sweep, committed };
 }

@@ -5,18 +5,16 @@ export interface WindowSweeperOptions {
   router: RequestRouter;
   logger: Logger;
   intervalMs: number;
-  /** Windows broadcast per transaction. */
-  batchSize?: number;
 }
 
 /**
  * The safety net under nak-delay: every `intervalMs`, broadcast any window whose deadline passed
- * and that nobody broadcast yet. It covers a redelivery that comes late (a NATS restart resets the
- * server's redelivery timer to `ack_wait`; a backlog of messages delays it) and uses the same
- * conditional UPDATE as the redelivery path, so whichever fires first broadcasts and the other
- * finds nothing to do.
+ * and that nobody broadcast yet. It covers a redelivery that comes late or not at all (a replica
+ * killed before its nak leaves the message to `ack_wait`; NATS down at the deadline; a backlog)
+ * and uses the same conditional UPDATE as the redelivery path, so whichever fires first
+ * broadcasts and the other finds nothing to do.
  */
-export function createWindowSweeper({ router, logger, intervalMs, batchSize = 500 }: WindowSweeperOptions) {
+export function createWindowSweeper({ router, logger, intervalMs }: WindowSweeperOptions) {
   let running = false;
   let timer: NodeJS.Timeout | undefined;
   let wake: (() => void) | undefined;
@@ -26,9 +24,7 @@ export function createWindowSweeper({ router, logger, intervalMs, batchSize = 50
     let failures = 0;
     while (running) {
       try {
-        while (running && (await router.sweepDue(batchSize)) === batchSize) {
-          // a full batch: more may be due right now
-        }
+        await router.sweep('sweeper');
         failures = 0;
       } catch (err) {
         failures++;
