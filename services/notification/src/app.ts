@@ -23,6 +23,7 @@ import { closeConnection, type GatewayContext } from './handlers/context.js';
 import { handshakeHook } from './handlers/handshake.hook.js';
 import { createSocketHandler } from './handlers/socket.handler.js';
 import { startStatusRefresh } from './handlers/status-refresh.js';
+import { startExpirySweep } from './handlers/token-expiry.js';
 
 export interface GatewayDeps {
   config: GatewayConfig;
@@ -157,6 +158,7 @@ export async function buildGateway({
     },
   });
   const statusRefresh = startStatusRefresh(hub, directory, config.GATEWAY_STATUS_REFRESH_MS, log);
+  const expirySweep = startExpirySweep(hub, clock, log);
 
   registerProbes(app, registry, {
     database: () => directory.ping(),
@@ -175,6 +177,7 @@ export async function buildGateway({
       closing ??= (async () => {
         draining = true;
         statusRefresh.stop();
+        expirySweep.stop();
         heartbeat.stop();
         for (const conn of hub.all) closeConnection(conn, GATEWAY_CLOSE_CODES.serviceRestart, 'shutdown');
         const deadline = Date.now() + config.GATEWAY_DRAIN_MS;

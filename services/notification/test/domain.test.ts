@@ -4,9 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { AbuseGuard } from '../src/domain/abuse-guard.js';
 import { MAX_CLIENT_FRAME_BYTES, parseClientFrame } from '../src/domain/client-frame.js';
 import { audienceOf, planDelivery } from '../src/domain/delivery.js';
-import { handshakeToken, msUntilExpiry, originAllowed } from '../src/domain/handshake.js';
+import { handshakeToken, originAllowed } from '../src/domain/handshake.js';
 import { RecentIds } from '../src/domain/recent-ids.js';
 import { snapshotItems } from '../src/domain/snapshot.js';
+import { expiryTimes } from '../src/handlers/token-expiry.js';
 
 const parse = (text: string) => parseClientFrame(text, Buffer.byteLength(text));
 
@@ -190,11 +191,14 @@ describe('handshake rules', () => {
     expect(originAllowed('https://b.example', ['*'])).toBe(true);
   });
 
-  it('prefers the bearer header over ?token=, and computes time to expiry', () => {
+  it('prefers the bearer header over ?token=', () => {
     expect(handshakeToken('h', { token: 'q' })).toBe('h');
     expect(handshakeToken(undefined, { token: 'q' })).toBe('q');
     expect(handshakeToken(undefined, { token: ['a', 'b'] })).toBeUndefined();
-    expect(msUntilExpiry(10, 4000)).toBe(6000);
-    expect(msUntilExpiry(1, 4000)).toBe(0);
+  });
+
+  it('warns 30 s before expiry only tokens that live more than a minute', () => {
+    expect(expiryTimes(3600, 0)).toEqual({ expiresAt: 3_600_000, warnAt: 3_570_000 });
+    expect(expiryTimes(50, 0)).toEqual({ expiresAt: 50_000, warnAt: 0 });
   });
 });

@@ -201,6 +201,23 @@ describe('connection health', () => {
     const client = await connect(gw.wsUrl, await tokenFor('mechanic', id, 2));
     expect(await client.closed).toBe(4001);
   });
+
+  it('warns 30 s before the token expires, then closes with 4001 (injected clock)', async () => {
+    let offset = 0;
+    const shifted = await startGateway(db, prefix, {}, () => Date.now() + offset);
+    try {
+      const client = await connect(shifted.wsUrl, await tokenFor('customer', await seedCustomer(db), 120));
+      clients.push(client);
+      offset = 95_000;
+      const warning = await client.nextOf('token_expiring');
+      expect(Date.parse(String(warning.expires_at)) - (Date.now() + offset)).toBeLessThanOrEqual(30_000);
+      expect(client.closeCode).toBeUndefined();
+      offset = 121_000;
+      expect(await client.closed).toBe(4001);
+    } finally {
+      await shifted.close();
+    }
+  });
 });
 
 describe('graceful shutdown', () => {

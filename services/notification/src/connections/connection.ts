@@ -40,7 +40,9 @@ export class Connection {
   private queued: (() => void)[] | undefined = [];
   private recent: RecentIds | undefined;
   private offered: Map<string, OfferKind> | undefined;
-  expiryTimer: NodeJS.Timeout | undefined;
+  /** When the token expires (ms since the epoch), and when to warn about it (0: no warning). */
+  expiresAt = Number.POSITIVE_INFINITY;
+  warnAt = 0;
 
   constructor(
     readonly seq: number,

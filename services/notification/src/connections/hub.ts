@@ -3,7 +3,8 @@ import type { Connection, OutFrame } from './connection.js';
 
 interface MechanicEntry {
   approved: boolean;
-  conns: Set<Connection>;
+  /** A mechanic has one to a handful of sockets (capped): an array is the smallest holder. */
+  conns: Connection[];
 }
 
 /** Longest stretch a broadcast runs before yielding to the event loop (the goal is no stall > 50 ms). */
@@ -27,11 +28,11 @@ export class ConnectionHub {
     if (conn.role === 'mechanic') {
       let entry = this.mechanics.get(conn.userId);
       if (!entry) {
-        entry = { approved, conns: new Set() };
+        entry = { approved, conns: [] };
         this.mechanics.set(conn.userId, entry);
       }
       entry.approved = approved;
-      entry.conns.add(conn);
+      entry.conns.push(conn);
     } else {
       let set = this.customers.get(conn.userId);
       if (!set) {
@@ -47,9 +48,11 @@ export class ConnectionHub {
     if (!this.all.delete(conn)) return -1;
     if (conn.role === 'mechanic') {
       const entry = this.mechanics.get(conn.userId);
-      entry?.conns.delete(conn);
-      if (entry && entry.conns.size === 0) this.mechanics.delete(conn.userId);
-      return entry?.conns.size ?? 0;
+      if (!entry) return 0;
+      const at = entry.conns.indexOf(conn);
+      if (at >= 0) entry.conns.splice(at, 1);
+      if (entry.conns.length === 0) this.mechanics.delete(conn.userId);
+      return entry.conns.length;
     }
     const set = this.customers.get(conn.userId);
     set?.delete(conn);
@@ -58,7 +61,7 @@ export class ConnectionHub {
   }
 
   connectionsOf(mechanicId: string): number {
-    return this.mechanics.get(mechanicId)?.conns.size ?? 0;
+    return this.mechanics.get(mechanicId)?.conns.length ?? 0;
   }
 
   /** Open connections plus handshakes in flight, for the per-mechanic cap. */
@@ -101,7 +104,7 @@ export class ConnectionHub {
 
   counts(): Record<'mechanic' | 'customer', number> {
     let mechanic = 0;
-    for (const entry of this.mechanics.values()) mechanic += entry.conns.size;
+    for (const entry of this.mechanics.values()) mechanic += entry.conns.length;
     return { mechanic, customer: this.all.size - mechanic };
   }
 
@@ -125,7 +128,7 @@ export class ConnectionHub {
     // Map iteration stays valid while entries come and go during the yields.
     for (const [id, entry] of this.mechanics) {
       sent += this.deliverTo(plan, frame, id, entry);
-      visited += entry.conns.size;
+      visited += entry.conns.length;
       if (visited >= 64) {
         visited = 0;
         const slice = performance.now() - sliceStart;

@@ -15,8 +15,3 @@ export function handshakeToken(bearer: string | undefined, query: unknown): stri
   const token = (query as { token?: unknown } | undefined)?.token;
   return typeof token === 'string' && token.length > 0 ? token : undefined;
 }
-
-/** Milliseconds until the socket must close for an expired token (`exp` in seconds). */
-export function msUntilExpiry(exp: number, now: number): number {
-  return Math.max(0, exp * 1000 - now);
-}

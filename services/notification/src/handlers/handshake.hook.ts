@@ -83,9 +83,16 @@ export function handshakeHook(deps: HandshakeDeps): preValidationAsyncHookHandle
           'retry-after': '5',
         });
       }
-      release = hub.reserve(principal.sub);
-      // A handshake that dies before the upgrade completes must not keep its slot.
-      request.raw.socket.once('close', release);
+      const socket = request.raw.socket;
+      const free = hub.reserve(principal.sub);
+      // A handshake that dies before the upgrade completes must not keep its slot; once upgraded
+      // the listener goes (it would otherwise live as long as the socket).
+      const onClose = () => free();
+      socket.once('close', onClose);
+      release = () => {
+        socket.removeListener('close', onClose);
+        free();
+      };
     }
     request.gateway = { principal: { ...principal, role }, approved: row.approved, release };
   };

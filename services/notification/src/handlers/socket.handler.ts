@@ -1,29 +1,48 @@
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { GATEWAY_CLOSE_CODES } from '@dibs/contracts';
 import type { FastifyRequest } from 'fastify';
-import type { WebSocket } from 'ws';
+import type { RawData, WebSocket } from 'ws';
 import { Connection } from '../connections/connection.js';
 import { ownFrame } from '../connections/frames.js';
 import { AbuseGuard } from '../domain/abuse-guard.js';
-import { msUntilExpiry } from '../domain/handshake.js';
 import { snapshotItems } from '../domain/snapshot.js';
 import { onClientMessage } from './client-messages.js';
 import { closeConnection, type GatewayContext } from './context.js';
+import { expiryTimes } from './token-expiry.js';
 
-/** Warn this long before the token expires (only tokens that live longer than twice that get a warning). */
-const EXPIRY_WARNING_MS = 30_000;
-// setTimeout cannot wait longer than this; a longer-lived token re-arms its timer.
-const MAX_TIMER_MS = 2 ** 31 - 1;
+const kConn = Symbol('dibs.connection');
+type TaggedSocket = WebSocket & { [kConn]: Connection };
 
 let nextSeq = 1;
 
 /**
  * A new socket after a successful handshake: registered first (live frames wait), then `hello`,
  * then for mechanics the snapshot read from PostgreSQL, then the waiting live frames.
+ *
+ * The socket's listeners are shared by all sockets (the connection hangs off the socket), so an
+ * idle connection costs no closures of its own: memory per connection is what HPA scales on.
  */
 export function createSocketHandler(ctx: GatewayContext) {
   const { config, hub, metrics, logger } = ctx;
+
+  function onMessage(this: WebSocket, data: RawData): void {
+    const conn = (this as TaggedSocket)[kConn];
+    conn.alive = true;
+    void onClientMessage(ctx, conn, data).catch((err) => logger.error({ err, conn: conn.seq }, 'client frame failed'));
+  }
+  function onPong(this: WebSocket): void {
+    (this as TaggedSocket)[kConn].alive = true;
+  }
+  function onError(this: WebSocket): void {
+    this.terminate();
+  }
+  function onClose(this: WebSocket, code: number): void {
+    const conn = (this as TaggedSocket)[kConn];
+    const left = hub.remove(conn);
+    if (conn.role === 'mechanic' && left >= 0) ctx.presence.set(conn.userId, left);
+    metrics.disconnects.inc({ reason: conn.closeReason ?? 'client' });
+    logger.debug({ conn: conn.seq, role: conn.role, user_id: conn.userId, code }, 'socket closed');
+  }
 
   return function onSocket(ws: WebSocket, request: FastifyRequest): void {
     const identity = request.gateway;
@@ -34,36 +53,21 @@ export function createSocketHandler(ctx: GatewayContext) {
     identity.release();
     const { principal, approved } = identity;
     forgetHandshake(ws, request);
-    const guard = new AbuseGuard(config.GATEWAY_RATE_LIMIT, config.GATEWAY_ABUSE_LIMIT, ctx.clock());
+    const now = ctx.clock();
+    const guard = new AbuseGuard(config.GATEWAY_RATE_LIMIT, config.GATEWAY_ABUSE_LIMIT, now);
     const conn = new Connection(nextSeq++, ws, principal.role, principal.sub, guard, ctx.limits);
+    Object.assign(conn, expiryTimes(principal.exp, now));
+    (ws as TaggedSocket)[kConn] = conn;
     hub.add(conn, approved);
     if (conn.role === 'mechanic') ctx.presence.set(conn.userId, hub.connectionsOf(conn.userId));
 
-    ws.on('message', (data) => {
-      conn.alive = true;
-      void onClientMessage(ctx, conn, data).catch((err) =>
-        logger.error({ err, conn: conn.seq }, 'client frame failed'),
-      );
-    });
-    ws.on('pong', () => {
-      conn.alive = true;
-    });
-    ws.once('close', (code) => {
-      clearTimeout(conn.expiryTimer);
-      const left = hub.remove(conn);
-      if (conn.role === 'mechanic' && left >= 0) ctx.presence.set(conn.userId, left);
-      metrics.disconnects.inc({ reason: conn.closeReason ?? 'client' });
-      logger.debug({ conn: conn.seq, role: conn.role, user_id: conn.userId, code }, 'socket closed');
-    });
+    ws.on('error', onError);
+    ws.on('message', onMessage);
+    ws.on('pong', onPong);
+    ws.once('close', onClose);
 
-    conn.write(
-      ownFrame(
-        'hello',
-        { role: conn.role, user_id: conn.userId, heartbeat_ms: config.GATEWAY_HEARTBEAT_MS },
-        ctx.clock(),
-      ),
-    );
-    armExpiry(ctx, conn, principal.exp);
+    const hello = { role: conn.role, user_id: conn.userId, heartbeat_ms: config.GATEWAY_HEARTBEAT_MS };
+    conn.write(ownFrame('hello', hello, now));
     if (conn.role === 'customer') {
       conn.open();
       return;
@@ -81,7 +85,6 @@ function forgetHandshake(ws: WebSocket, request: FastifyRequest): void {
   const socket = request.raw.socket as Socket & { _httpMessage?: ServerResponse | null };
   socket._httpMessage?.detachSocket(socket);
   ws.removeAllListeners('error');
-  ws.on('error', () => ws.terminate());
 }
 
 async function sendSnapshot(ctx: GatewayContext, conn: Connection, approved: boolean): Promise<void> {
@@ -97,32 +100,4 @@ async function sendSnapshot(ctx: GatewayContext, conn: Connection, approved: boo
     ctx.logger.error({ err, mechanic_id: conn.userId }, 'snapshot failed; asking the client to reconnect');
     closeConnection(conn, 1011, 'snapshot_failed');
   }
-}
-
-function armExpiry(ctx: GatewayContext, conn: Connection, exp: number): void {
-  const left = msUntilExpiry(exp, ctx.clock());
-  const warnAt = left > 2 * EXPIRY_WARNING_MS ? left - EXPIRY_WARNING_MS : undefined;
-  const expiresAt = new Date(exp * 1000).toISOString();
-  const arm = (delay: number, fire: () => void) => {
-    conn.expiryTimer = setTimeout(
-      () => {
-        if (delay > MAX_TIMER_MS) arm(delay - MAX_TIMER_MS, fire);
-        else fire();
-      },
-      Math.min(delay, MAX_TIMER_MS),
-    );
-    conn.expiryTimer.unref();
-  };
-  const expire = () => {
-    ctx.logger.info({ conn: conn.seq, user_id: conn.userId, role: conn.role }, 'token expired; closing');
-    closeConnection(conn, GATEWAY_CLOSE_CODES.tokenExpired, 'token_expired');
-  };
-  if (warnAt === undefined) {
-    arm(left, expire);
-    return;
-  }
-  arm(warnAt, () => {
-    conn.write(ownFrame('token_expiring', { expires_at: expiresAt }, ctx.clock()));
-    arm(EXPIRY_WARNING_MS, expire);
-  });
 }

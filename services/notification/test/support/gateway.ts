@@ -25,6 +25,8 @@ export async function startGateway(
   db: TestDatabase,
   prefix: string,
   env: Record<string, string> = {},
+  /** Injected time (the token checks and expiry follow it). */
+  clock?: () => number,
 ): Promise<RunningGateway> {
   const config = loadGatewayConfig({
     NODE_ENV: 'test',
@@ -40,7 +42,14 @@ export async function startGateway(
   await provisionStreams(await jetstreamManager(nc), natsNames(prefix));
   const pool = new pg.Pool({ connectionString: db.url, max: 4 });
   pool.on('error', () => undefined);
-  const gateway = await buildGateway({ config, jwtSecret: DEV_JWT_SECRET, nc, pool, logger });
+  const gateway = await buildGateway({
+    config,
+    jwtSecret: DEV_JWT_SECRET,
+    nc,
+    pool,
+    logger,
+    ...(clock ? { clock } : {}),
+  });
   await gateway.app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = gateway.app.server.address() as AddressInfo;
   let closed = false;
