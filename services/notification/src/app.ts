@@ -143,7 +143,8 @@ export async function buildGateway({
       }
       metrics.notifications.inc({ type: plan.frame.type });
       const done = metrics.deliverySeconds.startTimer();
-      await hub.deliver(plan, relayedFrame(plan.frame));
+      const sent = await hub.deliver(plan, relayedFrame(plan.frame));
+      if (sent > 0) metrics.countSent(plan.frame.type, sent);
       done();
     },
   });

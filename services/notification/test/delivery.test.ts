@@ -93,6 +93,9 @@ describe('delivery across two gateway instances', () => {
     expect(c.client.ofType('priority_session_request')).toEqual([]);
     expect(c.client.ofType('new_request', requestId)).toEqual([]);
     expect(pending.client.ofType('new_request')).toEqual([]);
+    // What /metrics reports as frames sent, by type (both instances wrote some).
+    expect(one.gateway.sent.new_request).toBeGreaterThanOrEqual(2);
+    expect(two.gateway.sent.priority_session_request).toBe(1);
   });
 
   it('sends request_taken to the mechanics that were offered the request, and never an event twice', async () => {

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { DEV_JWT_SECRET } from '@dibs/config';
 import { cleanupNats, createTestDatabase, eventually, natsServers, testPrefix, tokenFor } from '@dibs/testing';
@@ -24,7 +25,7 @@ describe('the gateway process', () => {
   it('serves sockets, never logs a ?token=, and on SIGTERM closes clients with 1012 and exits', async () => {
     const db = await createTestDatabase();
     const prefix = testPrefix('gwm');
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const port = await freePort();
     let output = '';
     const child: ChildProcess = spawn(process.execPath, [main], {
       env: {
@@ -65,3 +66,14 @@ describe('the gateway process', () => {
     }
   });
 });
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}

@@ -52,8 +52,8 @@ export function createGatewayMetrics(
     },
   });
   return {
-    countSent(type: string): void {
-      sent[type] = (sent[type] ?? 0) + 1;
+    countSent(type: string, n = 1): void {
+      sent[type] = (sent[type] ?? 0) + n;
     },
     /** Frames written so far, by type (tests and the bench read it). */
     sent: sent as Readonly<Record<string, number>>,

@@ -16,8 +16,8 @@ export interface ConnectionLimits {
   maxBufferedBytes: number;
   /** Called when the client reads too slowly (its unsent bytes passed `maxBufferedBytes`). */
   onOverflow(conn: Connection): void;
-  /** Counts one written frame (a plain counter; /metrics reads it). */
-  countSent(type: string): void;
+  /** Counts written frames (a plain counter; /metrics reads it). */
+  countSent(type: string, n?: number): void;
 }
 
 const TEXT = { binary: false } as const;
@@ -59,10 +59,8 @@ export class Connection {
 
   /** Writes one of the gateway's own frames (hello, snapshot, result, error, pong) right away. */
   write(frame: OutFrame): boolean {
-    if (!this.isOpen) return false;
-    this.ws.send(frame.data, TEXT);
+    if (!this.send(frame)) return false;
     this.limits.countSent(frame.type);
-    if (this.ws.bufferedAmount > this.limits.maxBufferedBytes) this.limits.onOverflow(this);
     return true;
   }
 
@@ -85,22 +83,22 @@ export class Connection {
 
   /** Sends an offer unless this connection was already offered the same request the same way. */
   offer(frame: OutFrame, requestId: string, kind: OfferKind): number {
-    if (this.queued) return this.hold(() => this.offer(frame, requestId, kind));
+    if (this.queued) return this.hold(frame, () => this.offer(frame, requestId, kind));
     // One offer per request and kind exists, so the offer map is also the repeat filter here:
     // a broadcast to thousands of sockets allocates no per-connection id set.
     if (this.offered?.get(requestId) === kind) return 0;
-    if (!this.write(frame)) return 0;
+    if (!this.send(frame)) return 0;
     this.remember(requestId, kind);
     return 1;
   }
 
   /** Sends taken/cancelled; with `onlyOffered`, only if this connection was offered the request. */
   withdraw(frame: OutFrame, requestId: string, onlyOffered: boolean): number {
-    if (this.queued) return this.hold(() => this.withdraw(frame, requestId, onlyOffered));
+    if (this.queued) return this.hold(frame, () => this.withdraw(frame, requestId, onlyOffered));
     if (onlyOffered) {
       // Forgetting the offer makes a repeat of this event find nothing to withdraw.
       if (!this.offered?.delete(requestId)) return 0;
-      return this.write(frame) ? 1 : 0;
+      return this.send(frame) ? 1 : 0;
     }
     this.offered?.delete(requestId);
     return this.relay(frame) ? 1 : 0;
@@ -108,7 +106,7 @@ export class Connection {
 
   /** Sends any other relayed event (a customer's request_update). */
   update(frame: OutFrame): number {
-    if (this.queued) return this.hold(() => this.update(frame));
+    if (this.queued) return this.hold(frame, () => this.update(frame));
     return this.relay(frame) ? 1 : 0;
   }
 
@@ -116,17 +114,27 @@ export class Connection {
   private relay(frame: OutFrame): boolean {
     this.recent ??= new RecentIds(64);
     if (!this.recent.add(frame.id)) return false;
-    return this.write(frame);
+    return this.send(frame);
   }
 
-  private hold(send: () => void): number {
-    this.queued?.push(send);
+  // Relayed frames are counted by the caller (once per delivery, not per socket), except those
+  // held back here, which count when they leave.
+  private hold(frame: OutFrame, send: () => number): number {
+    this.queued?.push(() => {
+      if (send() > 0) this.limits.countSent(frame.type);
+    });
     return 0;
+  }
+
+  private send(frame: OutFrame): boolean {
+    if (!this.isOpen) return false;
+    this.ws.send(frame.data, TEXT);
+    if (this.ws.bufferedAmount > this.limits.maxBufferedBytes) this.limits.onOverflow(this);
+    return true;
   }
 
   private remember(requestId: string, kind: OfferKind): void {
     this.offered ??= new Map();
-    this.offered.delete(requestId);
     this.offered.set(requestId, kind);
     if (this.offered.size > MAX_OFFERS_REMEMBERED) {
       this.offered.delete(this.offered.keys().next().value as string);

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { DEV_JWT_SECRET } from '@dibs/config';
 import { eventually, natsServers, type TestDatabase } from '@dibs/testing';
@@ -21,7 +22,7 @@ export async function startService(
   prefix: string,
   env: Record<string, string> = {},
 ): Promise<ServiceProcess> {
-  const port = 20_000 + Math.floor(Math.random() * 30_000);
+  const port = await freePort();
   const portVar = name === 'intake' ? 'INTAKE_PORT' : 'ROUTING_PORT';
   let output = '';
   const child: ChildProcess = spawn(process.execPath, [`${root}services/${name}/dist/main.js`], {
@@ -73,4 +74,16 @@ export async function startService(
       clearTimeout(timer);
     },
   };
+}
+
+/** A port the OS just handed out (so not another process's), for a child to listen on. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
 }
