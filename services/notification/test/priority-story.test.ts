@@ -21,10 +21,20 @@ const clients: TestClient[] = [];
 beforeAll(async () => {
   db = await createTestDatabase();
   prefix = testPrefix('gws');
-  [intake, routing] = await Promise.all([
+  // Both start at once; if one fails, the other must not outlive the test file.
+  const started = await Promise.allSettled([
     startService('intake', db, prefix),
     startService('routing', db, prefix, { PRIORITY_MINUTE_MS: String(MINUTE_MS) }),
   ]);
+  const failed = started.find((s) => s.status === 'rejected');
+  if (failed) {
+    await Promise.all(started.map((s) => (s.status === 'fulfilled' ? s.value.stop() : undefined)));
+    throw (failed as PromiseRejectedResult).reason;
+  }
+  [intake, routing] = started.map((s) => (s as PromiseFulfilledResult<ServiceProcess>).value) as [
+    ServiceProcess,
+    ServiceProcess,
+  ];
   [one, two] = await Promise.all([startGateway(db, prefix), startGateway(db, prefix)]);
   admin = await tokenFor('admin', randomUUID());
   await api('PATCH', '/v1/admin/feature-flags/ENABLE_FAVORITES_PRIORITY', admin, { is_enabled: true }, 200);
