@@ -83,23 +83,30 @@ export async function findMechanic(db: Queryable, id: string): Promise<MechanicS
   return rows[0] ?? null;
 }
 
+/** Rows `FOR UPDATE` in id order, so that transactions writing several requests never deadlock. */
+export async function lockRequests(tx: Queryable, ids: string[]): Promise<void> {
+  await tx.query('select id from session_requests where id = any($1::uuid[]) order by id for update', [ids]);
+}
+
+export interface OfferItem {
+  id: string;
+  notifiedAt: Date;
+  expiresAt: Date;
+}
+
 /**
- * Opens the priority window: only while the request is pending, was never offered and never
- * broadcast, so a redelivered `created` event cannot open a second window.
+ * Opens priority windows: each only while its request is pending, was never offered and never
+ * broadcast, so a redelivered `created` event cannot open a second window. Returns the rows changed.
  */
-export async function markPriorityNotified(
-  tx: Queryable,
-  id: string,
-  now: Date,
-  expiresAt: Date,
-): Promise<RequestRow | null> {
+export async function markPriorityNotified(tx: Queryable, items: OfferItem[]): Promise<RequestRow[]> {
   const { rows } = await tx.query<RequestRow>(
-    `update session_requests r set priority_notified_at = $2, priority_expires_at = $3, updated_at = $2
-     where r.id = $1 and r.status = 'pending' and r.priority_notified_at is null and r.broadcast_at is null
+    `update session_requests r set priority_notified_at = x.n, priority_expires_at = x.e, updated_at = x.n
+     from unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[]) as x(id, n, e)
+     where r.id = x.id and r.status = 'pending' and r.priority_notified_at is null and r.broadcast_at is null
      returning ${COLUMNS}, ${DECLINED}`,
-    [id, now, expiresAt],
+    [items.map((i) => i.id), items.map((i) => i.notifiedAt), items.map((i) => i.expiresAt)],
   );
-  return rows[0] ?? null;
+  return rows;
 }
 
 // Each trigger guards its write so that whichever decider comes second finds nothing to do:
@@ -107,25 +114,30 @@ export async function markPriorityNotified(
 // to have passed; a decline ends the window whenever it comes.
 const BROADCAST_GUARD: Record<BroadcastTrigger, string> = {
   route: 'r.priority_notified_at is null',
-  timeout: 'r.priority_expires_at <= $2',
+  timeout: 'r.priority_expires_at <= x.at',
   declined: 'true',
 };
 
-/** Broadcasts a request once: sets `broadcast_at` and the reason while it is pending and not yet broadcast. */
+export interface BroadcastItem {
+  id: string;
+  reason: FallbackReason | null;
+  at: Date;
+}
+
+/** Broadcasts requests once: sets `broadcast_at` and the reason while pending and not yet broadcast. */
 export async function markBroadcast(
   tx: Queryable,
-  id: string,
-  reason: FallbackReason | null,
+  items: BroadcastItem[],
   trigger: BroadcastTrigger,
-  now: Date,
-): Promise<RequestRow | null> {
+): Promise<RequestRow[]> {
   const { rows } = await tx.query<RequestRow>(
-    `update session_requests r set broadcast_at = $2, fallback_reason = $3, updated_at = $2
-     where r.id = $1 and r.status = 'pending' and r.broadcast_at is null and ${BROADCAST_GUARD[trigger]}
+    `update session_requests r set broadcast_at = x.at, fallback_reason = x.reason, updated_at = x.at
+     from unnest($1::uuid[], $2::timestamptz[], $3::text[]) as x(id, at, reason)
+     where r.id = x.id and r.status = 'pending' and r.broadcast_at is null and ${BROADCAST_GUARD[trigger]}
      returning ${COLUMNS}, ${DECLINED}`,
-    [id, now, reason],
+    [items.map((i) => i.id), items.map((i) => i.at), items.map((i) => i.reason)],
   );
-  return rows[0] ?? null;
+  return rows;
 }
 
 /**

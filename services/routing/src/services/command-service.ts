@@ -95,7 +95,11 @@ export function createCommandService(opts: CommandServiceOptions) {
       await enqueue(tx, declinedMessages(declined, cmd.mechanic_id, now));
       if (!verdict.broadcast) return { verdict, row: declined, broadcast: false };
       // The preferred mechanic said no: everyone else gets it now, in the same transaction.
-      const broadcast = await markBroadcast(tx, cmd.request_id, 'priority_declined', 'declined', now);
+      const [broadcast = null] = await markBroadcast(
+        tx,
+        [{ id: cmd.request_id, reason: 'priority_declined', at: now }],
+        'declined',
+      );
       if (broadcast) await enqueue(tx, broadcastMessages(broadcast, now));
       return { verdict, row: broadcast ?? declined, broadcast: broadcast !== null };
     });

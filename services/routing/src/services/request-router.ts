@@ -1,15 +1,19 @@
-import { enqueue, isDbUnavailable } from '@dibs/db';
+import { enqueue, isDbUnavailable, pgCode } from '@dibs/db';
 import type { Logger } from '@dibs/logger';
 import type pg from 'pg';
-import { decideRouting, type RoutingDecision } from '../domain/routing-decision.js';
+import { type BroadcastTrigger, decideRouting } from '../domain/routing-decision.js';
+import { createBatcher } from '../infra/batcher.js';
 import type { FlagCache } from '../infra/flag-cache.js';
 import { inTransaction } from '../infra/pg.js';
 import type { RoutingMetrics } from '../metrics.js';
 import { createRoutingContextLoader } from '../repositories/routing-context.loader.js';
 import {
+  type BroadcastItem,
   broadcastDueWindows,
+  lockRequests,
   markBroadcast,
   markPriorityNotified,
+  type OfferItem,
   type RequestRow,
   toState,
 } from '../repositories/session-requests.repository.js';
@@ -43,14 +47,30 @@ const MAX_ROUNDS = 4;
 /** Windows broadcast per sweep transaction. */
 const SWEEP_BATCH = 500;
 
+/** Errors worth retrying as they are (database down, deadlock, serialization failure). */
+export function isTransient(err: unknown): boolean {
+  return isDbUnavailable(err) || ['40P01', '40001', '55P03'].includes(pgCode(err) ?? '');
+}
+
+/** The first occurrence of each id gets the changed row; a duplicate in the same batch gets null. */
+function byItem<I extends { id: string }>(items: I[], rows: RequestRow[]): (RequestRow | null)[] {
+  const left = new Map(rows.map((r) => [r.id, r]));
+  return items.map((i) => {
+    const row = left.get(i.id) ?? null;
+    left.delete(i.id);
+    return row;
+  });
+}
+
 /**
  * Load → decide → act for one request. Every write is conditional on the state it was decided
  * from, so replicas, redeliveries, the sweeper and commands may all look at the same request at
- * once and each change still happens exactly once.
+ * once and each change still happens exactly once. Reads and writes of concurrent requests are
+ * batched (one query, one commit for many), which is what lets one replica hold 100k windows.
  */
 export function createRequestRouter(opts: RequestRouterOptions) {
   const { pool, flags, minuteMs, clock, logger, metrics, hooks } = opts;
-  const loader = createRoutingContextLoader(pool);
+  const load = createRoutingContextLoader(pool);
 
   async function committed(change: CommittedChange, ids: string[]): Promise<void> {
     if (ids.length > 0) await hooks?.afterCommit?.(change, ids);
@@ -58,48 +78,95 @@ export function createRequestRouter(opts: RequestRouterOptions) {
 
   function observeLateness(rows: RequestRow[], via: 'redelivery' | 'sweeper'): void {
     for (const row of rows) {
-      const deadline = toState(row).priority_expires_at;
-      const firedAt = toState(row).broadcast_at;
+      const { priority_expires_at: deadline, broadcast_at: firedAt } = toState(row);
       if (deadline !== null && firedAt !== null)
         metrics.lateness.observe({ via }, Math.max(0, firedAt - deadline) / 1000);
     }
   }
 
-  async function broadcast(
-    id: string,
-    decision: Extract<RoutingDecision, { kind: 'broadcast' }>,
-    at: number,
-  ): Promise<boolean> {
-    const now = new Date(at);
-    const row = await inTransaction(pool, async (tx) => {
-      const changed = await markBroadcast(tx, id, decision.reason, decision.trigger, now);
-      if (changed) await enqueue(tx, broadcastMessages(changed, now));
+  const offer = createBatcher(async (items: OfferItem[]) => {
+    const rows = await inTransaction(pool, async (tx) => {
+      await lockRequests(
+        tx,
+        items.map((i) => i.id),
+      );
+      const changed = await markPriorityNotified(tx, items);
+      await enqueue(
+        tx,
+        changed.flatMap((row) => priorityOfferMessages(row, new Date(row.priority_notified_at as Date))),
+      );
       return changed;
     });
-    if (!row) return false;
-    metrics.decisions.inc({ outcome: `broadcast_${decision.reason ?? 'none'}` });
-    if (decision.trigger === 'timeout') observeLateness([row], 'redelivery');
-    logger.info(
-      { request_id: id, fallback_reason: decision.reason, trigger: decision.trigger },
-      'request broadcast to every mechanic',
+    for (const row of rows) {
+      metrics.decisions.inc({ outcome: 'priority_offered' });
+      logger.info(
+        { request_id: row.id, mechanic_id: row.preferred_mechanic_id, expires_at: row.priority_expires_at },
+        'priority window opened',
+      );
+    }
+    await committed(
+      'priority_notified',
+      rows.map((r) => r.id),
     );
-    await committed('broadcast', [id]);
-    return true;
+    return byItem(items, rows);
+  });
+
+  const broadcasters = new Map<BroadcastTrigger, (item: BroadcastItem) => Promise<RequestRow | null>>();
+  function broadcast(trigger: BroadcastTrigger, item: BroadcastItem): Promise<RequestRow | null> {
+    let run = broadcasters.get(trigger);
+    if (!run) {
+      run = createBatcher(async (items: BroadcastItem[]) => {
+        const rows = await inTransaction(pool, async (tx) => {
+          await lockRequests(
+            tx,
+            items.map((i) => i.id),
+          );
+          const changed = await markBroadcast(tx, items, trigger);
+          await enqueue(
+            tx,
+            changed.flatMap((row) => broadcastMessages(row, new Date(row.broadcast_at as Date))),
+          );
+          return changed;
+        });
+        for (const row of rows) {
+          metrics.decisions.inc({ outcome: `broadcast_${row.fallback_reason ?? 'none'}` });
+          logger.info(
+            { request_id: row.id, fallback_reason: row.fallback_reason, trigger },
+            'request broadcast to every mechanic',
+          );
+        }
+        if (trigger === 'timeout') observeLateness(rows, 'redelivery');
+        await committed(
+          'broadcast',
+          rows.map((r) => r.id),
+        );
+        return byItem(items, rows);
+      });
+      broadcasters.set(trigger, run);
+    }
+    return run(item);
   }
 
-  async function offerPriority(id: string, mechanicId: string, expiresAt: number, at: number): Promise<boolean> {
-    // The same instant the decision computed the deadline from: expires − notified is the window, exactly.
-    const now = new Date(at);
-    const row = await inTransaction(pool, async (tx) => {
-      const changed = await markPriorityNotified(tx, id, now, new Date(expiresAt));
-      if (changed) await enqueue(tx, priorityOfferMessages(changed, now));
-      return changed;
+  /** Broadcasts up to `limit` windows whose deadline passed; returns how many it broadcast. */
+  async function sweepDue(limit: number, via: 'redelivery' | 'sweeper'): Promise<number> {
+    const now = new Date(clock());
+    const rows = await inTransaction(pool, async (tx) => {
+      const due = await broadcastDueWindows(tx, now, limit);
+      await enqueue(
+        tx,
+        due.flatMap((row) => broadcastMessages(row, now)),
+      );
+      return due;
     });
-    if (!row) return false;
-    metrics.decisions.inc({ outcome: 'priority_offered' });
-    logger.info({ request_id: id, mechanic_id: mechanicId, expires_at: new Date(expiresAt) }, 'priority window opened');
-    await committed('priority_notified', [id]);
-    return true;
+    if (rows.length === 0) return 0;
+    metrics.decisions.inc({ outcome: 'broadcast_priority_timeout' }, rows.length);
+    observeLateness(rows, via);
+    logger.info({ count: rows.length, via }, 'windows past their deadline broadcast');
+    await committed(
+      'broadcast',
+      rows.map((r) => r.id),
+    );
+    return rows.length;
   }
 
   /**
@@ -134,7 +201,7 @@ export function createRequestRouter(opts: RequestRouterOptions) {
   async function route(id: string): Promise<RouteOutcome> {
     let swept = false;
     for (let round = 0; round < MAX_ROUNDS; round++) {
-      const ctx = await loader.load(id);
+      const ctx = await load(id);
       if (!ctx) {
         // Deleted with its customer (ON DELETE CASCADE): nobody is waiting for it any more.
         logger.warn({ request_id: id }, 'created event for an unknown request; dropping it');
@@ -164,22 +231,26 @@ export function createRequestRouter(opts: RequestRouterOptions) {
             await sweep('redelivery');
             break;
           }
-          if (await broadcast(id, decision, now)) return { kind: 'settled' };
+          if (await broadcast(decision.trigger, { id, reason: decision.reason, at: new Date(now) })) {
+            return { kind: 'settled' };
+          }
           break;
         case 'offer_priority':
           try {
-            if (await offerPriority(id, decision.mechanicId, decision.expiresAt, now)) {
+            // The deadline and the notification time come from the same instant: expires − notified
+            // is the window, exactly.
+            if (await offer({ id, notifiedAt: new Date(now), expiresAt: new Date(decision.expiresAt) })) {
               return { kind: 'wait', ms: Math.max(1, decision.expiresAt - clock()) };
             }
           } catch (err) {
             // Without the database nothing can be decided: hand the message back and retry.
-            if (isDbUnavailable(err)) throw err;
+            if (isTransient(err)) throw err;
             // Any other failure to notify the preferred mechanic: the customer is never stuck.
             logger.error(
               { err, request_id: id, mechanic_id: decision.mechanicId },
               'priority offer failed; broadcasting',
             );
-            if (await broadcast(id, { kind: 'broadcast', reason: 'priority_failed', trigger: 'route' }, clock())) {
+            if (await broadcast('route', { id, reason: 'priority_failed', at: new Date(clock()) })) {
               return { kind: 'settled' };
             }
           }
@@ -189,28 +260,5 @@ export function createRequestRouter(opts: RequestRouterOptions) {
     throw new Error(`request ${id} kept changing under routing; retrying later`);
   }
 
-  /** Broadcasts up to `limit` windows whose deadline passed; returns how many it broadcast. */
-  async function sweepDue(limit: number, via: 'redelivery' | 'sweeper'): Promise<number> {
-    const now = new Date(clock());
-    const rows = await inTransaction(pool, async (tx) => {
-      const due = await broadcastDueWindows(tx, now, limit);
-      if (due.length > 0)
-        await enqueue(
-          tx,
-          due.flatMap((row) => broadcastMessages(row, now)),
-        );
-      return due;
-    });
-    if (rows.length === 0) return 0;
-    metrics.decisions.inc({ outcome: 'broadcast_priority_timeout' }, rows.length);
-    observeLateness(rows, via);
-    logger.info({ count: rows.length, via }, 'windows past their deadline broadcast');
-    await committed(
-      'broadcast',
-      rows.map((r) => r.id),
-    );
-    return rows.length;
-  }
-
-  return { route, sweep, committed };
+  return { route, sweep, committed, broadcast };
 }
