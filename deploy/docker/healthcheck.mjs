@@ -1,7 +1,12 @@
 // Docker HEALTHCHECK: GET /healthz on the port of whichever service this container runs.
 import { readFileSync } from 'node:fs';
 
-const PORTS = { intake: 'INTAKE_PORT:3000', notification: 'GATEWAY_PORT:3001', routing: 'ROUTING_PORT:3002', analytics: 'ANALYTICS_PORT:3003' };
+const PORTS = {
+  intake: 'INTAKE_PORT:3000',
+  notification: 'GATEWAY_PORT:3001',
+  routing: 'ROUTING_PORT:3002',
+  analytics: 'ANALYTICS_PORT:3003',
+};
 // PID 1 is `node /app/<service>/dist/main.js` (the entrypoint execs it); DIBS_SERVICE is the fallback.
 const cmdline = (() => {
   try {
