@@ -15,7 +15,7 @@ export function createBatcher<I, O>(run: (items: I[]) => Promise<O[]>, maxBatch 
       const part = all.slice(i, i + maxBatch);
       try {
         const results = await run(part.map((p) => p.item));
-        part.forEach((p, j) => p.resolve(results[j] as O));
+        for (const [j, p] of part.entries()) p.resolve(results[j] as O);
       } catch (err) {
         for (const p of part) p.reject(err);
       }
