@@ -17,8 +17,8 @@ export interface PresenceOptions {
 /**
  * Which mechanic is connected where, in a NATS KV bucket (ARCHITECTURE "presence"): one key per
  * mechanic and instance holding the connection count. Writes are fire-and-forget (presence is
- * advisory, a NATS hiccup must not affect sockets) and refreshed every third of the TTL, so the
- * entries of a crashed instance vanish within one TTL.
+ * advisory, a NATS hiccup must not affect sockets) and each entry is rewritten every third of the
+ * TTL, so the entries of a crashed instance vanish within one TTL.
  */
 export async function createPresence({ nc, bucket, instanceId, ttlMs, replicas, logger }: PresenceOptions) {
   const kvm = new Kvm(jetstream(nc));
@@ -71,10 +71,31 @@ export async function createPresence({ nc, bucket, instanceId, ttlMs, replicas, 
   }
 
   async function writeAll(ids: string[]): Promise<void> {
-    for (let i = 0; i < ids.length; i += 200) await Promise.all(ids.slice(i, i + 200).map(write));
+    for (let i = 0; i < ids.length; i += 100) await Promise.all(ids.slice(i, i + 100).map(write));
   }
 
-  const refresh = setInterval(() => void writeAll([...counts.keys()]), Math.max(500, Math.floor(ttlMs / 3)));
+  // Rolling refresh: every second, the next slice of entries, so each is rewritten once per third
+  // of the TTL and 10k connected mechanics cost a steady trickle, not a burst every 20 s.
+  const refreshMs = Math.max(1000, Math.floor(ttlMs / 3));
+  let cursor: Iterator<string> | undefined;
+  const refresh = setInterval(() => {
+    const slice = Math.ceil(counts.size / (refreshMs / 1000));
+    const due = new Set<string>();
+    let restarted = false;
+    cursor ??= counts.keys();
+    while (due.size < slice) {
+      const next = cursor.next();
+      if (!next.done) {
+        due.add(next.value);
+        continue;
+      }
+      // Wrapped around: start over once, so the slice stays full and no entry waits a lap.
+      cursor = counts.keys();
+      if (restarted) break;
+      restarted = true;
+    }
+    void writeAll([...due]);
+  }, 1000);
   refresh.unref();
 
   return {
