@@ -76,8 +76,9 @@ runSupervised(
   { onStopping: (why) => say(`stopping every service (${why})…`) },
 );
 
-if (await waitUntilReady(90_000)) printWhereToGo();
-else say('some services are not ready yet (see their lines above); still supervising them', 'warn');
+const notReady = await waitUntilReady(90_000);
+if (notReady.length === 0) printWhereToGo();
+else say(`not ready after 90 s: ${notReady.join(', ')} — see their lines above; still supervising them`, 'warn');
 
 /** Runs `node <args>` to completion with prefixed output; resolves to its exit code. */
 function runOnce(name, args) {
@@ -89,21 +90,33 @@ function runOnce(name, args) {
   });
 }
 
+/** Polls every service's /readyz; resolves to the services still not ready (with why) at the deadline. */
 async function waitUntilReady(timeoutMs) {
   const deadline = Date.now() + timeoutMs;
-  const pending = new Set(SERVICES);
+  const pending = new Map(SERVICES.map((s) => [s, 'not listening yet']));
   while (pending.size && Date.now() < deadline) {
-    for (const s of [...pending]) {
+    for (const s of [...pending.keys()]) {
       try {
         const res = await fetch(`http://127.0.0.1:${port(s)}/readyz`, { signal: AbortSignal.timeout(1000) });
         if (res.ok) pending.delete(s);
+        else pending.set(s, describeChecks(await res.text()));
       } catch {
-        // not listening yet
+        // not listening yet (starting, or restarting after a crash)
       }
     }
     if (pending.size) await new Promise((r) => setTimeout(r, 1000));
   }
-  return pending.size === 0;
+  return [...pending].map(([s, why]) => `${s.name} (${why})`);
+}
+
+// `{"status":"not_ready","checks":{"database":"down","nats":"ok"}}` → "database down"
+function describeChecks(body) {
+  try {
+    const down = Object.entries(JSON.parse(body).checks ?? {}).filter(([, v]) => v !== 'ok');
+    return down.length ? down.map(([k, v]) => `${k} ${v}`).join(', ') : 'not ready';
+  } catch {
+    return 'not ready';
+  }
 }
 
 function printWhereToGo() {

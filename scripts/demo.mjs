@@ -1,0 +1,66 @@
+// `npm run demo`: plays the seed's story (priority offer → accept; timeout → broadcast → another
+// mechanic accepts; decline → immediate broadcast; analytics) and prints it as a timeline.
+//
+// By default it runs its own short-lived dibs — the four services, supervised as `npm start` does,
+// on free ports with their own database and NATS prefix — where a priority "minute" lasts
+// DEMO_MINUTE_MS (default 500 ms, so the 10-minute window is 5 s), and removes it afterwards.
+// To play against a stack you started yourself (e.g. `PRIORITY_MINUTE_MS=500 npm start`), set
+// DEMO_INTAKE_URL=http://localhost:3000 DEMO_GATEWAY_URL=ws://localhost:3001.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startPrivateStack } from './lib/demo-stack.mjs';
+import { playStory } from './lib/demo-story.mjs';
+import { createPrefixer, wantsColor } from './lib/log-lines.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const color = wantsColor(process.stdout);
+const actors = ['dibs', 'admin', 'Casey', 'Ada', 'Ben', 'Cy', 'gateway', 'routing', 'analytics'];
+const prefixer = createPrefixer({ names: actors, color, pretty: false });
+const started = Date.now();
+const note = (actor, text) => {
+  const t = `${((Date.now() - started) / 1000).toFixed(2).padStart(6)}s`;
+  console.log(`${color ? '\x1b[2m' : ''}${t}${color ? '\x1b[0m' : ''} ${prefixer.line(actor, text)}`);
+};
+
+const { DEV_JWT_SECRET } = await import(path.join(root, 'libs/config/dist/index.js'));
+const { createTokenService } = await import(path.join(root, 'libs/auth/dist/index.js'));
+const secret = process.env.AUTH_JWT_SECRET || DEV_JWT_SECRET;
+const tokens = createTokenService(secret);
+const sign = (role, sub) => tokens.sign({ role, sub }, 3600);
+
+let stack;
+let exitCode = 0;
+try {
+  let urls;
+  let windowMs;
+  if (process.env.DEMO_INTAKE_URL) {
+    urls = {
+      intakeUrl: process.env.DEMO_INTAKE_URL,
+      gatewayUrl: process.env.DEMO_GATEWAY_URL ?? 'ws://localhost:3001',
+    };
+    windowMs = Number(process.env.PRIORITY_WINDOW_MINUTES || 10) * Number(process.env.PRIORITY_MINUTE_MS || 60_000);
+    note(
+      'dibs',
+      `playing against ${urls.intakeUrl} (its priority window must be short, or the timeout part waits for it)`,
+    );
+  } else {
+    const minuteMs = Number(process.env.DEMO_MINUTE_MS || 500);
+    windowMs = 10 * minuteMs;
+    note('dibs', `starting a private dibs for the demo (a priority minute lasts ${minuteMs} ms)…`);
+    stack = await startPrivateStack({ root, secret, minuteMs });
+    urls = stack.urls;
+    note(
+      'dibs',
+      `up: API ${urls.intakeUrl}, WebSocket ${urls.gatewayUrl} (database ${stack.database}, removed afterwards)`,
+    );
+  }
+  await playStory({ ...urls, sign, note, windowMs, timeoutMs: windowMs + 30_000 });
+  note('dibs', 'that was the whole story.');
+} catch (err) {
+  exitCode = 1;
+  console.error(`demo failed: ${err.message}`);
+  if (stack) for (const line of stack.recentLogs()) console.error(line);
+} finally {
+  if (stack) await stack.stop();
+}
+process.exit(exitCode);
