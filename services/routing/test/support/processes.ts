@@ -20,6 +20,8 @@ export interface Child {
   process: ChildProcess;
   /** Every JSON log line seen so far. */
   logs: Record<string, unknown>[];
+  /** Everything written to stderr so far. */
+  stderr(): string;
   /** Resolves when a log line with this `msg` appears. */
   waitForLog(msg: string, timeoutMs?: number): Promise<void>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -61,6 +63,7 @@ export function spawnNode(script: string, env: Record<string, string>): Child {
   return {
     process: child,
     logs,
+    stderr: () => stderr,
     exited,
     waitForLog(msg, timeoutMs = 20_000) {
       if (logs.some((l) => l.msg === msg)) return Promise.resolve();
