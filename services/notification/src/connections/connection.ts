@@ -34,6 +34,8 @@ const MAX_OFFERS_REMEMBERED = 1000;
 export class Connection {
   /** Answered the last server ping (or never pinged yet). */
   alive = true;
+  /** When the heartbeat last pinged it (ms); a new socket counts as just pinged. */
+  pingedAt = Date.now();
   /** When the gateway started closing it (0 while open); a stuck close is cut later. */
   closingSince = 0;
   closeReason: DisconnectReason | undefined;

@@ -1,6 +1,6 @@
 import { WebSocket } from 'ws';
 import type { Connection } from './connection.js';
-import { type ConnectionHub, yieldToLoop } from './hub.js';
+import type { ConnectionHub } from './hub.js';
 
 export interface HeartbeatOptions {
   intervalMs: number;
@@ -11,34 +11,50 @@ export interface HeartbeatOptions {
 }
 
 /**
- * Pings every socket once per interval. A socket that has not answered the previous ping by the
- * next sweep is dead: it is dropped between one and two intervals after it went silent.
+ * Pings every socket once per interval; a socket that has not answered its previous ping when
+ * its turn comes again is dead, so a silent peer is dropped between one and two intervals after
+ * it went quiet. The sockets are visited in a rolling slice every tick rather than all at once:
+ * 10k pongs arriving together would hold the event loop for one long poll phase.
  */
 export function startHeartbeat(hub: ConnectionHub, { intervalMs, onDead, onStuckClose }: HeartbeatOptions) {
+  const tickMs = Math.min(1000, intervalMs);
   const stuckAfterMs = Math.max(2 * intervalMs, 5000);
-  let running = false;
+  let cursor: Iterator<Connection> | undefined;
+
   const timer = setInterval(() => {
-    if (running) return;
-    running = true;
-    void sweep().finally(() => {
-      running = false;
-    });
-  }, intervalMs);
+    const now = Date.now();
+    const slice = Math.ceil((hub.all.size * tickMs) / intervalMs);
+    let restarted = false;
+    cursor ??= hub.all.values();
+    for (let visited = 0; visited < slice; ) {
+      const next = cursor.next();
+      if (next.done) {
+        cursor = hub.all.values();
+        if (restarted) break;
+        restarted = true;
+        continue;
+      }
+      visit(next.value, now);
+      visited++;
+    }
+  }, tickMs);
   timer.unref();
 
-  async function sweep(): Promise<void> {
-    const now = Date.now();
-    let n = 0;
-    for (const conn of hub.all) {
-      if (conn.closingSince !== 0) {
-        if (now - conn.closingSince > stuckAfterMs) onStuckClose(conn);
-      } else if (!conn.alive) {
-        onDead(conn);
-      } else if (conn.ws.readyState === WebSocket.OPEN) {
-        conn.alive = false;
-        conn.ws.ping();
-      }
-      if (++n % 1000 === 0) await yieldToLoop();
+  // With few sockets a lap takes fewer ticks than an interval; each socket still gets one ping
+  // per interval, and a whole interval to answer it.
+  const dueAfterMs = intervalMs - tickMs;
+
+  function visit(conn: Connection, now: number): void {
+    if (conn.closingSince !== 0) {
+      if (now - conn.closingSince > stuckAfterMs) onStuckClose(conn);
+    } else if (now - conn.pingedAt < dueAfterMs) {
+      return;
+    } else if (!conn.alive) {
+      onDead(conn);
+    } else if (conn.ws.readyState === WebSocket.OPEN) {
+      conn.alive = false;
+      conn.pingedAt = now;
+      conn.ws.ping();
     }
   }
 
