@@ -27,3 +27,4 @@ export interface Supervisor {
 }
 export function createSupervisor(options: SupervisorOptions): Supervisor;
 export function runSupervised(options: SupervisorOptions, hooks?: { onStopping?: (why: string) => void }): Supervisor;
+export function watchAncestors(onGone: () => void, intervalMs?: number): () => void;

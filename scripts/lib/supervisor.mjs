@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { eachLine } from './log-lines.mjs';
 
 /** Exit codes after which a restart cannot help (sysexits' EX_CONFIG): the supervisor gives up. */
@@ -134,8 +135,55 @@ export function runSupervised(options, { onStopping } = {}) {
     process.on(sig, () => void shutdown(0, sig));
   }
   supervisor.events.on('fatal', (_name, code) => void shutdown(code, 'fatal'));
+  watchAncestors(() => void shutdown(0, 'parent process gone'));
   supervisor.start();
   return supervisor;
+}
+
+/**
+ * Calls `onGone` once any process above this one exits. `npm start` runs us as
+ * npm → sh -c → sh (the `node` shim) → node: a SIGTERM sent to npm alone never reaches us, and
+ * neither shell forwards it, so without this the services would outlive an `npm start` that was
+ * stopped that way.
+ */
+export function watchAncestors(onGone, intervalMs = 500) {
+  const initialParent = process.ppid;
+  const ancestors = ancestorPids();
+  const timer = setInterval(() => {
+    const gone = process.ppid !== initialParent || ancestors.some((pid) => !isAlive(pid));
+    if (gone) {
+      clearInterval(timer);
+      onGone();
+    }
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+/** pids from our parent up to (not including) init, read from /proc (empty where there is none). */
+function ancestorPids() {
+  const pids = [];
+  let pid = process.ppid;
+  while (pid > 1 && pids.length < 64) {
+    pids.push(pid);
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      // "pid (comm) state ppid …"; comm may contain spaces or parentheses.
+      pid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    } catch {
+      break;
+    }
+  }
+  return pids;
+}
+
+function isAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code === 'EPERM';
+  }
 }
 
 function formatMs(ms) {

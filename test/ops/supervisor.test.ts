@@ -84,6 +84,24 @@ describe('supervisor', () => {
     expect(run.lines.some((l) => l.includes('got SIGINT'))).toBe(false);
   });
 
+  it('stops everything when a process above it dies (npm killed alone never forwards the signal)', async () => {
+    // `; true` keeps the shell alive as the parent, as npm's `sh -c` and the node shim are.
+    const command = `"${process.execPath}" "${fixture('supervise-fakes.mjs')}" alpha; true`;
+    const shell = watchNode(
+      ['-e', `require('node:child_process').spawn('sh', ['-c', ${JSON.stringify(command)}], { stdio: 'inherit' })`],
+      {
+        FAKE_DIR: tempDir(),
+      },
+    );
+    await shell.waitFor(/"msg":"ready"/);
+    const pid = pidsOf(shell.lines, 'alpha')[0];
+    shell.child.kill('SIGKILL');
+    await shell.exited;
+    const deadline = Date.now() + 10_000;
+    while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(isAlive(pid)).toBe(false);
+  });
+
   it('gives up when a service refuses its configuration (exit 78), stopping the others', async () => {
     const run = watchNode([fixture('supervise-fakes.mjs'), 'healthy', 'misconfigured:1:78'], { FAKE_DIR: tempDir() });
     expect((await run.exited).code).toBe(78);
