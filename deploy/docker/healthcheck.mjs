@@ -1,5 +1,5 @@
 // Docker HEALTHCHECK: GET /healthz on the port of whichever service this container runs.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 const PORTS = {
   intake: 'INTAKE_PORT:3000',
@@ -7,15 +7,27 @@ const PORTS = {
   routing: 'ROUTING_PORT:3002',
   analytics: 'ANALYTICS_PORT:3003',
 };
-// PID 1 is `node /app/<service>/dist/main.js` (the entrypoint execs it); DIBS_SERVICE is the fallback.
-const cmdline = (() => {
-  try {
-    return readFileSync('/proc/1/cmdline', 'utf8');
-  } catch {
-    return '';
+// The service runs as `node /app/<service>/dist/main.js` (PID 1, or PID 1's child under an init
+// such as compose's `init: true`); DIBS_SERVICE is the fallback.
+const running = () => {
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const match = /\/app\/(\w+)\/dist\/main\.js/.exec(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+      if (match) return match[1];
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
   }
-})();
-const service = /\/app\/(\w+)\/dist\/main\.js/.exec(cmdline)?.[1] ?? process.env.DIBS_SERVICE;
+  return undefined;
+};
+const service =
+  (() => {
+    try {
+      return running();
+    } catch {
+      return undefined;
+    }
+  })() ?? process.env.DIBS_SERVICE;
 if (!service || !(service in PORTS)) process.exit(0); // migrate: a one-shot, nothing to probe
 const [variable, fallback] = PORTS[service].split(':');
 const port = process.env[variable] || fallback;
