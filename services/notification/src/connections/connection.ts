@@ -41,6 +41,7 @@ export class Connection {
   closeReason: DisconnectReason | undefined;
   private queued: (() => void)[] | undefined = [];
   private recent: RecentIds | undefined;
+  private accepting: Map<string, (() => void)[]> | undefined;
   private offered: Map<string, OfferKind> | undefined;
   /** When the token expires (ms since the epoch), and when to warn about it (0: no warning). */
   expiresAt = Number.POSITIVE_INFINITY;
@@ -78,9 +79,22 @@ export class Connection {
     this.remember(requestId, kind);
   }
 
-  /** The mechanic won this request on this connection: it needs no `request_taken` for it. */
-  forget(requestId: string): void {
-    this.offered?.delete(requestId);
+  /**
+   * An accept of `requestId` is on its way to routing. Until its answer, a withdrawal of that
+   * request waits: routing's `request_taken` may overtake its reply to the command.
+   */
+  beginAccept(requestId: string): void {
+    this.accepting ??= new Map();
+    this.accepting.set(requestId, []);
+  }
+
+  /** The answer came: a winner needs no `request_taken` (it has its result); anyone else gets what waited. */
+  endAccept(requestId: string, won: boolean): void {
+    const waiting = this.accepting?.get(requestId) ?? [];
+    this.accepting?.delete(requestId);
+    if (this.accepting?.size === 0) this.accepting = undefined;
+    if (won) this.offered?.delete(requestId);
+    else for (const send of waiting) send();
   }
 
   /** Sends an offer unless this connection was already offered the same request the same way. */
@@ -97,6 +111,8 @@ export class Connection {
   /** Sends taken/cancelled; with `onlyOffered`, only if this connection was offered the request. */
   withdraw(frame: OutFrame, requestId: string, onlyOffered: boolean): number {
     if (this.queued) return this.hold(frame, () => this.withdraw(frame, requestId, onlyOffered));
+    const waiting = this.accepting?.get(requestId);
+    if (waiting) return this.hold(frame, () => this.withdraw(frame, requestId, onlyOffered), waiting);
     if (onlyOffered) {
       // Forgetting the offer makes a repeat of this event find nothing to withdraw.
       if (!this.offered?.delete(requestId)) return 0;
@@ -121,8 +137,8 @@ export class Connection {
 
   // Relayed frames are counted by the caller (once per delivery, not per socket), except those
   // held back here, which count when they leave.
-  private hold(frame: OutFrame, send: () => number): number {
-    this.queued?.push(() => {
+  private hold(frame: OutFrame, send: () => number, queue = this.queued): number {
+    queue?.push(() => {
       if (send() > 0) this.limits.countSent(frame.type);
     });
     return 0;

@@ -39,10 +39,9 @@ export async function onClientMessage(ctx: GatewayContext, conn: Connection, dat
     );
     return;
   }
+  if (frame.type === 'accept') conn.beginAccept(frame.request_id);
   const reply = await ctx.commands(frame.type, { request_id: frame.request_id, mechanic_id: conn.userId });
   if (reply.ok) {
-    // The winner learns from this result; it needs no request_taken for its own accept.
-    if (frame.type === 'accept') conn.forget(frame.request_id);
     ctx.hub.setApproved(conn.userId, true);
     conn.write(ownFrame('result', { ref, ok: true, request: reply.request }, ctx.clock()));
   } else {
@@ -50,6 +49,8 @@ export async function onClientMessage(ctx: GatewayContext, conn: Connection, dat
     const body = { ref, ok: false, code: reply.code, ...(reply.detail ? { detail: reply.detail } : {}) };
     conn.write(ownFrame('result', body, ctx.clock()));
   }
+  // After the result: a loser then gets the request_taken that may have overtaken the reply.
+  if (frame.type === 'accept') conn.endAccept(frame.request_id, reply.ok);
   ctx.logger.debug(
     { mechanic_id: conn.userId, request_id: frame.request_id, command: frame.type, ok: reply.ok },
     'command',
