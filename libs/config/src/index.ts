@@ -33,6 +33,8 @@ export const envPieces = {
   ROUTING_PORT: port(3002),
   ANALYTICS_PORT: port(3003),
   HOST: z.string().default('0.0.0.0'),
+  /** JetStream replicas of dibs' streams: 1 on one server, 3 on a production cluster. */
+  NATS_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
   PRIORITY_WINDOW_MINUTES: z.coerce
     .number()
     .int()

@@ -13,8 +13,12 @@ import {
 import { nanos } from '@nats-io/transport-node';
 
 export interface StreamOptions {
-  /** JetStream replicas per stream: 1 on a single server, 3 on a production cluster. */
-  replicas?: number;
+  /**
+   * JetStream replicas per stream: 1 on a single server, 3 on a production cluster. When not
+   * given, a new stream gets 1 and an existing stream keeps what it has, so a service that was
+   * not told never scales a stream down.
+   */
+  replicas?: number | undefined;
 }
 
 /** The duplicate window: a relay that crashed between publish and mark republishes within it. */
@@ -23,7 +27,8 @@ export const DUPLICATE_WINDOW_MS = 10 * 60_000;
 /** Desired configuration of dibs' streams for one prefix. */
 type NamedStreamConfig = Partial<StreamConfig> & { name: string };
 
-export function streamConfigs(names: NatsNames, { replicas = 1 }: StreamOptions = {}): NamedStreamConfig[] {
+export function streamConfigs(names: NatsNames, { replicas }: StreamOptions = {}): NamedStreamConfig[] {
+  const replicated = replicas === undefined ? {} : { num_replicas: replicas };
   return [
     {
       name: names.streams.events,
@@ -32,7 +37,7 @@ export function streamConfigs(names: NatsNames, { replicas = 1 }: StreamOptions 
       storage: StorageType.File,
       discard: DiscardPolicy.Old,
       duplicate_window: nanos(DUPLICATE_WINDOW_MS),
-      num_replicas: replicas,
+      ...replicated,
     },
     {
       // Notifications are live traffic: the gateway's snapshot covers anything older, so a day is plenty.
@@ -43,7 +48,7 @@ export function streamConfigs(names: NatsNames, { replicas = 1 }: StreamOptions 
       discard: DiscardPolicy.Old,
       max_age: nanos(24 * 3600_000),
       duplicate_window: nanos(DUPLICATE_WINDOW_MS),
-      num_replicas: replicas,
+      ...replicated,
     },
   ];
 }
@@ -63,8 +68,8 @@ export async function provisionStreams(
 export async function ensureStream(jsm: JetStreamManager, cfg: NamedStreamConfig): Promise<void> {
   const name = cfg.name;
   try {
-    await jsm.streams.info(name);
-    await jsm.streams.update(name, cfg);
+    const current = await jsm.streams.info(name);
+    await jsm.streams.update(name, { num_replicas: current.config.num_replicas, ...cfg });
   } catch (err) {
     if (!isNotFound(err)) throw err;
     try {

@@ -94,7 +94,8 @@ export async function buildIntake({ config, jwtSecret, orm, nc, logger, relay = 
     },
   });
   registerProbes(app, metrics, {
-    database: async () => (await orm.isConnected()) === true,
+    // isConnected() stays false until the ORM's first query, so ask the database itself.
+    database: async () => (await orm.em.getConnection().execute('select 1')).length === 1,
     nats: () => natsIsUp(nc),
   });
 

@@ -8,7 +8,7 @@ export const IntakeConfigSchema = z.object({
   DATABASE_URL: envPieces.DATABASE_URL,
   NATS_URL: envPieces.NATS_URL,
   NATS_PREFIX: envPieces.NATS_PREFIX,
-  NATS_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
+  NATS_STREAM_REPLICAS: envPieces.NATS_STREAM_REPLICAS,
   AUTH_JWT_SECRET: envPieces.AUTH_JWT_SECRET,
   PRIORITY_WINDOW_MINUTES: envPieces.PRIORITY_WINDOW_MINUTES,
   /** Connections this replica may hold; the bench sizes the bare baseline the same way. */
