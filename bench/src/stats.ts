@@ -13,7 +13,7 @@ export function summarize(values: number[]): { n: number; p50: number; p99: numb
     p50: percentile(values, 50),
     p99: percentile(values, 99),
     // reduce, not Math.max(...values): spreading 100k+ values overflows the stack.
-    max: values.length ? values.reduce((m, v) => (v > m ? v : m)) : Number.NaN,
+    max: values.length ? values.reduce((m, v) => Math.max(m, v)) : Number.NaN,
   };
 }
 

@@ -115,6 +115,13 @@ const broadcastEvents = new Map<string, number>();
 const newRequestAt = new Map<string, number>();
 let newRequestRepeats = 0;
 const offerAt = new Map<string, number>();
+const createdSeenAt = new Map<string, number>();
+nc.subscribe(names.subjects.event('created'), {
+  callback: (_e, m) => {
+    const id = (m.json() as { request: { id: string } }).request.id;
+    if (!createdSeenAt.has(id)) createdSeenAt.set(id, Date.now());
+  },
+});
 nc.subscribe(names.subjects.event('broadcast'), {
   callback: (_e, m) => {
     const id = (m.json() as { request: { id: string } }).request.id;
@@ -315,7 +322,9 @@ try {
   const early = lateFired.filter((l) => l < 0).length;
   const firedOnce = ids.filter((id) => broadcastEvents.get(id) === 1).length;
   const jsm = await jetstreamManager(nc);
-  const streamInfo = await jsm.streams.info(names.streams.events, { subjects_filter: names.subjects.event('broadcast') });
+  const streamInfo = await jsm.streams.info(names.streams.events, {
+    subjects_filter: names.subjects.event('broadcast'),
+  });
   const broadcastStored = Object.values(streamInfo.state.subjects ?? {}).reduce((a, b) => a + b, 0);
   const metrics = await (await fetch(`http://127.0.0.1:${routingPort}/metrics`)).text();
   const firedVia = (via: string) =>
@@ -327,6 +336,11 @@ try {
   const probeStats = (which: Phase | 'all') => {
     const sel = probes.filter((p) => which === 'all' || p.phase === which);
     return {
+      // created → offered = the relay publishing `created` + routing consuming and deciding
+      relay: summarize(sel.map((p) => (createdSeenAt.get(p.id) ?? Number.NaN) - p.t0)),
+      routing: summarize(
+        sel.map((p) => (probeRows.get(p.id)?.notified ?? Number.NaN) - (createdSeenAt.get(p.id) ?? Number.NaN)),
+      ),
       offered: summarize(sel.map((p) => (probeRows.get(p.id)?.notified ?? Number.NaN) - p.t0)),
       delivered: summarize(sel.filter((p) => offerAt.has(p.id)).map((p) => (offerAt.get(p.id) as number) - p.t0)),
     };
@@ -356,6 +370,8 @@ try {
       return [
         `| ${p} — decided (DB \`priority_notified_at\`) | ${st.offered.n} | ${fmt(st.offered.p50)} | ${fmt(st.offered.p99)} | ${fmt(st.offered.max)} |`,
         `| ${p} — offer received by the mechanic's subscriber | ${st.delivered.n} | ${fmt(st.delivered.p50)} | ${fmt(st.delivered.p99)} | ${fmt(st.delivered.max)} |`,
+        `| ${p} — of which: stored → \`created\` on NATS (outbox relay) | ${st.relay.n} | ${fmt(st.relay.p50)} | ${fmt(st.relay.p99)} | ${fmt(st.relay.max)} |`,
+        `| ${p} — of which: \`created\` on NATS → decided (routing) | ${st.routing.n} | ${fmt(st.routing.p50)} | ${fmt(st.routing.p99)} | ${fmt(st.routing.max)} |`,
       ];
     }),
     '',
@@ -371,7 +387,8 @@ try {
   }
   await relay.stop();
   const jsm = await jetstreamManager(nc);
-  for (const stream of [names.streams.events, names.streams.notify]) await jsm.streams.delete(stream).catch(() => undefined);
+  for (const stream of [names.streams.events, names.streams.notify])
+    await jsm.streams.delete(stream).catch(() => undefined);
   await nc.close();
   await pool.end();
   await db.drop();

@@ -1,6 +1,6 @@
 import { eventually } from '@dibs/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Stack, startStack } from './stack.js';
+import { type Json, type Stack, startStack } from './stack.js';
 
 // The seed's story told through the public HTTP API, with intake, routing and analytics running
 // against real NATS and PostgreSQL. A window minute lasts 300 ms, so a 10-minute window is 3 s.
@@ -40,7 +40,7 @@ async function book(preferred: string | null) {
 }
 
 const read = async (id: string) => (await s.http('GET', `/v1/session-requests/${id}`, customer.token)).body;
-const until = (id: string, ok: (r: any) => boolean, what: string) =>
+const until = (id: string, ok: (r: Json) => boolean, what: string) =>
   eventually(
     async () => {
       const r = await read(id);

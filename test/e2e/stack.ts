@@ -12,6 +12,9 @@ import { cleanupNats, createTestDatabase, natsServers, type TestDatabase, testPr
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 
+// biome-ignore lint/suspicious/noExplicitAny: response bodies of every route, read field by field in tests
+export type Json = any;
+
 /** intake + routing + analytics in this process, on a database and NATS prefix of their own. */
 export interface Stack {
   db: TestDatabase;
@@ -25,7 +28,7 @@ export interface Stack {
     url: string,
     token: string,
     payload?: object,
-  ): Promise<{ status: number; body: any }>;
+  ): Promise<{ status: number; body: Json }>;
   customer(name: string): Promise<{ id: string; token: string }>;
   mechanic(first: string, last: string, status?: 'approved' | 'pending'): Promise<{ id: string; token: string }>;
   close(): Promise<void>;
