@@ -20,8 +20,12 @@ export const RoutingConfigSchema = z.object({
   ROUTING_ACK_WAIT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
   /** How often the sweeper looks for windows past their deadline. */
   ROUTING_SWEEP_MS: z.coerce.number().int().min(50).max(60_000).default(250),
-  /** `created` messages handled at once per replica. */
-  ROUTING_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(64),
+  /**
+   * `created` messages in hand at once per replica. Mostly they wait on batched database work
+   * (a redelivery waits for the sweep that fires its window), so this is far above the pool size:
+   * a low value lets ending windows hold every slot while new requests queue behind them.
+   */
+  ROUTING_CONCURRENCY: z.coerce.number().int().min(1).max(4096).default(256),
   /** PostgreSQL connections per replica. */
   ROUTING_DB_POOL: z.coerce.number().int().min(2).max(200).default(10),
 });

@@ -71,7 +71,7 @@ export function createCreatedConsumer(opts: CreatedConsumerOptions) {
     while (running) {
       try {
         const consumer = await opts.consumer();
-        messages = await consumer.consume({ max_messages: concurrency * 4 });
+        messages = await consumer.consume({ max_messages: concurrency });
         for await (const msg of messages) {
           while (inFlight.size >= concurrency) await new Promise<void>((resolve) => (slotFreed = resolve));
           const p: Promise<void> = handle(msg).finally(() => {
