@@ -165,6 +165,7 @@ export async function buildGateway({
     database: () => directory.ping(),
     nats: () => natsIsUp(nc),
     accepting: () => !draining,
+    notifications: () => consumer.healthy(),
   });
   await app.ready();
 

@@ -252,6 +252,32 @@ describe('the snapshot', () => {
   });
 });
 
+describe('the notification consumer', () => {
+  it('recovers when the NOTIFY stream is re-created (e.g. restored by an operator)', async () => {
+    const { jetstreamManager } = await import('@nats-io/jetstream');
+    const { provisionStreams } = await import('@dibs/nats');
+    const { natsNames } = await import('@dibs/contracts');
+    const customerId = await seedCustomer(db);
+    const customer = await connect(one.wsUrl, await tokenFor('customer', customerId));
+    clients.push(customer);
+    const jsm = await jetstreamManager(one.nc);
+    await jsm.streams.delete(`${prefix}_NOTIFY`);
+    await provisionStreams(jsm, natsNames(prefix));
+    const request = await requestRow(db, await seedRequest(db, { customerId }));
+    await eventually(
+      async () => {
+        await publishNotification(one.nc, prefix, relative.notifyCustomer(customerId), {
+          type: 'request_update',
+          request,
+        });
+        return customer.ofType('request_update', request.id).length > 0;
+      },
+      20_000,
+      'a notification after the stream came back',
+    );
+  });
+});
+
 describe('presence', () => {
   it('keeps one KV entry per mechanic and instance with its connection count', async () => {
     const { Kvm } = await import('@nats-io/kv');

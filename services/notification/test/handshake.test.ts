@@ -111,7 +111,9 @@ describe('the handshake', () => {
     expect((await fetch(`${gw.httpUrl}/healthz`)).status).toBe(200);
     const ready = await fetch(`${gw.httpUrl}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({ checks: { database: 'ok', nats: 'ok', accepting: 'ok' } });
+    expect(await ready.json()).toMatchObject({
+      checks: { database: 'ok', nats: 'ok', accepting: 'ok', notifications: 'ok' },
+    });
     const metrics = await (await fetch(`${gw.httpUrl}/metrics`)).text();
     expect(metrics).toContain('dibs_gateway_connections{role="mechanic"');
     expect(metrics).toContain('dibs_gateway_handshake_rejections_total{status="401"');

@@ -1,6 +1,6 @@
 import type { NatsNames } from '@dibs/contracts';
 import type { Logger } from '@dibs/logger';
-import { DeliverPolicy, jetstream } from '@nats-io/jetstream';
+import { type ConsumerMessages, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 
 export interface NotifyConsumerOptions {
@@ -9,6 +9,8 @@ export interface NotifyConsumerOptions {
   logger: Logger;
   /** Handles one notification; the next one waits for it, so every socket sees them in order. */
   handle(subject: string, payload: unknown): Promise<void>;
+  /** Wait before re-creating the consumer after it failed. */
+  retryMs?: number;
 }
 
 /**
@@ -16,20 +18,61 @@ export interface NotifyConsumerOptions {
  * "now" on (older offers reach a client through its snapshot). An ordered consumer resumes after
  * a NATS reconnect from the last sequence it saw, so a hiccup loses nothing, and it never
  * redelivers, while JetStream's duplicate window already dropped a relay's republish. Messages
- * are handled one at a time to keep the order of events on each socket.
+ * are handled one at a time to keep the order of events on each socket. Should the consumer
+ * itself fail (e.g. the stream was re-created), a new one starts and readiness says so meanwhile.
  */
-export async function startNotifyConsumer({ nc, names, logger, handle }: NotifyConsumerOptions) {
+export async function startNotifyConsumer({ nc, names, logger, handle, retryMs = 1000 }: NotifyConsumerOptions) {
   const js = jetstream(nc);
-  const consumer = await js.consumers.get(names.streams.notify, {
-    deliver_policy: DeliverPolicy.New,
-    filter_subjects: names.subjects.notifyAll,
-  });
-  const messages = await consumer.consume({ max_messages: 256 });
-  let lastMessageAt = Date.now();
+  let stopping = false;
+  let messages: ConsumerMessages | undefined;
+  let consuming = false;
 
-  const loop = (async () => {
-    for await (const msg of messages) {
-      lastMessageAt = Date.now();
+  const jsm = await jetstreamManager(nc);
+  const streamCreated = async () => (await jsm.streams.info(names.streams.notify)).created;
+
+  type Start = { policy: 'new' } | { policy: 'after'; seq: number } | { policy: 'since'; time: string };
+
+  // At start-up from "now"; after a failure, right after the last message handled; after the
+  // stream was re-created, everything stored in the new stream.
+  async function open(start: Start): Promise<ConsumerMessages> {
+    const from =
+      start.policy === 'after'
+        ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: start.seq + 1 }
+        : start.policy === 'since'
+          ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: start.time }
+          : { deliver_policy: DeliverPolicy.New };
+    const consumer = await js.consumers.get(names.streams.notify, {
+      filter_subjects: names.subjects.notifyAll,
+      ...from,
+    });
+    return consumer.consume({ max_messages: 256, expires: 10_000 });
+  }
+
+  /**
+   * An ordered consumer survives a NATS reconnect, but not the stream being deleted and
+   * re-created: it would resume at the old sequence and skip everything until the new stream
+   * caught up. When it reports trouble, compare the stream's creation time and start over.
+   */
+  async function watch(iter: ConsumerMessages, created: string): Promise<void> {
+    for await (const status of iter.status()) {
+      if (!TROUBLE.has(status.type) || stopping) continue;
+      for (let i = 0; i < 120 && !stopping; i++) {
+        const now = await streamCreated().catch(() => undefined);
+        if (now !== undefined) {
+          if (now !== created) {
+            logger.warn({ stream: names.streams.notify }, 'notify stream was re-created; restarting the consumer');
+            await iter.close();
+          }
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+
+  async function drain(iter: ConsumerMessages): Promise<void> {
+    for await (const msg of iter) {
+      lastSeq = msg.seq;
       let payload: unknown;
       try {
         payload = msg.json();
@@ -43,14 +86,60 @@ export async function startNotifyConsumer({ nc, names, logger, handle }: NotifyC
         logger.error({ err, subject: msg.subject }, 'notification delivery failed');
       }
     }
-  })();
+  }
+
+  let lastSeq = 0;
+
+  async function run(first: ConsumerMessages, firstCreated: string): Promise<void> {
+    let iter: ConsumerMessages | undefined = first;
+    let created = firstCreated;
+    while (!stopping) {
+      try {
+        if (!iter) {
+          const now = await streamCreated();
+          const start: Start =
+            now !== created
+              ? { policy: 'since', time: now }
+              : lastSeq > 0
+                ? { policy: 'after', seq: lastSeq }
+                : { policy: 'new' };
+          if (now !== created) lastSeq = 0;
+          created = now;
+          iter = await open(start);
+        }
+        messages = iter;
+        consuming = true;
+        void watch(iter, created).catch(() => undefined);
+        await drain(iter);
+      } catch (err) {
+        logger.error({ err }, 'notification consumer failed; starting a new one');
+      }
+      consuming = false;
+      iter = undefined;
+      if (!stopping) await new Promise((r) => setTimeout(r, retryMs));
+    }
+  }
+
+  // The first consumer is created before start-up completes, so a missing stream fails it loudly.
+  const loop = run(await open({ policy: 'new' }), await streamCreated());
 
   return {
-    lastMessageAt: () => lastMessageAt,
+    /** Whether notifications are being consumed (readiness). */
+    healthy: () => consuming,
     async stop(): Promise<void> {
-      await messages.close();
+      stopping = true;
+      await messages?.close();
       await loop;
     },
   };
 }
 export type NotifyConsumer = Awaited<ReturnType<typeof startNotifyConsumer>>;
+
+const TROUBLE = new Set([
+  'heartbeats_missed',
+  'consumer_not_found',
+  'stream_not_found',
+  'consumer_deleted',
+  'ordered_consumer_recreated',
+  'reset',
+]);
