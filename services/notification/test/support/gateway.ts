@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { DEV_JWT_SECRET } from '@dibs/config';
 import { type Notification, natsNames, relative } from '@dibs/contracts';
 import { createLogger } from '@dibs/logger';
-import { provisionStreams } from '@dibs/nats';
+import { connectNats, provisionStreams } from '@dibs/nats';
 import { connectTestNats, natsServers, type TestDatabase } from '@dibs/testing';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -27,6 +27,8 @@ export async function startGateway(
   env: Record<string, string> = {},
   /** Injected time (the token checks and expiry follow it). */
   clock?: () => number,
+  /** Reach NATS / PostgreSQL elsewhere (e.g. through a TcpProxy a test can cut). */
+  via: { natsServers?: string[]; databaseUrl?: string } = {},
 ): Promise<RunningGateway> {
   const config = loadGatewayConfig({
     NODE_ENV: 'test',
@@ -38,9 +40,11 @@ export async function startGateway(
     ...env,
   });
   const logger = createLogger({ service: 'notification-test', level: config.LOG_LEVEL, pretty: false });
-  const nc = await connectTestNats();
+  const nc = via.natsServers
+    ? await connectNats({ servers: via.natsServers, name: 'gateway-test' })
+    : await connectTestNats();
   await provisionStreams(await jetstreamManager(nc), natsNames(prefix));
-  const pool = new pg.Pool({ connectionString: db.url, max: 4 });
+  const pool = new pg.Pool({ connectionString: via.databaseUrl ?? db.url, max: 4, connectionTimeoutMillis: 2000 });
   pool.on('error', () => undefined);
   const gateway = await buildGateway({
     config,
