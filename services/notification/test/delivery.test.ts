@@ -12,6 +12,7 @@ let prefix: string;
 let one: RunningGateway;
 let two: RunningGateway;
 const clients: TestClient[] = [];
+type OpenItem = { kind: string; request: { id: string } };
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -203,7 +204,7 @@ describe('the snapshot', () => {
 
     const client = await connect(two.wsUrl, await tokenFor('mechanic', me));
     clients.push(client);
-    const snapshot = client.frames[1] as { open_requests: { kind: string; request: { id: string } }[] };
+    const snapshot = (await client.nextOf('snapshot')) as unknown as { open_requests: OpenItem[] };
     const ids = snapshot.open_requests.map((i) => i.request.id);
     expect(ids).toContain(mine);
     expect(ids).toContain(open);
@@ -240,7 +241,7 @@ describe('the snapshot', () => {
     await priorityOffer(requestId, me); // published while the mechanic is away
     const again = await connect(two.wsUrl, token);
     clients.push(again);
-    const snapshot = again.frames[1] as { open_requests: { kind: string; request: { id: string } }[] };
+    const snapshot = (await again.nextOf('snapshot')) as unknown as { open_requests: OpenItem[] };
     const priority = snapshot.open_requests.filter((i) => i.kind === 'priority').map((i) => i.request.id);
     expect(priority).toEqual([requestId]);
     // The same offer published again now (e.g. a republish) is not sent on top of the snapshot.

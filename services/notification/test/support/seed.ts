@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { type SessionRequestRecord, toSessionRequest } from '@dibs/db';
 import type { TestDatabase } from '@dibs/testing';
 
 export async function seedMechanic(
@@ -57,7 +58,6 @@ export async function seedRequest(db: TestDatabase, seed: RequestSeed): Promise<
 
 /** The request as the contract shows it (for notifications the test publishes). */
 export async function requestRow(db: TestDatabase, id: string) {
-  const { toSessionRequest } = await import('@dibs/db');
-  const { rows } = await db.query('select * from session_requests where id = $1', [id]);
-  return toSessionRequest(rows[0]);
+  const { rows } = await db.query<SessionRequestRecord>('select * from session_requests where id = $1', [id]);
+  return toSessionRequest(rows[0] as SessionRequestRecord);
 }
