@@ -55,3 +55,18 @@ export function createRoutingMetrics(
   };
 }
 export type RoutingMetrics = ReturnType<typeof createRoutingMetrics>;
+
+type Instant = Date | string | null | undefined;
+
+/** Records how late each window was broadcast (broadcast_at − priority_expires_at). */
+export function observeLateness(
+  metrics: RoutingMetrics,
+  rows: { priority_expires_at: Instant; broadcast_at: Instant }[],
+  via: 'redelivery' | 'sweeper',
+): void {
+  for (const row of rows) {
+    if (!row.priority_expires_at || !row.broadcast_at) continue;
+    const late = new Date(row.broadcast_at).getTime() - new Date(row.priority_expires_at).getTime();
+    metrics.lateness.observe({ via }, Math.max(0, late) / 1000);
+  }
+}

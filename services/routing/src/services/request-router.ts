@@ -5,11 +5,10 @@ import { type BroadcastTrigger, decideRouting } from '../domain/routing-decision
 import { createBatcher } from '../infra/batcher.js';
 import type { FlagCache } from '../infra/flag-cache.js';
 import { inTransaction } from '../infra/pg.js';
-import type { RoutingMetrics } from '../metrics.js';
+import { observeLateness, type RoutingMetrics } from '../metrics.js';
 import { createRoutingContextLoader } from '../repositories/routing-context.loader.js';
 import {
   type BroadcastItem,
-  broadcastDueWindows,
   lockRequests,
   markBroadcast,
   markPriorityNotified,
@@ -17,6 +16,7 @@ import {
   type RequestRow,
   toState,
 } from '../repositories/session-requests.repository.js';
+import { createDueWindowSweep } from './due-window-sweep.js';
 import { broadcastMessages, priorityOfferMessages } from './lifecycle-messages.js';
 
 /** State changes a test can observe right after their commit (e.g. to crash before the ack). */
@@ -44,8 +44,6 @@ export type RequestRouter = ReturnType<typeof createRequestRouter>;
 // A decider that loses a race (another replica, the sweeper, a command) re-reads and decides
 // again; more than a few rounds in a row means something is wrong, so hand the message back.
 const MAX_ROUNDS = 4;
-/** Windows broadcast per sweep transaction. */
-const SWEEP_BATCH = 500;
 
 /** Errors worth retrying as they are (database down, deadlock, serialization failure). */
 export function isTransient(err: unknown): boolean {
@@ -71,17 +69,10 @@ function byItem<I extends { id: string }>(items: I[], rows: RequestRow[]): (Requ
 export function createRequestRouter(opts: RequestRouterOptions) {
   const { pool, flags, minuteMs, clock, logger, metrics, hooks } = opts;
   const load = createRoutingContextLoader(pool);
+  const { sweep } = createDueWindowSweep({ pool, clock, logger, metrics, committed });
 
   async function committed(change: CommittedChange, ids: string[]): Promise<void> {
     if (ids.length > 0) await hooks?.afterCommit?.(change, ids);
-  }
-
-  function observeLateness(rows: RequestRow[], via: 'redelivery' | 'sweeper'): void {
-    for (const row of rows) {
-      const { priority_expires_at: deadline, broadcast_at: firedAt } = toState(row);
-      if (deadline !== null && firedAt !== null)
-        metrics.lateness.observe({ via }, Math.max(0, firedAt - deadline) / 1000);
-    }
   }
 
   const offer = createBatcher(async (items: OfferItem[]) => {
@@ -135,7 +126,7 @@ export function createRequestRouter(opts: RequestRouterOptions) {
             'request broadcast to every mechanic',
           );
         }
-        if (trigger === 'timeout') observeLateness(rows, 'redelivery');
+        if (trigger === 'timeout') observeLateness(metrics, rows, 'redelivery');
         await committed(
           'broadcast',
           rows.map((r) => r.id),
@@ -145,56 +136,6 @@ export function createRequestRouter(opts: RequestRouterOptions) {
       broadcasters.set(trigger, run);
     }
     return run(item);
-  }
-
-  /** Broadcasts up to `limit` windows whose deadline passed; returns how many it broadcast. */
-  async function sweepDue(limit: number, via: 'redelivery' | 'sweeper'): Promise<number> {
-    const now = new Date(clock());
-    const rows = await inTransaction(pool, async (tx) => {
-      const due = await broadcastDueWindows(tx, now, limit);
-      await enqueue(
-        tx,
-        due.flatMap((row) => broadcastMessages(row, now)),
-      );
-      return due;
-    });
-    if (rows.length === 0) return 0;
-    metrics.decisions.inc({ outcome: 'broadcast_priority_timeout' }, rows.length);
-    observeLateness(rows, via);
-    logger.info({ count: rows.length, via }, 'windows past their deadline broadcast');
-    await committed(
-      'broadcast',
-      rows.map((r) => r.id),
-    );
-    return rows.length;
-  }
-
-  /**
-   * Broadcasts every window past its deadline, in batches. Concurrent callers share one sweep,
-   * plus one more for those who asked while it ran (their window may have come due after it began).
-   */
-  let current: Promise<void> | null = null;
-  let next: Promise<void> | null = null;
-  function sweep(via: 'redelivery' | 'sweeper'): Promise<void> {
-    if (!current) {
-      current = (async () => {
-        while ((await sweepDue(SWEEP_BATCH, via)) === SWEEP_BATCH) {
-          // a full batch: more are due right now
-        }
-      })().finally(() => {
-        current = null;
-      });
-      return current;
-    }
-    if (!next) {
-      next = current
-        .catch(() => undefined)
-        .then(() => {
-          next = null;
-          return sweep(via);
-        });
-    }
-    return next;
   }
 
   /** Brings a request one step further and says when to look at it again. */

@@ -1,0 +1,76 @@
+import { enqueue } from '@dibs/db';
+import type { Logger } from '@dibs/logger';
+import type pg from 'pg';
+import { inTransaction } from '../infra/pg.js';
+import { observeLateness, type RoutingMetrics } from '../metrics.js';
+import { broadcastDueWindows } from '../repositories/session-requests.repository.js';
+import { broadcastMessages } from './lifecycle-messages.js';
+import type { CommittedChange } from './request-router.js';
+
+/** Windows broadcast per sweep transaction. */
+const SWEEP_BATCH = 500;
+
+export interface DueWindowSweepOptions {
+  pool: pg.Pool;
+  clock: () => number;
+  logger: Logger;
+  metrics: RoutingMetrics;
+  committed: (change: CommittedChange, ids: string[]) => Promise<void>;
+}
+
+/**
+ * Broadcasts, set-based, every window whose deadline has passed (`priority_timeout`). Called by
+ * the first redelivery of a window that ended (windows end in herds: one transaction fires them
+ * all) and by the periodic sweeper (the safety net).
+ */
+export function createDueWindowSweep({ pool, clock, logger, metrics, committed }: DueWindowSweepOptions) {
+  async function sweepDue(via: 'redelivery' | 'sweeper'): Promise<number> {
+    const now = new Date(clock());
+    const rows = await inTransaction(pool, async (tx) => {
+      const due = await broadcastDueWindows(tx, now, SWEEP_BATCH);
+      await enqueue(
+        tx,
+        due.flatMap((row) => broadcastMessages(row, now)),
+      );
+      return due;
+    });
+    if (rows.length === 0) return 0;
+    metrics.decisions.inc({ outcome: 'broadcast_priority_timeout' }, rows.length);
+    observeLateness(metrics, rows, via);
+    logger.info({ count: rows.length, via }, 'windows past their deadline broadcast');
+    await committed(
+      'broadcast',
+      rows.map((r) => r.id),
+    );
+    return rows.length;
+  }
+
+  // Concurrent callers share one sweep, plus one more for those who asked while it ran (their
+  // window may have come due after it began).
+  let current: Promise<void> | null = null;
+  let next: Promise<void> | null = null;
+
+  function sweep(via: 'redelivery' | 'sweeper'): Promise<void> {
+    if (!current) {
+      current = (async () => {
+        while ((await sweepDue(via)) === SWEEP_BATCH) {
+          // a full batch: more are due right now
+        }
+      })().finally(() => {
+        current = null;
+      });
+      return current;
+    }
+    if (!next) {
+      next = current
+        .catch(() => undefined)
+        .then(() => {
+          next = null;
+          return sweep(via);
+        });
+    }
+    return next;
+  }
+
+  return { sweep };
+}
