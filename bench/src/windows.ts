@@ -8,21 +8,21 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { natsNames } from '@dibs/contracts';
-import { createOutboxRelay, requestEvent, type SessionRequestRecord, toSessionRequest } from '@dibs/db';
+import { createOutboxRelay } from '@dibs/db';
 import { createLogger } from '@dibs/logger';
 import { connectNats, provisionStreams } from '@dibs/nats';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import pg from 'pg';
 import { benchDatabase } from './lib/bench-db.js';
-import { percentile, ratio } from './stats.js';
+import { freePort, requestStore, sleep, summarize, waitFor, waitReady } from './lib/windows-support.js';
+import { ratio } from './stats.js';
 
 const N = Number(process.env.BENCH_WINDOWS ?? 100_000);
 /** Windows opened per second while filling up (the same rate they then expire at). */
-const OPEN_RATE = Number(process.env.BENCH_OPEN_RATE ?? 1000);
+const OPEN_RATE = Number(process.env.BENCH_OPEN_RATE ?? 500);
 /** How long all N windows stay open together before the first expires. */
 const HOLD_S = Number(process.env.BENCH_HOLD_SECONDS ?? 20);
 const FLOOR_WINDOWS = Number(process.env.BENCH_FLOOR_WINDOWS ?? 20);
@@ -34,7 +34,6 @@ const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 const log = (msg: string) => process.stdout.write(`[bench:windows ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // ── infrastructure ─────────────────────────────────────────────────────────────────────────────
 const db = await benchDatabase();
@@ -144,85 +143,7 @@ nc.subscribe(`${prefix}.notify.mechanic.*`, {
   },
 });
 await nc.flush();
-
-/** Stores `count` priority requests (row + created event, one statement, as intake does). */
-async function book(count: number, windowMinutes: number, at = new Date()): Promise<string[]> {
-  const records: SessionRequestRecord[] = Array.from({ length: count }, (_, i) => {
-    const c = customers[(i + Math.floor(Math.random() * 1e6)) % customers.length] as { id: string; name: string };
-    const m = mechanics[(i + Math.floor(Math.random() * 1e6)) % mechanics.length] as { id: string };
-    return {
-      id: randomUUID(),
-      customer_id: c.id,
-      customer_name: c.name,
-      customer_email: null,
-      session_type: 'video',
-      plan_code: 'basic',
-      status: 'pending',
-      routing_type: 'priority_broadcast',
-      preferred_mechanic_id: m.id,
-      preferred_workshop_id: null,
-      priority_window_minutes: windowMinutes,
-      priority_notified_at: null,
-      priority_expires_at: null,
-      broadcast_at: null,
-      fallback_reason: null,
-      mechanic_id: null,
-      accepted_at: null,
-      cancelled_at: null,
-      created_at: at,
-    };
-  });
-  const events = records.map((r) => requestEvent('created', toSessionRequest(r), { at }));
-  await pool.query(
-    `with sr as (
-       insert into session_requests (id, customer_id, customer_name, session_type, plan_code, routing_type,
-         preferred_mechanic_id, priority_window_minutes, created_at, updated_at)
-       select id, c, n, 'video', 'basic', 'priority_broadcast', m, w, $6, $6
-       from unnest($1::uuid[], $2::uuid[], $3::text[], $4::uuid[], $5::int[]) as x(id, c, n, m, w))
-     insert into outbox (id, subject, payload) select * from unnest($7::uuid[], $8::text[], $9::jsonb[])`,
-    [
-      records.map((r) => r.id),
-      records.map((r) => r.customer_id),
-      records.map((r) => r.customer_name),
-      records.map((r) => r.preferred_mechanic_id),
-      records.map((r) => r.priority_window_minutes),
-      at,
-      events.map((e) => e.id),
-      events.map((e) => e.subject),
-      events.map((e) => JSON.stringify(e.payload)),
-    ],
-  );
-  return records.map((r) => r.id);
-}
-
-interface Fired {
-  id: string;
-  expires: number;
-  broadcast: number | null;
-  notified: number | null;
-  reason: string | null;
-}
-async function rows(ids: string[]): Promise<Fired[]> {
-  const out: Fired[] = [];
-  for (let i = 0; i < ids.length; i += 10_000) {
-    const { rows: r } = await pool.query(
-      `select id, extract(epoch from priority_expires_at) * 1000 as expires, extract(epoch from broadcast_at) * 1000 as broadcast,
-         extract(epoch from priority_notified_at) * 1000 as notified, fallback_reason as reason
-       from session_requests where id = any($1::uuid[])`,
-      [ids.slice(i, i + 10_000)],
-    );
-    for (const x of r) {
-      out.push({
-        id: x.id,
-        expires: Number(x.expires),
-        broadcast: x.broadcast === null ? null : Number(x.broadcast),
-        notified: x.notified === null ? null : Number(x.notified),
-        reason: x.reason,
-      });
-    }
-  }
-  return out;
-}
+const { book, rows } = requestStore(pool, customers, mechanics);
 
 async function count(sql: string, params: unknown[] = []): Promise<number> {
   const { rows: r } = await pool.query(sql, params);
@@ -392,45 +313,4 @@ try {
   await nc.close();
   await pool.end();
   await db.drop();
-}
-
-async function waitFor(probe: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
-async function waitReady(url: string): Promise<void> {
-  await waitFor(
-    async () => {
-      try {
-        return (await fetch(url)).status === 200;
-      } catch {
-        return false;
-      }
-    },
-    30_000,
-    'routing to be ready',
-  );
-}
-
-/** p50/p99/max without spreading 100 000 values into Math.max. */
-function summarize(values: number[]): { n: number; p50: number; p99: number; max: number } {
-  const finite = values.filter(Number.isFinite);
-  return {
-    n: finite.length,
-    p50: percentile(finite, 50),
-    p99: percentile(finite, 99),
-    max: finite.reduce((a, b) => Math.max(a, b), Number.NEGATIVE_INFINITY),
-  };
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
