@@ -14,7 +14,11 @@ import { createReportsRepository, type ReportsRepository } from './repositories/
 
 export interface AnalyticsDeps {
   /** The parsed config, or raw env values (`NATS_URL` as a comma-separated string is accepted). */
-  config: Pick<AnalyticsConfig, 'DATABASE_URL' | 'NATS_PREFIX'> & { NATS_URL: string[] | string };
+  config: Pick<AnalyticsConfig, 'DATABASE_URL' | 'NATS_PREFIX'> & {
+    NATS_URL: string[] | string;
+    /** Replicas for streams this replica creates; existing streams keep theirs when unset. */
+    NATS_STREAM_REPLICAS?: number;
+  };
   logger: Logger;
   clock?: () => number;
   /** Database pool size of this replica. */
@@ -73,7 +77,7 @@ export async function buildAnalytics(deps: AnalyticsDeps): Promise<Analytics> {
     reports,
     projector,
     async start() {
-      await provisionStreams(await js.jetstreamManager(), names);
+      await provisionStreams(await js.jetstreamManager(), names, { replicas: config.NATS_STREAM_REPLICAS });
       await projector.start();
       subs = serveReports(nc, names, reports, logger);
       await nc.flush();

@@ -6,6 +6,7 @@ export const AnalyticsConfigSchema = z.object({
   DATABASE_URL: envPieces.DATABASE_URL,
   NATS_URL: envPieces.NATS_URL,
   NATS_PREFIX: envPieces.NATS_PREFIX,
+  NATS_STREAM_REPLICAS: envPieces.NATS_STREAM_REPLICAS,
   HOST: envPieces.HOST,
   ANALYTICS_PORT: envPieces.ANALYTICS_PORT,
 });

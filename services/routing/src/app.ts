@@ -25,6 +25,7 @@ export interface RoutingDeps {
     | 'DATABASE_URL'
     | 'NATS_URL'
     | 'NATS_PREFIX'
+    | 'NATS_STREAM_REPLICAS'
     | 'PRIORITY_MINUTE_MS'
     | 'ROUTING_MAX_OPEN_WINDOWS'
     | 'ROUTING_ACK_WAIT_MS'
@@ -113,7 +114,7 @@ export async function buildRouting(deps: RoutingDeps): Promise<Routing> {
     nc,
     async start() {
       const jsm = await jetstreamManager(nc);
-      await provisionStreams(jsm, names);
+      await provisionStreams(jsm, names, { replicas: config.NATS_STREAM_REPLICAS });
       await ensureConsumer(jsm, names.streams.events, {
         durable_name: names.consumers.routingCreated,
         description: 'routing: request.created, held unacknowledged while its priority window is open',

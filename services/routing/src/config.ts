@@ -7,6 +7,7 @@ export const RoutingConfigSchema = z.object({
   DATABASE_URL: envPieces.DATABASE_URL,
   NATS_URL: envPieces.NATS_URL,
   NATS_PREFIX: envPieces.NATS_PREFIX,
+  NATS_STREAM_REPLICAS: envPieces.NATS_STREAM_REPLICAS,
   HOST: envPieces.HOST,
   ROUTING_PORT: envPieces.ROUTING_PORT,
   PRIORITY_MINUTE_MS: envPieces.PRIORITY_MINUTE_MS,

@@ -59,6 +59,7 @@ export async function startRouting(world: World, overrides: RoutingOverrides = {
     ROUTING_SWEEP_MS: 250,
     ROUTING_CONCURRENCY: 16,
     ROUTING_DB_POOL: 6,
+    NATS_STREAM_REPLICAS: 1,
     ...(config as Partial<RoutingConfig>),
   };
   const routing = await buildRouting({
