@@ -3,5 +3,6 @@ export { describeDbError, isDbUnavailable, pgCode } from './errors.js';
 export { migrationsList } from './migrations/index.js';
 export { createOrm, ensureDatabase, migrate, type Orm, type OrmOptions } from './orm.js';
 export { enqueue, notification, type OutboxEntry, requestEvent, type SqlExecutor } from './outbox.js';
+export { createOutboxPublisher, type OutboxPublisher, PUBLISHER_GRACE_MS } from './outbox-publisher.js';
 export { createOutboxRelay, type OutboxRelay, type OutboxRelayOptions, type RelayStep } from './outbox-relay.js';
 export { iso, SESSION_REQUEST_COLUMNS, type SessionRequestRecord, toSessionRequest } from './session-request.js';

@@ -12,6 +12,11 @@ export interface OutboxRelayOptions {
   batchSize?: number;
   /** Safety-net poll when no NOTIFY arrives (a missed notification, rows left by a crashed relay). */
   pollMs?: number;
+  /**
+   * Rows younger than this are left to the service's fast path (`createOutboxPublisher`); the
+   * relay takes them only if they are still unpublished after it. 0 when there is no fast path.
+   */
+  graceMs?: number;
   /** Published rows are deleted after this long. */
   retentionMs?: number;
   /**
@@ -28,7 +33,7 @@ export interface OutboxRelay {
   stop(): Promise<void>;
   /** Rows not yet published (for /metrics). */
   backlog(): Promise<number>;
-  /** Publishes everything pending now; resolves when the outbox is empty (tests, shutdown). */
+  /** Publishes everything pending now, ignoring the grace time; resolves when the outbox is empty. */
   flush(): Promise<void>;
 }
 
@@ -51,6 +56,7 @@ export function createOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
   const batchSize = opts.batchSize ?? 200;
   const pollMs = opts.pollMs ?? 1000;
   const retentionMs = opts.retentionMs ?? 3600_000;
+  const graceMs = opts.graceMs ?? 0;
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
   pool.on('error', (err) => logger.warn({ err }, 'outbox pool connection error'));
 
@@ -96,7 +102,7 @@ export function createOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
   }
 
   /** Claims, publishes and marks one batch; returns how many rows it published. */
-  async function relayBatch(): Promise<number> {
+  async function relayBatch(grace = graceMs): Promise<number> {
     const client = await pool.connect();
     // The connection can die while the batch is being published (no query in flight): pg then
     // emits 'error' on this checked-out client, which the pool does not listen to, and an
@@ -109,9 +115,10 @@ export function createOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
     try {
       await client.query('begin');
       const { rows } = await client.query<Row>(
-        `select id, subject, payload from outbox where published_at is null
+        `select id, subject, payload from outbox
+         where published_at is null and created_at <= clock_timestamp() - make_interval(secs => $2)
          order by created_at, id limit $1 for update skip locked`,
-        [batchSize],
+        [batchSize, grace / 1000],
       );
       if (rows.length === 0) {
         await client.query('commit');
@@ -199,7 +206,8 @@ export function createOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
       return Number(rows[0]?.n ?? 0);
     },
     async flush() {
-      while ((await relayBatch()) > 0) {
+      // Everything now, fresh rows included (tests, shutdown).
+      while ((await relayBatch(0)) > 0) {
         // until empty
       }
     },

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { natsNames } from '@dibs/contracts';
-import { createOutboxRelay, type OutboxRelay } from '@dibs/db';
+import { createOutboxPublisher, createOutboxRelay, type OutboxRelay } from '@dibs/db';
 import { createLogger } from '@dibs/logger';
 import { provisionStreams } from '@dibs/nats';
 import {
@@ -155,5 +155,29 @@ describe('outbox relay', () => {
     expect(await r.backlog()).toBe(7);
     await r.flush();
     expect(await r.backlog()).toBe(0);
+  });
+
+  it('fast path: publishes just-committed rows at once and marks them; the relay takes only what it missed', async () => {
+    const r = createOutboxRelay({ databaseUrl: db.url, js: jetstream(nc), prefix, logger, pollMs: 200, graceMs: 500 });
+    relays.push(r);
+    await r.start();
+    const publisher = createOutboxPublisher({
+      databaseUrl: db.url,
+      js: jetstream(nc),
+      prefix,
+      logger,
+      markEveryMs: 20,
+    });
+    try {
+      const fast = await insertRows(10);
+      const missed = await insertRows(5);
+      // The service publishes what it committed; suppose it died before publishing `missed`.
+      await publisher.publish(fast.map((id) => ({ id, subject: 'events.request.created', payload: { fast: true } })));
+      await eventually(async () => (await unpublished()) === 0, 10_000, 'every row published');
+      const published = await streamMsgIds();
+      expect(published.sort()).toEqual([...fast, ...missed].sort());
+    } finally {
+      await publisher.stop();
+    }
   });
 });

@@ -1,6 +1,13 @@
 import { createTokenService, type Principal } from '@dibs/auth';
 import { natsNames } from '@dibs/contracts';
-import { createOutboxRelay, isDbUnavailable, type Orm, type OutboxRelay } from '@dibs/db';
+import {
+  createOutboxPublisher,
+  createOutboxRelay,
+  isDbUnavailable,
+  type Orm,
+  type OutboxRelay,
+  PUBLISHER_GRACE_MS,
+} from '@dibs/db';
 import { createAuthorizer, createHttpApp, type HttpApp, registerProbes } from '@dibs/http';
 import type { Logger } from '@dibs/logger';
 import { natsIsUp } from '@dibs/nats';
@@ -69,9 +76,14 @@ export async function buildIntake({ config, jwtSecret, orm, nc, logger, relay = 
     flags: createFeatureFlagsRepository(orm),
   });
   registerFavoriteRoutes(app, { customerOnly, favorites: createFavoritesRepository(orm) });
+  const js = jetstream(nc);
+  const publisher = relay
+    ? createOutboxPublisher({ databaseUrl: config.DATABASE_URL, js, prefix: config.NATS_PREFIX, logger })
+    : undefined;
   registerSessionRequestRoutes(app, {
     customerOnly,
-    requests: createSessionRequestsRepository(orm, directory),
+    // Publish the created event right after its commit; the relay below covers any failure.
+    requests: createSessionRequestsRepository(orm, directory, (entries) => void publisher?.publish(entries)),
     priorityWindowMinutes: config.PRIORITY_WINDOW_MINUTES,
   });
   registerCommandRoutes(app, {
@@ -83,7 +95,13 @@ export async function buildIntake({ config, jwtSecret, orm, nc, logger, relay = 
   });
 
   const outbox = relay
-    ? createOutboxRelay({ databaseUrl: config.DATABASE_URL, js: jetstream(nc), prefix: config.NATS_PREFIX, logger })
+    ? createOutboxRelay({
+        databaseUrl: config.DATABASE_URL,
+        js,
+        prefix: config.NATS_PREFIX,
+        logger,
+        graceMs: PUBLISHER_GRACE_MS,
+      })
     : undefined;
   new Gauge({
     name: 'dibs_outbox_backlog',
@@ -106,6 +124,7 @@ export async function buildIntake({ config, jwtSecret, orm, nc, logger, relay = 
     relay: outbox,
     async close() {
       await app.close();
+      await publisher?.stop();
       await outbox?.stop();
     },
   };

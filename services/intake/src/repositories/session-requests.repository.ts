@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { RequestStatus, RoutingType, SessionRequest } from '@dibs/contracts';
 import {
   type Orm,
+  type OutboxEntry,
   pgCode,
   requestEvent,
   SESSION_REQUEST_COLUMNS,
@@ -30,7 +31,10 @@ export type CreateOutcome =
   | { kind: 'unknown_customer' };
 
 /** Session requests as intake writes and reads them (routing owns every later change). */
-export function createSessionRequestsRepository(orm: Orm, directory: Directory) {
+/** Called with a booking's outbox event once it is committed (the outbox's fast path). */
+export type OnCommitted = (entries: OutboxEntry[]) => void;
+
+export function createSessionRequestsRepository(orm: Orm, directory: Directory, onCommitted: OnCommitted = () => {}) {
   const conn = () => orm.em.getConnection();
 
   async function insertOnce(input: NewSessionRequest): Promise<CreateOutcome> {
@@ -95,7 +99,10 @@ export function createSessionRequestsRepository(orm: Orm, directory: Directory) 
         JSON.stringify(event.payload),
       ],
     );
-    if (rows.length > 0) return { kind: 'created', request };
+    if (rows.length > 0) {
+      onCommitted([event]);
+      return { kind: 'created', request };
+    }
     // The key was used before by this customer: same body → the first result, else 422.
     const existing = await conn().execute<(SessionRequestRecord & { request_hash: string })[]>(
       `select ${SESSION_REQUEST_COLUMNS}, request_hash from session_requests where customer_id = ? and idempotency_key = ?`,

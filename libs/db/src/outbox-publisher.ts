@@ -1,0 +1,88 @@
+import type { Logger } from '@dibs/logger';
+import type { JetStreamClient } from '@nats-io/jetstream';
+import pg from 'pg';
+import type { OutboxEntry } from './outbox.js';
+
+export interface OutboxPublisherOptions {
+  databaseUrl: string;
+  js: JetStreamClient;
+  prefix: string;
+  logger: Logger;
+  /** How often the ids published since the last flush are marked sent, in one statement. */
+  markEveryMs?: number;
+}
+
+export interface OutboxPublisher {
+  /**
+   * Publishes rows that were just committed, right away, with `Nats-Msg-Id` = row id. Never
+   * throws: a row it cannot publish stays unpublished and the relay takes it after its grace time.
+   */
+  publish(entries: OutboxEntry[]): Promise<void>;
+  /** Marks what is still pending and frees the connection. */
+  stop(): Promise<void>;
+}
+
+/** How long the relay leaves fresh rows to the publisher before taking them itself. */
+export const PUBLISHER_GRACE_MS = 2000;
+
+/**
+ * The outbox's fast path: a service publishes the rows its transaction committed as soon as it
+ * commits, instead of waiting for the relay's NOTIFY → claim → publish → mark round trip. The
+ * relay (started with `graceMs: PUBLISHER_GRACE_MS`) remains the guarantee: whatever this path
+ * fails to publish, or publishes without marking before a crash, the relay publishes later, and
+ * the stream's duplicate window drops any repeat.
+ */
+export function createOutboxPublisher(opts: OutboxPublisherOptions): OutboxPublisher {
+  const { js, prefix, logger } = opts;
+  const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: 1 });
+  pool.on('error', (err) => logger.warn({ err: { message: err.message } }, 'outbox publisher connection lost'));
+  let published: string[] = [];
+  let marking: Promise<void> = Promise.resolve();
+
+  async function mark(): Promise<void> {
+    if (published.length === 0) return;
+    const ids = published;
+    published = [];
+    try {
+      await pool.query(
+        'update outbox set published_at = clock_timestamp() where id = any($1) and published_at is null',
+        [ids],
+      );
+    } catch (err) {
+      // Unmarked rows are republished by the relay and dropped as duplicates by the stream.
+      logger.debug(
+        { err: { message: (err as Error).message }, count: ids.length },
+        'outbox publisher could not mark rows',
+      );
+    }
+  }
+
+  const timer = setInterval(() => {
+    marking = marking.then(mark);
+  }, opts.markEveryMs ?? 50);
+  timer.unref();
+
+  return {
+    async publish(entries) {
+      await Promise.all(
+        entries.map(async (e) => {
+          try {
+            await js.publish(`${prefix}.${e.subject}`, JSON.stringify(e.payload), { msgID: e.id, timeout: 2000 });
+            published.push(e.id);
+          } catch (err) {
+            logger.debug(
+              { err: { message: (err as Error).message }, outbox_id: e.id },
+              'fast publish failed; the relay will retry',
+            );
+          }
+        }),
+      );
+    },
+    async stop() {
+      clearInterval(timer);
+      await marking;
+      await mark();
+      await pool.end();
+    },
+  };
+}
