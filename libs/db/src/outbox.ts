@@ -18,6 +18,8 @@ export interface OutboxEntry {
 /** Anything that runs SQL with `?` placeholders in the caller's transaction (a MikroORM EntityManager). */
 export interface SqlExecutor {
   execute(sql: string, params?: unknown[]): Promise<unknown>;
+  /** Told what was enqueued, so the caller can publish it right after the commit (fast path). */
+  queued?(entries: OutboxEntry[]): void;
 }
 
 /**
@@ -29,6 +31,7 @@ export async function enqueue(tx: SqlExecutor, entries: OutboxEntry[]): Promise<
   const values = entries.map(() => '(?, ?, ?::jsonb)').join(', ');
   const params = entries.flatMap((e) => [e.id, e.subject, JSON.stringify(e.payload)]);
   await tx.execute(`insert into outbox (id, subject, payload) values ${values}`, params);
+  tx.queued?.(entries);
 }
 
 /** A lifecycle event of `request`; its id is the outbox id and so the JetStream message id. */

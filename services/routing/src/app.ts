@@ -1,6 +1,12 @@
 import { StartupError } from '@dibs/config';
 import { natsNames } from '@dibs/contracts';
-import { createOutboxRelay, describeDbError, isDbUnavailable } from '@dibs/db';
+import {
+  createOutboxPublisher,
+  createOutboxRelay,
+  describeDbError,
+  isDbUnavailable,
+  PUBLISHER_GRACE_MS,
+} from '@dibs/db';
 import { createHttpApp, type HttpApp, registerProbes } from '@dibs/http';
 import type { Logger } from '@dibs/logger';
 import { connectNats, ensureConsumer, natsIsUp, provisionStreams } from '@dibs/nats';
@@ -12,7 +18,7 @@ import { FAVORITES_PRIORITY_FLAG } from './domain/feature-flag.js';
 import { serveCommands } from './handlers/commands.handler.js';
 import { createCreatedConsumer } from './handlers/created.consumer.js';
 import { createFlagCache } from './infra/flag-cache.js';
-import { createPool } from './infra/pg.js';
+import { createPool, onCommittedOutbox } from './infra/pg.js';
 import { createRoutingMetrics } from './metrics.js';
 import { countOpenWindows } from './repositories/session-requests.repository.js';
 import { createCommandService } from './services/command-service.js';
@@ -70,7 +76,16 @@ export async function buildRouting(deps: RoutingDeps): Promise<Routing> {
     logger,
     isUnavailable: isDbUnavailable,
   });
-  const relay = createOutboxRelay({ databaseUrl: config.DATABASE_URL, js, prefix: config.NATS_PREFIX, logger });
+  const relay = createOutboxRelay({
+    databaseUrl: config.DATABASE_URL,
+    js,
+    prefix: config.NATS_PREFIX,
+    logger,
+    graceMs: PUBLISHER_GRACE_MS,
+  });
+  // Offers and broadcasts leave the moment their transaction commits; the relay covers failures.
+  const publisher = createOutboxPublisher({ databaseUrl: config.DATABASE_URL, js, prefix: config.NATS_PREFIX, logger });
+  onCommittedOutbox(pool, (entries) => void publisher.publish(entries));
   const metrics = createRoutingMetrics(registry, {
     openWindows: () => countOpenWindows(pool),
     outboxBacklog: relay.backlog,
@@ -145,6 +160,7 @@ export async function buildRouting(deps: RoutingDeps): Promise<Routing> {
       await consumer.stop();
       await sweeper.stop();
       // Publish what the last transactions wrote before letting go of NATS.
+      await publisher.stop();
       await relay.flush().catch(() => undefined);
       await relay.stop();
       await flags.stop();

@@ -1,4 +1,4 @@
-import type { SqlExecutor } from '@dibs/db';
+import type { OutboxEntry, SqlExecutor } from '@dibs/db';
 import type { Logger } from '@dibs/logger';
 import pg from 'pg';
 
@@ -19,9 +19,19 @@ export function createPool(url: string, max: number, logger: Logger): pg.Pool {
   return pool;
 }
 
+// Where each pool's committed outbox rows go right after the commit (the outbox fast path). Kept
+// beside the pool so every transaction helper call site stays as it is.
+const committedSinks = new WeakMap<pg.Pool, (entries: OutboxEntry[]) => void>();
+
+/** After each commit on `pool`, hands the outbox rows that transaction enqueued to `sink`. */
+export function onCommittedOutbox(pool: pg.Pool, sink: (entries: OutboxEntry[]) => void): void {
+  committedSinks.set(pool, sink);
+}
+
 /** Runs `fn` in a transaction: commits what it returns, rolls back on a throw. */
 export async function inTransaction<T>(pool: pg.Pool, fn: (tx: Tx) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  const enqueued: OutboxEntry[] = [];
   let broken = false;
   // A connection lost between two statements surfaces as an 'error' event on the checked-out
   // client (the pool only listens on idle ones); the next query rejects anyway, so just note it.
@@ -34,9 +44,11 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (tx: Tx) => Promise<T>
     const tx: Tx = {
       query: client.query.bind(client) as Tx['query'],
       execute: (sql: string, params: unknown[] = []) => client.query(numbered(sql), params),
+      queued: (entries) => enqueued.push(...entries),
     };
     const result = await fn(tx);
     await client.query('commit');
+    if (enqueued.length > 0) committedSinks.get(pool)?.(enqueued);
     return result;
   } catch (err) {
     await client.query('rollback').catch(() => {

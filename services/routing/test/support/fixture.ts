@@ -32,9 +32,14 @@ export interface World {
   routings: Routing[];
 }
 
+// The world of each test database, so createRequest can publish as intake does.
+const worlds = new WeakMap<TestDatabase, World>();
+
 export async function createWorld(label = 'rt'): Promise<World> {
   const [db, nc] = await Promise.all([createTestDatabase(), connectTestNats()]);
-  return { db, prefix: testPrefix(label), nc, routings: [] };
+  const world = { db, prefix: testPrefix(label), nc, routings: [] };
+  worlds.set(db, world);
+  return world;
 }
 
 export async function destroyWorld(world: World): Promise<void> {
@@ -122,8 +127,8 @@ export interface NewRequest {
 }
 
 /**
- * Stores a request and its `request.created` event in one transaction, as intake does; routing's
- * own outbox relay publishes the event.
+ * Stores a request and its `request.created` event in one transaction, then publishes the event
+ * at once, as intake does (its outbox fast path); if that publish fails, a relay publishes it later.
  */
 export async function createRequest(db: TestDatabase, req: NewRequest): Promise<SessionRequest> {
   const preferred = req.preferredMechanicId ?? null;
@@ -137,7 +142,14 @@ export async function createRequest(db: TestDatabase, req: NewRequest): Promise<
     [req.customerId, routingType, preferred, req.preferredWorkshopId ?? null, req.windowMinutes ?? 10],
   );
   const request = toSessionRequest(rows[0] as SessionRequestRecord);
-  await enqueue(sqlExecutor(db), [requestEvent('created', request)]);
+  const event = requestEvent('created', request);
+  await enqueue(sqlExecutor(db), [event]);
+  const world = worlds.get(db);
+  if (world) {
+    await jetstream(world.nc)
+      .publish(`${world.prefix}.${event.subject}`, JSON.stringify(event.payload), { msgID: event.id })
+      .catch(() => undefined);
+  }
   return request;
 }
 
