@@ -27,6 +27,7 @@ export interface TokenService {
 /** Creates the token service; tokens are HS256 with required `sub`, `role` and `exp`. */
 export function createTokenService(secret: string, clock: () => number = Date.now): TokenService {
   const key = new TextEncoder().encode(secret);
+  const verified = new Map<string, Principal>();
   return {
     async sign({ sub, role }, ttlSeconds = 3600) {
       const now = Math.floor(clock() / 1000);
@@ -39,6 +40,14 @@ export function createTokenService(secret: string, clock: () => number = Date.no
     },
     async verify(token) {
       if (!token) return { ok: false, reason: 'missing' };
+      // A token already verified is only re-checked for expiry: HMAC verification is the
+      // dominant cost of an authenticated request, and a client reuses its token many times.
+      const known = verified.get(token);
+      if (known) {
+        if (known.exp * 1000 > clock()) return { ok: true, principal: known };
+        verified.delete(token);
+        return { ok: false, reason: 'expired' };
+      }
       try {
         const { payload } = await jwtVerify(token, key, {
           algorithms: ['HS256'],
@@ -47,6 +56,8 @@ export function createTokenService(secret: string, clock: () => number = Date.no
         });
         const claims = ClaimsSchema.safeParse(payload);
         if (!claims.success) return { ok: false, reason: 'invalid' };
+        if (verified.size >= MAX_CACHED_TOKENS) verified.clear();
+        verified.set(token, claims.data);
         return { ok: true, principal: claims.data };
       } catch (err) {
         if (err instanceof errors.JWTExpired) return { ok: false, reason: 'expired' };
@@ -55,6 +66,9 @@ export function createTokenService(secret: string, clock: () => number = Date.no
     },
   };
 }
+
+// Bounds the verified-token cache; clearing it only costs re-verification.
+const MAX_CACHED_TOKENS = 10_000;
 
 /** Extracts the token from an `Authorization: Bearer …` header value. */
 export function bearerToken(header: string | undefined): string | undefined {

@@ -15,6 +15,8 @@ describe('tokens', () => {
     const t = createTokenService(secret, () => now);
     const token = await t.sign({ sub, role: 'customer' }, 60);
     expect(await t.verify(undefined)).toEqual({ ok: false, reason: 'missing' });
+    // Verified once (and remembered), it still expires on time.
+    expect((await t.verify(token)).ok).toBe(true);
     now += 61_000;
     expect(await t.verify(token)).toEqual({ ok: false, reason: 'expired' });
     expect(
