@@ -1,4 +1,14 @@
-import { createTestDatabase, type TestDatabase } from '@dibs/testing';
+import {
+  createTestDatabase,
+  SEED_FALLBACK_EFFECTIVENESS,
+  SEED_RESPONSE_TIMES,
+  SEED_SUCCESS_RATE,
+  SEED_TEST_QUERY_1,
+  SEED_TEST_QUERY_2,
+  SEED_TEST_QUERY_3,
+  SEED_TIMEOUT_RATE,
+  type TestDatabase,
+} from '@dibs/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // The seed's "Testing & Verification" and "Analytics Queries" SQL, run unchanged (CONTRACT §5).
@@ -94,62 +104,13 @@ describe('the seed schema', () => {
 describe("the seed's queries run unchanged", () => {
   const mechanic = '00000000-0000-4000-8000-000000000001';
   const queries = {
-    'test query 1': `SELECT *
-FROM session_requests
-WHERE preferred_mechanic_id = '${mechanic}'
-  AND priority_notified_at IS NOT NULL;`,
-    'test query 2': `SELECT COUNT(*)
-FROM session_requests
-WHERE preferred_mechanic_id IS NOT NULL
-  AND priority_notified_at IS NOT NULL
-  AND status = 'pending'
-  AND NOW() - priority_notified_at > INTERVAL '10 minutes';`,
-    'test query 3': `SELECT
-  m.first_name || ' ' || m.last_name AS mechanic_name,
-  COUNT(*) AS priority_requests,
-  COUNT(CASE WHEN sr.status = 'accepted' THEN 1 END) AS accepted,
-  ROUND(100.0 * COUNT(CASE WHEN sr.status = 'accepted' THEN 1 END) / COUNT(*), 2) AS success_rate
-FROM session_requests sr
-JOIN mechanics m ON m.id = sr.preferred_mechanic_id
-WHERE sr.preferred_mechanic_id IS NOT NULL
-GROUP BY m.id, mechanic_name
-ORDER BY priority_requests DESC;`,
-    'priority success rate by mechanic': `SELECT
-  m.first_name || ' ' || m.last_name AS mechanic_name,
-  COUNT(*) AS total_priority_requests,
-  COUNT(CASE WHEN sr.status = 'accepted' AND sr.mechanic_id = sr.preferred_mechanic_id THEN 1 END) AS accepted_by_preferred,
-  ROUND(100.0 * COUNT(CASE WHEN sr.status = 'accepted' AND sr.mechanic_id = sr.preferred_mechanic_id THEN 1 END) / COUNT(*), 2) AS priority_success_rate
-FROM session_requests sr
-JOIN mechanics m ON m.id = sr.preferred_mechanic_id
-WHERE sr.preferred_mechanic_id IS NOT NULL
-  AND sr.priority_notified_at IS NOT NULL
-GROUP BY m.id, mechanic_name
-HAVING COUNT(*) >= 5  -- At least 5 priority requests
-ORDER BY priority_success_rate DESC;`,
-    'average priority response time': `SELECT
-  AVG(EXTRACT(EPOCH FROM (sr.accepted_at - sr.priority_notified_at))) / 60 AS avg_response_minutes,
-  MIN(EXTRACT(EPOCH FROM (sr.accepted_at - sr.priority_notified_at))) / 60 AS min_response_minutes,
-  MAX(EXTRACT(EPOCH FROM (sr.accepted_at - sr.priority_notified_at))) / 60 AS max_response_minutes
-FROM session_requests sr
-WHERE sr.preferred_mechanic_id IS NOT NULL
-  AND sr.priority_notified_at IS NOT NULL
-  AND sr.accepted_at IS NOT NULL
-  AND sr.mechanic_id = sr.preferred_mechanic_id;  -- Accepted by preferred mechanic`,
-    'priority timeout rate': `SELECT
-  COUNT(*) AS total_priority_requests,
-  COUNT(CASE WHEN NOW() - sr.priority_notified_at > INTERVAL '10 minutes' AND sr.status = 'pending' THEN 1 END) AS timed_out,
-  ROUND(100.0 * COUNT(CASE WHEN NOW() - sr.priority_notified_at > INTERVAL '10 minutes' AND sr.status = 'pending' THEN 1 END) / COUNT(*), 2) AS timeout_rate
-FROM session_requests sr
-WHERE sr.preferred_mechanic_id IS NOT NULL
-  AND sr.priority_notified_at IS NOT NULL;`,
-    'fallback broadcast effectiveness': `SELECT
-  COUNT(*) AS total_fallbacks,
-  COUNT(CASE WHEN sr.status = 'accepted' THEN 1 END) AS accepted_after_fallback,
-  ROUND(100.0 * COUNT(CASE WHEN sr.status = 'accepted' THEN 1 END) / COUNT(*), 2) AS fallback_success_rate
-FROM session_requests sr
-WHERE sr.preferred_mechanic_id IS NOT NULL
-  AND sr.priority_notified_at IS NOT NULL
-  AND NOW() - sr.priority_notified_at > INTERVAL '10 minutes';`,
+    'test query 1': SEED_TEST_QUERY_1,
+    'test query 2': SEED_TEST_QUERY_2,
+    'test query 3': SEED_TEST_QUERY_3,
+    'priority success rate by mechanic': SEED_SUCCESS_RATE,
+    'average priority response time': SEED_RESPONSE_TIMES,
+    'priority timeout rate': SEED_TIMEOUT_RATE,
+    'fallback broadcast effectiveness': SEED_FALLBACK_EFFECTIVENESS,
   };
 
   it.each(Object.entries(queries))('%s', async (_name, sql) => {
@@ -166,6 +127,6 @@ WHERE sr.preferred_mechanic_id IS NOT NULL
        values ($1, 'video', 'basic', $2, 'priority_broadcast', now() - interval '11 minutes')`,
       [c.rows[0].id, mechanic],
     );
-    await expect(db.query(sql)).resolves.toBeDefined();
+    await expect(db.query(sql, sql.includes('$1') ? [mechanic] : [])).resolves.toBeDefined();
   });
 });

@@ -129,4 +129,5 @@ export async function eventually<T>(
   throw new Error(`timed out waiting for ${what}${lastErr ? `: ${(lastErr as Error).message}` : ''}`);
 }
 
+export * from './seed-sql.js';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';

@@ -1,4 +1,13 @@
-import { eventually } from '@dibs/testing';
+import {
+  eventually,
+  SEED_FALLBACK_EFFECTIVENESS,
+  SEED_RESPONSE_TIMES,
+  SEED_SUCCESS_RATE,
+  SEED_TEST_QUERY_1,
+  SEED_TEST_QUERY_2,
+  SEED_TEST_QUERY_3,
+  SEED_TIMEOUT_RATE,
+} from '@dibs/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   addCustomer,
@@ -117,39 +126,17 @@ describe('the columns routing keeps', () => {
 
 describe("the seed's Testing & Verification queries", () => {
   it('test query 1: all priority requests of a mechanic', async () => {
-    const { rows } = await world.db.query(
-      `SELECT *
-       FROM session_requests
-       WHERE preferred_mechanic_id = $1
-         AND priority_notified_at IS NOT NULL`,
-      [favorite],
-    );
+    const { rows } = await world.db.query(SEED_TEST_QUERY_1, [favorite]);
     expect(rows.map((r) => r.id).sort()).toEqual([ids.r1, ids.r2, ids.r3, ids.r4, ids.r5].sort());
   });
 
   it('test query 2: priority timeouts (still pending 10 minutes after the offer)', async () => {
-    const { rows } = await world.db.query(`
-      SELECT COUNT(*)
-      FROM session_requests
-      WHERE preferred_mechanic_id IS NOT NULL
-        AND priority_notified_at IS NOT NULL
-        AND status = 'pending'
-        AND NOW() - priority_notified_at > INTERVAL '10 minutes'`);
+    const { rows } = await world.db.query(SEED_TEST_QUERY_2);
     expect(rows).toEqual([{ count: '2' }]); // r3 (timed out) and r4 (declined), both never accepted
   });
 
   it('test query 3: priority success rate by mechanic', async () => {
-    const { rows } = await world.db.query(`
-      SELECT
-        m.first_name || ' ' || m.last_name AS mechanic_name,
-        COUNT(*) AS priority_requests,
-        COUNT(CASE WHEN sr.status = 'accepted' THEN 1 END) AS accepted,
-        ROUND(100.0 * COUNT(CASE WHEN sr.status = 'accepted' THEN 1 END) / COUNT(*), 2) AS success_rate
-      FROM session_requests sr
-      JOIN mechanics m ON m.id = sr.preferred_mechanic_id
-      WHERE sr.preferred_mechanic_id IS NOT NULL
-      GROUP BY m.id, mechanic_name
-      ORDER BY priority_requests DESC`);
+    const { rows } = await world.db.query(SEED_TEST_QUERY_3);
     // Six bookings named the favorite (r6 too, with the flag off); four were accepted by someone.
     expect(rows).toEqual([
       { mechanic_name: 'Fay Favorite', priority_requests: '6', accepted: '4', success_rate: '66.67' },
@@ -159,19 +146,7 @@ describe("the seed's Testing & Verification queries", () => {
 
 describe("the seed's Analytics Queries", () => {
   it('priority success rate by mechanic', async () => {
-    const { rows } = await world.db.query(`
-      SELECT
-        m.first_name || ' ' || m.last_name AS mechanic_name,
-        COUNT(*) AS total_priority_requests,
-        COUNT(CASE WHEN sr.status = 'accepted' AND sr.mechanic_id = sr.preferred_mechanic_id THEN 1 END) AS accepted_by_preferred,
-        ROUND(100.0 * COUNT(CASE WHEN sr.status = 'accepted' AND sr.mechanic_id = sr.preferred_mechanic_id THEN 1 END) / COUNT(*), 2) AS priority_success_rate
-      FROM session_requests sr
-      JOIN mechanics m ON m.id = sr.preferred_mechanic_id
-      WHERE sr.preferred_mechanic_id IS NOT NULL
-        AND sr.priority_notified_at IS NOT NULL
-      GROUP BY m.id, mechanic_name
-      HAVING COUNT(*) >= 5  -- At least 5 priority requests
-      ORDER BY priority_success_rate DESC`);
+    const { rows } = await world.db.query(SEED_SUCCESS_RATE);
     expect(rows).toEqual([
       {
         mechanic_name: 'Fay Favorite',
@@ -183,16 +158,7 @@ describe("the seed's Analytics Queries", () => {
   });
 
   it('average priority response time', async () => {
-    const { rows } = await world.db.query(`
-      SELECT
-        AVG(EXTRACT(EPOCH FROM (sr.accepted_at - sr.priority_notified_at))) / 60 AS avg_response_minutes,
-        MIN(EXTRACT(EPOCH FROM (sr.accepted_at - sr.priority_notified_at))) / 60 AS min_response_minutes,
-        MAX(EXTRACT(EPOCH FROM (sr.accepted_at - sr.priority_notified_at))) / 60 AS max_response_minutes
-      FROM session_requests sr
-      WHERE sr.preferred_mechanic_id IS NOT NULL
-        AND sr.priority_notified_at IS NOT NULL
-        AND sr.accepted_at IS NOT NULL
-        AND sr.mechanic_id = sr.preferred_mechanic_id;  -- Accepted by preferred mechanic`);
+    const { rows } = await world.db.query(SEED_RESPONSE_TIMES);
     const minutes = await Promise.all(
       [ids.r1, ids.r5].map(async (id) => {
         const r = await getRequest(world.db, id as string);
@@ -207,27 +173,12 @@ describe("the seed's Analytics Queries", () => {
   });
 
   it('priority timeout rate', async () => {
-    const { rows } = await world.db.query(`
-      SELECT
-        COUNT(*) AS total_priority_requests,
-        COUNT(CASE WHEN NOW() - sr.priority_notified_at > INTERVAL '10 minutes' AND sr.status = 'pending' THEN 1 END) AS timed_out,
-        ROUND(100.0 * COUNT(CASE WHEN NOW() - sr.priority_notified_at > INTERVAL '10 minutes' AND sr.status = 'pending' THEN 1 END) / COUNT(*), 2) AS timeout_rate
-      FROM session_requests sr
-      WHERE sr.preferred_mechanic_id IS NOT NULL
-        AND sr.priority_notified_at IS NOT NULL`);
+    const { rows } = await world.db.query(SEED_TIMEOUT_RATE);
     expect(rows).toEqual([{ total_priority_requests: '5', timed_out: '2', timeout_rate: '40.00' }]);
   });
 
   it('fallback broadcast effectiveness', async () => {
-    const { rows } = await world.db.query(`
-      SELECT
-        COUNT(*) AS total_fallbacks,
-        COUNT(CASE WHEN sr.status = 'accepted' THEN 1 END) AS accepted_after_fallback,
-        ROUND(100.0 * COUNT(CASE WHEN sr.status = 'accepted' THEN 1 END) / COUNT(*), 2) AS fallback_success_rate
-      FROM session_requests sr
-      WHERE sr.preferred_mechanic_id IS NOT NULL
-        AND sr.priority_notified_at IS NOT NULL
-        AND NOW() - sr.priority_notified_at > INTERVAL '10 minutes'`);
+    const { rows } = await world.db.query(SEED_FALLBACK_EFFECTIVENESS);
     expect(rows).toEqual([{ total_fallbacks: '5', accepted_after_fallback: '3', fallback_success_rate: '60.00' }]);
   });
 });
