@@ -15,6 +15,8 @@ import type { Registry } from 'prom-client';
 import { type ErrorHandlerOptions, installErrorHandlers } from './error-handler.js';
 import { createMetrics, instrumentHttp } from './metrics.js';
 
+const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+
 export type HttpApp = FastifyInstance<
   import('node:http').Server,
   import('node:http').IncomingMessage,
@@ -43,7 +45,11 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<{ app: HttpAp
       : { logger: loggerOptions({ service: opts.service, level: opts.logLevel ?? 'info' }) }),
     bodyLimit: 64 * 1024,
     requestIdHeader: 'x-request-id',
-    logController: new LogController({ requestIdLogLabel: 'req_id' }),
+    // Probes and scrapes arrive every few seconds from every kubelet and Prometheus: not worth a log line.
+    logController: new LogController({
+      requestIdLogLabel: 'req_id',
+      disableRequestLogging: (request) => QUIET_PATHS.has(request.url.split('?')[0] ?? ''),
+    }),
     genReqId: () => randomUUID(),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
