@@ -4,14 +4,14 @@
 // with the lateness of single windows on an idle system (the floor), in the same run.
 //
 // The bench plays intake: it stores requests and their `request.created` outbox rows in one
-// statement and runs an outbox relay, exactly as intake does.
+// statement, publishes them right after the commit and runs an outbox relay, exactly as intake does.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { natsNames } from '@dibs/contracts';
-import { createOutboxRelay } from '@dibs/db';
+import { createOutboxPublisher, createOutboxRelay, PUBLISHER_GRACE_MS } from '@dibs/db';
 import { createLogger } from '@dibs/logger';
 import { connectNats, provisionStreams } from '@dibs/nats';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -43,7 +43,14 @@ const pool = new pg.Pool({ connectionString: db.url, max: 4 });
 const nc = await connectNats({ servers: NATS_URL.split(','), name: 'bench-windows' });
 await provisionStreams(await jetstreamManager(nc), names);
 const logger = createLogger({ service: 'bench-windows', level: 'warn', pretty: false });
-const relay = createOutboxRelay({ databaseUrl: db.url, js: jetstream(nc), prefix, logger });
+const relay = createOutboxRelay({
+  databaseUrl: db.url,
+  js: jetstream(nc),
+  prefix,
+  logger,
+  graceMs: PUBLISHER_GRACE_MS,
+});
+const publisher = createOutboxPublisher({ databaseUrl: db.url, js: jetstream(nc), prefix, logger });
 await relay.start();
 
 const customers = await insertMany(
@@ -143,7 +150,7 @@ nc.subscribe(`${prefix}.notify.mechanic.*`, {
   },
 });
 await nc.flush();
-const { book, rows } = requestStore(pool, customers, mechanics);
+const { book, rows } = requestStore(pool, customers, mechanics, (entries) => void publisher.publish(entries));
 
 async function count(sql: string, params: unknown[] = []): Promise<number> {
   const { rows: r } = await pool.query(sql, params);
@@ -306,6 +313,7 @@ try {
     routing.kill('SIGTERM');
     await new Promise((r) => routing.once('exit', r));
   }
+  await publisher.stop();
   await relay.stop();
   const jsm = await jetstreamManager(nc);
   for (const stream of [names.streams.events, names.streams.notify])

@@ -2,7 +2,7 @@
 // and small process/port/percentile utilities.
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
-import { requestEvent, type SessionRequestRecord, toSessionRequest } from '@dibs/db';
+import { type OutboxEntry, requestEvent, type SessionRequestRecord, toSessionRequest } from '@dibs/db';
 import type pg from 'pg';
 import { percentile } from '../stats.js';
 
@@ -22,8 +22,13 @@ export interface Fired {
 }
 
 /** Storing priority requests and reading back what routing made of them. */
-export function requestStore(pool: pg.Pool, customers: Party[], mechanics: Party[]) {
-  /** Stores `count` priority requests (row + created event, one statement, as intake does). */
+export function requestStore(
+  pool: pg.Pool,
+  customers: Party[],
+  mechanics: Party[],
+  onCommitted: (entries: OutboxEntry[]) => void = () => {},
+) {
+  /** Stores `count` priority requests (row + created event, one statement, then the fast-path publish, as intake does). */
   async function book(count: number, windowMinutes: number, at = new Date()): Promise<string[]> {
     const records: SessionRequestRecord[] = Array.from({ length: count }, (_, i) => {
       const c = customers[(i + Math.floor(Math.random() * 1e6)) % customers.length] as { id: string; name: string };
@@ -70,6 +75,7 @@ export function requestStore(pool: pg.Pool, customers: Party[], mechanics: Party
         events.map((e) => JSON.stringify(e.payload)),
       ],
     );
+    onCommitted(events);
     return records.map((r) => r.id);
   }
 
