@@ -5,7 +5,7 @@ import { createTokenService } from '@dibs/auth';
 import { DEV_JWT_SECRET } from '@dibs/config';
 import { natsNames } from '@dibs/contracts';
 import { createOrm, requestEvent, toSessionRequest } from '@dibs/db';
-import { buildIntake } from '@dibs/intake';
+import { buildIntake, INSERT_BOOKING_SQL } from '@dibs/intake';
 import { loadIntakeConfig } from '@dibs/intake/config';
 import { createLogger } from '@dibs/logger';
 import { connectNats, provisionStreams } from '@dibs/nats';
@@ -73,35 +73,25 @@ bare.post('/bare', async (_request, reply) => {
     created_at: now,
   };
   const event = requestEvent('created', toSessionRequest(record), { at: now });
-  await conn.execute(
-    `with sr as (
-       insert into session_requests (id, customer_id, customer_name, customer_email, session_type, plan_code,
-         status, routing_type, preferred_mechanic_id, preferred_workshop_id, priority_window_minutes,
-         idempotency_key, request_hash, created_at, updated_at)
-       values (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?)
-       on conflict (customer_id, idempotency_key) do nothing
-       returning id)
-     insert into outbox (id, subject, payload) select ?, ?, ?::jsonb from sr returning id`,
-    [
-      id,
-      customerId,
-      'Bench Customer',
-      null,
-      'video',
-      'basic',
-      'broadcast',
-      null,
-      null,
-      10,
-      null,
-      'x',
-      now,
-      now,
-      event.id,
-      event.subject,
-      JSON.stringify(event.payload),
-    ],
-  );
+  await conn.execute(INSERT_BOOKING_SQL, [
+    id,
+    customerId,
+    'Bench Customer',
+    null,
+    'video',
+    'basic',
+    'broadcast',
+    null,
+    null,
+    10,
+    null,
+    'x',
+    now,
+    now,
+    event.id,
+    event.subject,
+    JSON.stringify(event.payload),
+  ]);
   return reply.code(201).send(record);
 });
 await bare.listen({ port: 0, host: '127.0.0.1' });

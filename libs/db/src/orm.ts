@@ -1,8 +1,10 @@
+import { StartupError } from '@dibs/config';
 import type { Logger } from '@dibs/logger';
 import { Migrator } from '@mikro-orm/migrations';
 import { MikroORM } from '@mikro-orm/postgresql';
 import pg from 'pg';
 import { entities } from './entities/index.js';
+import { describeDbError } from './errors.js';
 import { migrationsList } from './migrations/index.js';
 
 export type Orm = MikroORM;
@@ -70,3 +72,23 @@ export async function migrate(orm: Orm, url: string): Promise<string[]> {
 }
 
 const MIGRATION_LOCK = 7_423_011;
+
+/**
+ * What every service does before it starts (CONTRACT §1): create the database if missing and apply
+ * pending migrations under the migration lock, so any service can start first, alone or with
+ * replicas, and never race `npm run migrate` or the Kubernetes migrate Job.
+ * Returns the migrations applied; throws StartupError (one readable line) when PostgreSQL is unreachable.
+ */
+export async function prepareDatabase(url: string): Promise<string[]> {
+  try {
+    await ensureDatabase(url);
+  } catch (err) {
+    throw new StartupError(describeDbError(err, url));
+  }
+  const orm = await createOrm({ url, poolMax: 2 });
+  try {
+    return await migrate(orm, url);
+  } finally {
+    await orm.close();
+  }
+}

@@ -1,5 +1,5 @@
 import { runMain, StartupError } from '@dibs/config';
-import { createOrm, describeDbError, ensureDatabase, migrate } from '@dibs/db';
+import { prepareDatabase } from '@dibs/db';
 import { closeOnSignals } from '@dibs/http';
 import { createLogger } from '@dibs/logger';
 import { buildAnalytics } from './app.js';
@@ -16,19 +16,3 @@ await runMain('analytics', async () => {
   await analytics.start();
   await analytics.app.listen({ host: config.HOST, port: config.ANALYTICS_PORT });
 });
-
-// Analytics' tables come with the shared migrations; applying them here (under the migration
-// lock, so replicas and `npm run migrate` never collide) lets the service start on its own.
-async function prepareDatabase(url: string): Promise<void> {
-  try {
-    await ensureDatabase(url);
-  } catch (err) {
-    throw new StartupError(describeDbError(err, url));
-  }
-  const orm = await createOrm({ url, poolMax: 2 });
-  try {
-    await migrate(orm, url);
-  } finally {
-    await orm.close();
-  }
-}

@@ -27,6 +27,8 @@ import { registerCommandRoutes } from './routes/commands.routes.js';
 import { registerFavoriteRoutes } from './routes/favorites.routes.js';
 import { registerSessionRequestRoutes } from './routes/session-requests.routes.js';
 
+export { INSERT_BOOKING_SQL } from './repositories/session-requests.repository.js';
+
 export interface IntakeDeps {
   config: IntakeConfig;
   jwtSecret: string;

@@ -1,6 +1,6 @@
 import { resolveJwtSecret, runMain, StartupError } from '@dibs/config';
 import { natsNames } from '@dibs/contracts';
-import { createOrm, describeDbError, ensureDatabase } from '@dibs/db';
+import { createOrm, prepareDatabase } from '@dibs/db';
 import { closeOnSignals } from '@dibs/http';
 import { createLogger } from '@dibs/logger';
 import { connectNats, provisionStreams } from '@dibs/nats';
@@ -13,11 +13,7 @@ await runMain('intake', async () => {
   const jwtSecret = resolveJwtSecret(config);
   const logger = createLogger({ service: 'intake', level: config.LOG_LEVEL });
 
-  try {
-    await ensureDatabase(config.DATABASE_URL);
-  } catch (err) {
-    throw new StartupError(describeDbError(err, config.DATABASE_URL));
-  }
+  await prepareDatabase(config.DATABASE_URL);
   const orm = await createOrm({ url: config.DATABASE_URL, logger, poolMax: config.INTAKE_DB_POOL });
   const nc = await connectNats({ servers: config.NATS_URL, name: 'dibs-intake', logger }).catch((err: Error) => {
     throw new StartupError(

@@ -1,6 +1,6 @@
 import { resolveJwtSecret, runMain, StartupError } from '@dibs/config';
 import { natsNames } from '@dibs/contracts';
-import { describeDbError } from '@dibs/db';
+import { describeDbError, prepareDatabase } from '@dibs/db';
 import { closeOnSignals } from '@dibs/http';
 import { createLogger } from '@dibs/logger';
 import { connectNats, provisionStreams } from '@dibs/nats';
@@ -14,6 +14,7 @@ await runMain('notification', async () => {
   const jwtSecret = resolveJwtSecret(config);
   const logger = createLogger({ service: 'notification', level: config.LOG_LEVEL });
 
+  await prepareDatabase(config.DATABASE_URL);
   const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: config.GATEWAY_DB_POOL });
   pool.on('error', (err) => logger.warn({ err: { message: err.message } }, 'database connection error'));
   await pool.query('select 1').catch((err: unknown) => {

@@ -1,4 +1,5 @@
 import { loadConfig, runMain } from '@dibs/config';
+import { prepareDatabase } from '@dibs/db';
 import { closeOnSignals } from '@dibs/http';
 import { createLogger } from '@dibs/logger';
 import { buildRouting } from './app.js';
@@ -8,6 +9,7 @@ import { RoutingConfigSchema } from './config.js';
 await runMain('routing', async () => {
   const config = loadConfig(RoutingConfigSchema);
   const logger = createLogger({ service: 'routing', level: config.LOG_LEVEL });
+  await prepareDatabase(config.DATABASE_URL);
   const routing = await buildRouting({ config, logger });
   closeOnSignals(logger, () => routing.close());
   await routing.start();

@@ -31,6 +31,19 @@ export type CreateOutcome =
   | { kind: 'unknown_customer' };
 
 /** Session requests as intake writes and reads them (routing owns every later change). */
+/**
+ * A booking in one atomic statement: the request row and its `request.created` outbox row (no
+ * BEGIN/COMMIT round trips). Parameters in column order, then the outbox id, subject and payload.
+ */
+export const INSERT_BOOKING_SQL = `with sr as (
+         insert into session_requests (id, customer_id, customer_name, customer_email, session_type, plan_code,
+           status, routing_type, preferred_mechanic_id, preferred_workshop_id, priority_window_minutes,
+           idempotency_key, request_hash, created_at, updated_at)
+         values (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?)
+         on conflict (customer_id, idempotency_key) do nothing
+         returning id)
+       insert into outbox (id, subject, payload) select ?, ?, ?::jsonb from sr returning id`;
+
 /** Called with a booking's outbox event once it is committed (the outbox's fast path). */
 export type OnCommitted = (entries: OutboxEntry[]) => void;
 
@@ -70,35 +83,25 @@ export function createSessionRequestsRepository(orm: Orm, directory: Directory, 
     const request = toSessionRequest(record);
     const event = requestEvent('created', request, { at: record.created_at as Date });
     // One statement = one atomic write of the row and its outbox event (no BEGIN/COMMIT round trips).
-    const rows = await conn().execute<{ id: string }[]>(
-      `with sr as (
-         insert into session_requests (id, customer_id, customer_name, customer_email, session_type, plan_code,
-           status, routing_type, preferred_mechanic_id, preferred_workshop_id, priority_window_minutes,
-           idempotency_key, request_hash, created_at, updated_at)
-         values (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?)
-         on conflict (customer_id, idempotency_key) do nothing
-         returning id)
-       insert into outbox (id, subject, payload) select ?, ?, ?::jsonb from sr returning id`,
-      [
-        record.id,
-        record.customer_id,
-        record.customer_name,
-        record.customer_email,
-        record.session_type,
-        record.plan_code,
-        record.routing_type,
-        record.preferred_mechanic_id,
-        record.preferred_workshop_id,
-        record.priority_window_minutes,
-        input.idempotencyKey,
-        input.requestHash,
-        record.created_at,
-        record.created_at,
-        event.id,
-        event.subject,
-        JSON.stringify(event.payload),
-      ],
-    );
+    const rows = await conn().execute<{ id: string }[]>(INSERT_BOOKING_SQL, [
+      record.id,
+      record.customer_id,
+      record.customer_name,
+      record.customer_email,
+      record.session_type,
+      record.plan_code,
+      record.routing_type,
+      record.preferred_mechanic_id,
+      record.preferred_workshop_id,
+      record.priority_window_minutes,
+      input.idempotencyKey,
+      input.requestHash,
+      record.created_at,
+      record.created_at,
+      event.id,
+      event.subject,
+      JSON.stringify(event.payload),
+    ]);
     if (rows.length > 0) {
       onCommitted([event]);
       return { kind: 'created', request };
