@@ -13,7 +13,7 @@ import { connectNats, provisionStreams } from '@dibs/nats';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import pg from 'pg';
 import { Pool } from 'undici';
-import { benchDatabase } from './lib/bench-db.js';
+import { benchDatabase, deleteNatsPrefix } from './lib/bench-db.js';
 import { Crowd } from './lib/fanout-clients.js';
 import { freePort, gatewayStalls, memoryAfterGc, startBareServer, startServiceProcess } from './lib/fanout-procs.js';
 import { percentile, ratio } from './stats.js';
@@ -251,6 +251,7 @@ try {
   process.stdout.write(`\n${lines.join('\n')}\n`);
 } finally {
   for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  await deleteNatsPrefix(nc, prefix);
   await nc.close();
   await sql.end();
   await db.drop();

@@ -12,7 +12,7 @@ import { connectNats, provisionStreams } from '@dibs/nats';
 import { jetstreamManager } from '@nats-io/jetstream';
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
-import { benchDatabase } from './lib/bench-db.js';
+import { benchDatabase, deleteNatsPrefix } from './lib/bench-db.js';
 import { ratio } from './stats.js';
 
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
@@ -163,8 +163,7 @@ console.log(`p99 ratio at half the bare max: ${ratio(atHalfIntake.p99, atHalfBar
 
 await bare.close();
 await intake.close();
-await nc.drain();
 await orm.close();
-await jsm.streams.delete(natsNames(prefix).streams.events).catch(() => undefined);
-await jsm.streams.delete(natsNames(prefix).streams.notify).catch(() => undefined);
+await deleteNatsPrefix(nc, prefix);
+await nc.drain();
 await db.drop();

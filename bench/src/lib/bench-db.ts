@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createOrm, ensureDatabase, migrate, type Orm } from '@dibs/db';
+import { jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import pg from 'pg';
 
 /** A fresh, migrated database for one benchmark run; `drop()` removes it. */
@@ -22,4 +24,15 @@ export async function benchDatabase(baseUrl = process.env.DATABASE_URL ?? 'postg
       await c.end();
     },
   };
+}
+
+/** Deletes every stream and KV bucket a benchmark created under `prefix`. */
+export async function deleteNatsPrefix(nc: NatsConnection, prefix: string): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  const names: string[] = [];
+  for await (const s of jsm.streams.list()) names.push(s.config.name);
+  for (const name of names) {
+    if (name.startsWith(`${prefix}_`) || name.startsWith(`KV_${prefix}_`))
+      await jsm.streams.delete(name).catch(() => false);
+  }
 }

@@ -78,7 +78,7 @@ export async function cleanupNats(prefix: string): Promise<void> {
     const jsm = await jetstreamManager(nc);
     for await (const s of jsm.streams.list()) {
       const name = s.config.name;
-      if (name.startsWith(`${prefix}_`) || name === `KV_${prefix}_presence`) await jsm.streams.delete(name);
+      if (name.startsWith(`${prefix}_`) || name.startsWith(`KV_${prefix}_`)) await jsm.streams.delete(name);
     }
   } finally {
     await nc.close();
