@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { createTokenService } from '@dibs/auth';
 import { DEV_JWT_SECRET } from '@dibs/config';
 import { natsNames } from '@dibs/contracts';
-import { createOrm, requestEvent, toSessionRequest } from '@dibs/db';
+import { createOrm, newSessionRequestRecord, requestEvent, toSessionRequest } from '@dibs/db';
 import { buildIntake, INSERT_BOOKING_SQL } from '@dibs/intake';
 import { loadIntakeConfig } from '@dibs/intake/config';
 import { createLogger } from '@dibs/logger';
@@ -51,27 +51,16 @@ const conn = orm.em.getConnection();
 bare.post('/bare', async (_request, reply) => {
   const now = new Date();
   const id = randomUUID();
-  const record = {
+  const record = newSessionRequestRecord({
     id,
     customer_id: customerId,
     customer_name: 'Bench Customer',
-    customer_email: null,
     session_type: 'video',
     plan_code: 'basic',
-    status: 'pending',
     routing_type: 'broadcast',
-    preferred_mechanic_id: null,
-    preferred_workshop_id: null,
     priority_window_minutes: 10,
-    priority_notified_at: null,
-    priority_expires_at: null,
-    broadcast_at: null,
-    fallback_reason: null,
-    mechanic_id: null,
-    accepted_at: null,
-    cancelled_at: null,
     created_at: now,
-  };
+  });
   const event = requestEvent('created', toSessionRequest(record), { at: now });
   await conn.execute(INSERT_BOOKING_SQL, [
     id,

@@ -1,8 +1,13 @@
 // Helpers of bench:windows: storing requests as intake does, reading what routing made of them,
 // and small process/port/percentile utilities.
-import { randomUUID } from 'node:crypto';
 import net from 'node:net';
-import { type OutboxEntry, requestEvent, type SessionRequestRecord, toSessionRequest } from '@dibs/db';
+import {
+  newSessionRequestRecord,
+  type OutboxEntry,
+  requestEvent,
+  type SessionRequestRecord,
+  toSessionRequest,
+} from '@dibs/db';
 import type pg from 'pg';
 import { percentile } from '../stats.js';
 
@@ -33,27 +38,16 @@ export function requestStore(
     const records: SessionRequestRecord[] = Array.from({ length: count }, (_, i) => {
       const c = customers[(i + Math.floor(Math.random() * 1e6)) % customers.length] as { id: string; name: string };
       const m = mechanics[(i + Math.floor(Math.random() * 1e6)) % mechanics.length] as { id: string };
-      return {
-        id: randomUUID(),
+      return newSessionRequestRecord({
         customer_id: c.id,
         customer_name: c.name,
-        customer_email: null,
         session_type: 'video',
         plan_code: 'basic',
-        status: 'pending',
         routing_type: 'priority_broadcast',
         preferred_mechanic_id: m.id,
-        preferred_workshop_id: null,
         priority_window_minutes: windowMinutes,
-        priority_notified_at: null,
-        priority_expires_at: null,
-        broadcast_at: null,
-        fallback_reason: null,
-        mechanic_id: null,
-        accepted_at: null,
-        cancelled_at: null,
         created_at: at,
-      };
+      });
     });
     const events = records.map((r) => requestEvent('created', toSessionRequest(r), { at }));
     await pool.query(

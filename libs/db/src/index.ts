@@ -5,4 +5,11 @@ export { createOrm, ensureDatabase, migrate, type Orm, type OrmOptions, prepareD
 export { enqueue, notification, type OutboxEntry, requestEvent, type SqlExecutor } from './outbox.js';
 export { createOutboxPublisher, type OutboxPublisher, PUBLISHER_GRACE_MS } from './outbox-publisher.js';
 export { createOutboxRelay, type OutboxRelay, type OutboxRelayOptions, type RelayStep } from './outbox-relay.js';
-export { iso, SESSION_REQUEST_COLUMNS, type SessionRequestRecord, toSessionRequest } from './session-request.js';
+export {
+  iso,
+  type NewRequestFields,
+  newSessionRequestRecord,
+  SESSION_REQUEST_COLUMNS,
+  type SessionRequestRecord,
+  toSessionRequest,
+} from './session-request.js';

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { FallbackReason, RequestStatus, RoutingType, SessionRequest } from '@dibs/contracts';
 
 /** The columns of a session request as the contract shows it, for raw SQL `select`/`returning`. */
@@ -59,4 +60,32 @@ export function toSessionRequest(row: SessionRequestRecord): SessionRequest {
 export function iso(value: Timestamp): string | null {
   if (value === null || value === undefined) return null;
   return (value instanceof Date ? value : new Date(value)).toISOString();
+}
+
+/** What a booking decides; everything else of a new request starts empty. */
+export type NewRequestFields = Pick<
+  SessionRequestRecord,
+  'customer_id' | 'customer_name' | 'session_type' | 'plan_code' | 'routing_type' | 'priority_window_minutes'
+> &
+  Partial<Pick<SessionRequestRecord, 'id' | 'customer_email' | 'preferred_mechanic_id' | 'preferred_workshop_id'>> & {
+    created_at: Date;
+  };
+
+/** A just-booked request row: pending, nothing routed, offered or accepted yet. */
+export function newSessionRequestRecord(fields: NewRequestFields): SessionRequestRecord & { created_at: Date } {
+  return {
+    id: fields.id ?? randomUUID(),
+    customer_email: null,
+    preferred_mechanic_id: null,
+    preferred_workshop_id: null,
+    ...fields,
+    status: 'pending',
+    priority_notified_at: null,
+    priority_expires_at: null,
+    broadcast_at: null,
+    fallback_reason: null,
+    mechanic_id: null,
+    accepted_at: null,
+    cancelled_at: null,
+  };
 }

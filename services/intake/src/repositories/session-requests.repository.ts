@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import type { RequestStatus, RoutingType, SessionRequest } from '@dibs/contracts';
 import {
+  newSessionRequestRecord,
   type Orm,
   type OutboxEntry,
   pgCode,
@@ -59,29 +59,20 @@ export function createSessionRequestsRepository(orm: Orm, directory: Directory, 
       input.preferredMechanicId && (await directory.mechanicExists(input.preferredMechanicId))
         ? input.preferredMechanicId
         : null;
-    const record: SessionRequestRecord = {
-      id: randomUUID(),
+    const record = newSessionRequestRecord({
       customer_id: input.customerId,
       customer_name: customer.name,
       customer_email: customer.email,
       session_type: input.sessionType,
       plan_code: input.planCode,
-      status: 'pending',
       routing_type: input.routingType,
       preferred_mechanic_id: preferred,
       preferred_workshop_id: input.preferredWorkshopId,
       priority_window_minutes: input.priorityWindowMinutes,
-      priority_notified_at: null,
-      priority_expires_at: null,
-      broadcast_at: null,
-      fallback_reason: null,
-      mechanic_id: null,
-      accepted_at: null,
-      cancelled_at: null,
       created_at: new Date(),
-    };
+    });
     const request = toSessionRequest(record);
-    const event = requestEvent('created', request, { at: record.created_at as Date });
+    const event = requestEvent('created', request, { at: record.created_at });
     // One statement = one atomic write of the row and its outbox event (no BEGIN/COMMIT round trips).
     const rows = await conn().execute<{ id: string }[]>(INSERT_BOOKING_SQL, [
       record.id,
