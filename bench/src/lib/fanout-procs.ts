@@ -67,7 +67,7 @@ export async function memoryAfterGc(inspector: string, pid: number): Promise<{ h
 
 /** Starts `services/<name>/dist/main.js` as its own process and waits for its probe. */
 export async function startServiceProcess(
-  name: 'intake' | 'routing' | 'notification',
+  name: 'intake' | 'routing' | 'notification' | 'analytics',
   env: Record<string, string>,
   port: number,
   probe = '/readyz',

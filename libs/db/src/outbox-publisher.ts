@@ -2,23 +2,27 @@ import type { Logger } from '@dibs/logger';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import pg from 'pg';
 import type { OutboxEntry } from './outbox.js';
+import { OUTBOX_DELETE_SESSION } from './outbox-relay.js';
 
 export interface OutboxPublisherOptions {
   databaseUrl: string;
   js: JetStreamClient;
   prefix: string;
   logger: Logger;
-  /** How often the ids published since the last flush are marked sent, in one statement. */
-  markEveryMs?: number;
+  /**
+   * How often the rows published since the last time are deleted, in one statement. Well under
+   * the relay's grace time, so the relay never finds a row this path has already published.
+   */
+  deleteEveryMs?: number;
 }
 
 export interface OutboxPublisher {
   /**
    * Publishes rows that were just committed, right away, with `Nats-Msg-Id` = row id. Never
-   * throws: a row it cannot publish stays unpublished and the relay takes it after its grace time.
+   * throws: a row it cannot publish stays in the outbox and the relay takes it after its grace time.
    */
   publish(entries: OutboxEntry[]): Promise<void>;
-  /** Marks what is still pending and frees the connection. */
+  /** Deletes what it published since the last time and frees the connection. */
   stop(): Promise<void>;
 }
 
@@ -27,39 +31,36 @@ export const PUBLISHER_GRACE_MS = 2000;
 
 /**
  * The outbox's fast path: a service publishes the rows its transaction committed as soon as it
- * commits, instead of waiting for the relay's NOTIFY → claim → publish → mark round trip. The
+ * commits, instead of waiting for the relay's poll → claim → publish → delete round trip. The
  * relay (started with `graceMs: PUBLISHER_GRACE_MS`) remains the guarantee: whatever this path
- * fails to publish, or publishes without marking before a crash, the relay publishes later, and
+ * fails to publish, or publishes without deleting before a crash, the relay publishes later, and
  * the stream's duplicate window drops any repeat.
  */
 export function createOutboxPublisher(opts: OutboxPublisherOptions): OutboxPublisher {
   const { js, prefix, logger } = opts;
-  const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: 1 });
+  const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: 1, options: OUTBOX_DELETE_SESSION });
   pool.on('error', (err) => logger.warn({ err: { message: err.message } }, 'outbox publisher connection lost'));
   let published: string[] = [];
-  let marking: Promise<void> = Promise.resolve();
+  let deleting: Promise<void> = Promise.resolve();
 
-  async function mark(): Promise<void> {
+  async function deletePublished(): Promise<void> {
     if (published.length === 0) return;
     const ids = published;
     published = [];
     try {
-      await pool.query(
-        'update outbox set published_at = clock_timestamp() where id = any($1) and published_at is null',
-        [ids],
-      );
+      await pool.query('delete from outbox where id = any($1)', [ids]);
     } catch (err) {
-      // Unmarked rows are republished by the relay and dropped as duplicates by the stream.
+      // Rows left behind are republished by the relay and dropped as duplicates by the stream.
       logger.debug(
         { err: { message: (err as Error).message }, count: ids.length },
-        'outbox publisher could not mark rows',
+        'outbox publisher could not delete published rows',
       );
     }
   }
 
   const timer = setInterval(() => {
-    marking = marking.then(mark);
-  }, opts.markEveryMs ?? 50);
+    deleting = deleting.then(deletePublished);
+  }, opts.deleteEveryMs ?? 100);
   timer.unref();
 
   return {
@@ -80,8 +81,8 @@ export function createOutboxPublisher(opts: OutboxPublisherOptions): OutboxPubli
     },
     async stop() {
       clearInterval(timer);
-      await marking;
-      await mark();
+      await deleting;
+      await deletePublished();
       await pool.end();
     },
   };

@@ -10,34 +10,38 @@ export interface OutboxRelayOptions {
   logger: Logger;
   /** Rows claimed per transaction. */
   batchSize?: number;
-  /** Safety-net poll when no NOTIFY arrives (a missed notification, rows left by a crashed relay). */
+  /**
+   * How often the relay looks for rows still unpublished. Nothing wakes it from the database (no
+   * NOTIFY: see docs/decisions/002-transactional-outbox.md), so this bounds how long a row the
+   * fast path missed waits beyond `graceMs`. A look that finds nothing is one indexed query.
+   */
   pollMs?: number;
   /**
    * Rows younger than this are left to the service's fast path (`createOutboxPublisher`); the
    * relay takes them only if they are still unpublished after it. 0 when there is no fast path.
    */
   graceMs?: number;
-  /** Published rows are deleted after this long. */
-  retentionMs?: number;
   /**
    * Fault-injection seam for tests: called at each step of a batch (rows claimed, published to
-   * NATS, marked in the still-open transaction) so a test can kill the process right there.
+   * NATS, deleted in the still-open transaction) so a test can kill the process right there.
    */
   onStep?: (step: RelayStep, ids: string[]) => Promise<void> | void;
 }
 
 export interface OutboxRelay {
-  /** Starts the relay loop; resolves once it listens. */
+  /** Starts the relay loop. */
   start(): Promise<void>;
   /** Stops claiming new rows, finishes the batch in flight and frees the connections. */
   stop(): Promise<void>;
+  /** Looks for rows now instead of at the next poll (a writer in this process without a fast path). */
+  wake(): void;
   /** Rows not yet published (for /metrics). */
   backlog(): Promise<number>;
   /** Publishes everything pending now, ignoring the grace time; resolves when the outbox is empty. */
   flush(): Promise<void>;
 }
 
-export type RelayStep = 'claimed' | 'published' | 'marked';
+export type RelayStep = 'claimed' | 'published' | 'deleted';
 
 interface Row {
   id: string;
@@ -46,30 +50,38 @@ interface Row {
 }
 
 /**
+ * A row leaves the outbox once published. A delete whose commit a PostgreSQL crash loses only
+ * brings the row back to be published again, and the stream's duplicate window drops the
+ * repeat, so these commits need not wait for the WAL flush (`synchronous_commit = off`); the
+ * writes that matter, the row and the change it belongs to, commit in the writer's transaction.
+ */
+export const OUTBOX_DELETE_SESSION = '-c synchronous_commit=off';
+
+/** Unpublished rows old enough for the relay. `published_at` is only set by releases before rows were deleted. */
+const DUE = `published_at is null and created_at <= clock_timestamp() - make_interval(secs => $1)`;
+
+/**
  * The outbox relay: publishes committed outbox rows to JetStream with `Nats-Msg-Id` = row id and
- * marks them sent. Rows are claimed `FOR UPDATE SKIP LOCKED` inside a transaction that stays open
- * until they are marked, so replicas never publish the same row concurrently and a crash between
- * publish and mark only causes a republish that the stream's duplicate window drops.
+ * deletes them. Rows are claimed `FOR UPDATE SKIP LOCKED` inside a transaction that stays open
+ * until they are deleted, so replicas never publish the same row concurrently and a crash between
+ * publish and delete only causes a republish that the stream's duplicate window drops.
  */
 export function createOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
   const { databaseUrl, js, prefix, logger } = opts;
   const batchSize = opts.batchSize ?? 200;
-  const pollMs = opts.pollMs ?? 1000;
-  const retentionMs = opts.retentionMs ?? 3600_000;
+  const pollMs = opts.pollMs ?? 500;
   const graceMs = opts.graceMs ?? 0;
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 2, options: OUTBOX_DELETE_SESSION });
   pool.on('error', (err) => logger.warn({ err }, 'outbox pool connection error'));
 
-  let listener: pg.Client | undefined;
   let running = false;
-  let wake: (() => void) | undefined;
+  let wakeUp: (() => void) | undefined;
   let pendingWake = false;
   let loop: Promise<void> | undefined;
-  let lastCleanup = 0;
 
-  function signal(): void {
+  function wake(): void {
     pendingWake = true;
-    wake?.();
+    wakeUp?.();
   }
 
   function sleep(ms: number): Promise<void> {
@@ -81,27 +93,21 @@ export function createOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
       const timer = setTimeout(done, ms);
       function done() {
         clearTimeout(timer);
-        wake = undefined;
+        wakeUp = undefined;
         pendingWake = false;
         resolve();
       }
-      wake = done;
+      wakeUp = done;
     });
   }
 
-  async function listen(): Promise<void> {
-    const client = new pg.Client({ connectionString: databaseUrl });
-    client.on('notification', signal);
-    client.on('error', (err) => {
-      logger.warn({ err }, 'outbox listener lost its connection');
-      if (listener === client) listener = undefined;
-    });
-    await client.connect();
-    await client.query('listen dibs_outbox');
-    listener = client;
+  /** One round trip, no transaction: whether any row is due (the usual answer is no). */
+  async function anyDue(grace: number): Promise<boolean> {
+    const { rowCount } = await pool.query(`select 1 from outbox where ${DUE} limit 1`, [grace / 1000]);
+    return (rowCount ?? 0) > 0;
   }
 
-  /** Claims, publishes and marks one batch; returns how many rows it published. */
+  /** Claims, publishes and deletes one batch; returns how many rows it published. */
   async function relayBatch(grace = graceMs): Promise<number> {
     const client = await pool.connect();
     // The connection can die while the batch is being published (no query in flight): pg then
@@ -115,10 +121,9 @@ export function createOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
     try {
       await client.query('begin');
       const { rows } = await client.query<Row>(
-        `select id, subject, payload from outbox
-         where published_at is null and created_at <= clock_timestamp() - make_interval(secs => $2)
-         order by created_at, id limit $1 for update skip locked`,
-        [batchSize, grace / 1000],
+        `select id, subject, payload from outbox where ${DUE}
+         order by created_at, id limit $2 for update skip locked`,
+        [grace / 1000, batchSize],
       );
       if (rows.length === 0) {
         await client.query('commit');
@@ -139,8 +144,8 @@ export function createOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
         throw err;
       }
       await opts.onStep?.('published', ids);
-      await client.query('update outbox set published_at = clock_timestamp() where id = any($1)', [ids]);
-      await opts.onStep?.('marked', ids);
+      await client.query('delete from outbox where id = any($1)', [ids]);
+      await opts.onStep?.('deleted', ids);
       await client.query('commit');
       return rows.length;
     } catch (err) {
@@ -153,24 +158,17 @@ export function createOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
   }
 
   async function drain(): Promise<void> {
-    while (running && (await relayBatch()) > 0) {
-      // keep going while rows keep coming
+    if (!(await anyDue(graceMs))) return;
+    while (running && (await relayBatch()) === batchSize) {
+      // a full batch: more are waiting
     }
-  }
-
-  async function cleanup(): Promise<void> {
-    if (Date.now() - lastCleanup < 60_000) return;
-    lastCleanup = Date.now();
-    await pool.query(`delete from outbox where published_at < now() - make_interval(secs => $1)`, [retentionMs / 1000]);
   }
 
   async function run(): Promise<void> {
     let backoff = 100;
     while (running) {
       try {
-        if (!listener) await listen();
         await drain();
-        await cleanup();
         backoff = 100;
         await sleep(pollMs);
       } catch (err) {
@@ -186,21 +184,15 @@ export function createOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
     async start() {
       if (running) return;
       running = true;
-      try {
-        await listen();
-      } catch (err) {
-        logger.warn({ err: { message: (err as Error).message } }, 'outbox listener not connected yet; polling');
-      }
       loop = run();
     },
     async stop() {
       running = false;
-      wake?.();
+      wakeUp?.();
       await loop;
-      await listener?.end().catch(() => undefined);
-      listener = undefined;
       await pool.end();
     },
+    wake,
     async backlog() {
       const { rows } = await pool.query<{ n: string }>('select count(*) as n from outbox where published_at is null');
       return Number(rows[0]?.n ?? 0);

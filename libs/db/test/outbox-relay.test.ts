@@ -74,11 +74,11 @@ async function streamMsgIds(): Promise<string[]> {
 }
 
 async function unpublished(): Promise<number> {
-  return (await db.query('select count(*)::int as n from outbox where published_at is null')).rows[0].n;
+  return (await db.query('select count(*)::int as n from outbox')).rows[0].n;
 }
 
 describe('outbox relay', () => {
-  it('publishes committed rows once, with Nats-Msg-Id = row id, and marks them sent', async () => {
+  it('publishes committed rows once, with Nats-Msg-Id = row id, and deletes them', async () => {
     await relay().start();
     const ids = await insertRows(25);
     await eventually(async () => (await unpublished()) === 0, 10_000, 'rows published');
@@ -109,7 +109,7 @@ describe('outbox relay', () => {
     }
   });
 
-  it.each(['claimed', 'published', 'marked'] as const)(
+  it.each(['claimed', 'published', 'deleted'] as const)(
     'loses and duplicates nothing when the relay is killed right after the rows are %s',
     async (step) => {
       const ids = await insertRows(20);
@@ -128,7 +128,7 @@ describe('outbox relay', () => {
         child.on('exit', (code, signal) => resolve(signal ?? code)),
       );
       expect(exit).toBe('SIGKILL');
-      // The dead relay's transaction rolled back: nothing is marked sent.
+      // The dead relay's transaction rolled back: every row is still waiting.
       expect(await unpublished()).toBe(20);
 
       await relay().start();
@@ -149,6 +149,29 @@ describe('outbox relay', () => {
     expect(new Set(published)).toEqual(new Set(ids));
   });
 
+  it('commits writes without NOTIFY: only the feature flags trigger calls pg_notify', async () => {
+    // NOTIFY takes one lock for the whole cluster at commit, held through the WAL flush: on a
+    // hot path it makes every transaction commit after the one before (issue 9).
+    const { rows } = await db.query(`
+      select c.relname as table, p.proname as function
+      from pg_trigger t join pg_class c on c.oid = t.tgrelid join pg_proc p on p.oid = t.tgfoid
+      where not t.tgisinternal and p.prosrc ilike '%notify%'`);
+    expect(rows).toEqual([{ table: 'feature_flags', function: 'feature_flags_changed' }]);
+  });
+
+  it('looks at once when woken instead of waiting for its next poll', async () => {
+    const r = createOutboxRelay({ databaseUrl: db.url, js: jetstream(nc), prefix, logger, pollMs: 60_000 });
+    relays.push(r);
+    const first = await insertRows(1);
+    await r.start();
+    // Its first look publishes this row; the next poll is a minute away.
+    await eventually(async () => (await unpublished()) === 0, 5000, 'first look done');
+    const ids = [...first, ...(await insertRows(3))];
+    r.wake();
+    await eventually(async () => (await unpublished()) === 0, 5000, 'rows published after wake()');
+    expect((await streamMsgIds()).sort()).toEqual([...ids].sort());
+  });
+
   it('reports its backlog and flushes on demand', async () => {
     const r = relay();
     await insertRows(7);
@@ -157,7 +180,7 @@ describe('outbox relay', () => {
     expect(await r.backlog()).toBe(0);
   });
 
-  it('fast path: publishes just-committed rows at once and marks them; the relay takes only what it missed', async () => {
+  it('fast path: publishes just-committed rows at once and deletes them; the relay takes only what it missed', async () => {
     const r = createOutboxRelay({ databaseUrl: db.url, js: jetstream(nc), prefix, logger, pollMs: 200, graceMs: 500 });
     relays.push(r);
     await r.start();
@@ -166,7 +189,7 @@ describe('outbox relay', () => {
       js: jetstream(nc),
       prefix,
       logger,
-      markEveryMs: 20,
+      deleteEveryMs: 20,
     });
     try {
       const fast = await insertRows(10);
