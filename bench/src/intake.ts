@@ -5,13 +5,14 @@ import { createTokenService } from '@dibs/auth';
 import { DEV_JWT_SECRET } from '@dibs/config';
 import { natsNames } from '@dibs/contracts';
 import { createOrm, newSessionRequestRecord, requestEvent, toSessionRequest } from '@dibs/db';
-import { buildIntake, INSERT_BOOKING_SQL } from '@dibs/intake';
+import { bookingStatement, buildIntake } from '@dibs/intake';
 import { loadIntakeConfig } from '@dibs/intake/config';
 import { createLogger } from '@dibs/logger';
 import { connectNats, provisionStreams } from '@dibs/nats';
 import { jetstreamManager } from '@nats-io/jetstream';
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
+import pg from 'pg';
 import { benchDatabase, deleteNatsPrefix } from './lib/bench-db.js';
 import { ratio } from './stats.js';
 
@@ -45,9 +46,10 @@ const customer = await intake.app.inject({
 const customerId = customer.json().id as string;
 const token = await createTokenService(DEV_JWT_SECRET).sign({ sub: customerId, role: 'customer' }, 3600);
 
-// The baseline: no auth, no validation, no response schema, the same statement on the same pool.
+// The baseline: no auth, no validation, no response schema, the same statement on a pool of the same size.
 const bare = Fastify({ logger: false });
-const conn = orm.em.getConnection();
+// The same pool size as intake's booking pool (INTAKE_DB_POOL).
+const sql = new pg.Pool({ connectionString: db.url, max: POOL });
 bare.post('/bare', async (_request, reply) => {
   const now = new Date();
   const id = randomUUID();
@@ -62,25 +64,7 @@ bare.post('/bare', async (_request, reply) => {
     created_at: now,
   });
   const event = requestEvent('created', toSessionRequest(record), { at: now });
-  await conn.execute(INSERT_BOOKING_SQL, [
-    id,
-    customerId,
-    'Bench Customer',
-    null,
-    'video',
-    'basic',
-    'broadcast',
-    null,
-    null,
-    10,
-    null,
-    'x',
-    now,
-    now,
-    event.id,
-    event.subject,
-    JSON.stringify(event.payload),
-  ]);
+  await sql.query(bookingStatement(record, { key: null, hash: 'x' }, event));
   return reply.code(201).send(record);
 });
 await bare.listen({ port: 0, host: '127.0.0.1' });
@@ -153,6 +137,7 @@ console.log(`p99 ratio at half the bare max: ${ratio(atHalfIntake.p99, atHalfBar
 await bare.close();
 await intake.close();
 await orm.close();
+await sql.end();
 await deleteNatsPrefix(nc, prefix);
 await nc.drain();
 await db.drop();

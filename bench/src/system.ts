@@ -67,6 +67,11 @@ try {
     )
   ).rows.map((r) => r.id);
   await sql.query(`update feature_flags set is_enabled = true where flag_key = 'ENABLE_FAVORITES_PRIORITY'`);
+  // Diagnostic: every statement of this database in the server's log (sessions opened from now on).
+  if (process.env.BENCH_PG_LOG_STATEMENTS)
+    await sql.query(
+      `alter database ${pg.escapeIdentifier(new URL(db.url).pathname.slice(1))} set log_statement = 'all'`,
+    );
   const tokens = createTokenService(DEV_JWT_SECRET);
   const sign = (sub: string, role: 'mechanic' | 'customer') => tokens.sign({ sub, role }, 6 * 3600);
 
@@ -90,7 +95,7 @@ try {
   const gateway = await start('notification', 'gateway');
   const intakes: ServiceChild[] = [];
   for (let i = 1; i <= REPLICAS; i++) intakes.push(await start('intake', REPLICAS > 1 ? `intake-${i}` : 'intake'));
-  const bare = await startBareServer({ ...env, BENCH_PREFIX: prefix });
+  const bare = await startBareServer({ ...env, BENCH_PREFIX: prefix, BARE_LAG_SAMPLER: '0' });
   cleanups.push(() => bare.stop());
 
   const load = fork(fileURLToPath(new URL('./lib/system-load.js', import.meta.url)), [], {
@@ -108,6 +113,8 @@ try {
       load.send(msg as object);
     });
   const init: LoadInit = {
+    natsUrl: NATS_URL,
+    prefix,
     intakeUrls: intakes.map((s) => s.url),
     gatewayUrl: `${gateway.url.replace('http:', 'ws:')}/v1/ws`,
     bareHttpUrl: `http://127.0.0.1:${bare.port}`,
@@ -219,6 +226,11 @@ try {
       [
         `${r.side.padEnd(6)} ${r.scenario.padEnd(4)} ${String(r.rate).padStart(4)}/s: ${r.created}/${x.sent} created${others ? ` (${others})` : ''}, lost ${x.lost}, dup ${x.duplicates}, unexpected ${x.unexpected}, send lag ${x.sendLagMs.toFixed(0)} ms`,
         `  HTTP p50/p99 ${x.http.p50.toFixed(1)}/${x.http.p99.toFixed(1)} ms; POST→offer p50/p99 ${x.offer.p50.toFixed(1)}/${x.offer.p99.toFixed(1)} ms (max ${x.offer.max.toFixed(0)})`,
+        ...(r.side === 'system'
+          ? [
+              `  stages p50/p99: POST→created on NATS ${fmt(x.stages.intake)}, created→offer on NATS ${fmt(x.stages.routing)}, offer on NATS→socket ${fmt(x.stages.gateway)} ms`,
+            ]
+          : []),
         `  CPU ms/booking: total ${perBooking(total, r).toFixed(2)} = ${cpuParts.map((k) => `${k} ${perBooking(r.cpu[k] ?? 0, r).toFixed(2)}`).join(', ')}; load ${perBooking(r.cpu.load ?? 0, r).toFixed(2)}`,
         `  PG per booking: commits ${(p.xact_commit / n).toFixed(2)}, rollbacks ${(p.xact_rollback / n).toFixed(2)}, inserted ${(p.tup_inserted / n).toFixed(2)}, updated ${(p.tup_updated / n).toFixed(2)}, deleted ${(p.tup_deleted / n).toFixed(2)}, fetched ${(p.tup_fetched / n).toFixed(1)}, returned ${(p.tup_returned / n).toFixed(1)}, WAL ${(p.wal_bytes / n / 1024).toFixed(1)} KiB, WAL syncs ${(p.wal_sync / n).toFixed(2)}`,
         `  PG backends busy (avg): ${waits || 'none'}`,
@@ -302,6 +314,10 @@ try {
   await nc.close();
   await sql.end();
   await db.drop();
+}
+
+function fmt(s: { p50: number; p99: number }): string {
+  return `${s.p50.toFixed(1)}/${s.p99.toFixed(1)}`;
 }
 
 function printProfile(name: string, profile: CpuProfile, file: string): void {

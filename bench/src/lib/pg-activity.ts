@@ -46,7 +46,7 @@ export function pgActivity(databaseUrl: string) {
 
   return {
     /** Starts a step: the returned function ends it and gives counter deltas and wait samples. */
-    async start(sampleEveryMs = 50) {
+    async start(sampleEveryMs = 100) {
       const before = await counters();
       const waits = new Map<string, number>();
       let samples = 0;
@@ -54,12 +54,13 @@ export function pgActivity(databaseUrl: string) {
       const sampler = (async () => {
         while (sampling) {
           const { rows } = await pool
-            .query<{ w: string; n: number }>(
-              `select coalesce(wait_event_type || ':' || wait_event, 'CPU') as w, count(*)::int as n
+            .query<{ w: string; n: number }>({
+              name: 'bench-waits',
+              text: `select coalesce(wait_event_type || ':' || wait_event, 'CPU') as w, count(*)::int as n
                from pg_stat_activity where datname = $1 and state = 'active' and pid <> pg_backend_pid()
                group by 1`,
-              [dbName],
-            )
+              values: [dbName],
+            })
             .catch(() => ({ rows: [] }));
           samples++;
           for (const r of rows) waits.set(r.w, (waits.get(r.w) ?? 0) + r.n);

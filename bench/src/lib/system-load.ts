@@ -2,11 +2,15 @@
 // is not counted as any service's: customers booking at a constant rate over HTTP, mechanics
 // connected over WebSockets timing the offers they receive, for dibs and for the bare baseline.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Pool } from 'undici';
 import { WebSocket } from 'ws';
 import { summarize } from '../stats.js';
 
 export interface LoadInit {
+  /** NATS and the deployment's prefix: where the load watches `created` and the offer go by. */
+  natsUrl: string;
+  prefix: string;
   intakeUrls: string[];
   gatewayUrl: string;
   /** The bare baseline server: `POST <bareHttpUrl>/bare`, sockets at `<bareWsUrl>?m=<mechanic id>`. */
@@ -42,6 +46,15 @@ export interface LoadResult {
   /** From each booking's scheduled send time: its HTTP answer (201 only), and its offer on the socket. */
   http: ReturnType<typeof summarize>;
   offer: ReturnType<typeof summarize>;
+  /**
+   * Where the time goes, per booking (dibs only): POST → `request.created` on NATS (intake),
+   * `created` → the offer notification on NATS (routing), offer on NATS → socket (gateway).
+   */
+  stages: {
+    intake: ReturnType<typeof summarize>;
+    routing: ReturnType<typeof summarize>;
+    gateway: ReturnType<typeof summarize>;
+  };
 }
 
 const TEXT_MARK = Buffer.from('"priority_session_request"');
@@ -53,6 +66,15 @@ let bare: Pool;
 const offers = new Map<string, number>();
 let duplicates = 0;
 const sockets: WebSocket[] = [];
+// plan_code → when its `created` event and its offer notification went by on NATS.
+const createdSeen = new Map<string, number>();
+const offerSeen = new Map<string, number>();
+let nc: NatsConnection | undefined;
+
+function planOf(data: Uint8Array): string | undefined {
+  const text = Buffer.from(data).toString();
+  return /"plan_code":"([^"]+)"/.exec(text)?.[1];
+}
 
 function open(url: string, headers: Record<string, string>): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
@@ -78,6 +100,17 @@ function open(url: string, headers: Record<string, string>): Promise<WebSocket> 
 
 async function setup(msg: LoadInit): Promise<void> {
   init = msg;
+  nc = await connect({ servers: msg.natsUrl.split(',') });
+  const watch = (subject: string, into: Map<string, number>) =>
+    nc?.subscribe(subject, {
+      callback: (_err, m) => {
+        const at = performance.now();
+        const plan = planOf(m.data);
+        if (plan && !into.has(plan)) into.set(plan, at);
+      },
+    });
+  watch(`${msg.prefix}.events.request.created`, createdSeen);
+  watch(`${msg.prefix}.notify.mechanic.*`, offerSeen);
   for (const url of msg.intakeUrls) pools.push(new Pool(url, { connections: 256 }));
   bare = new Pool(msg.bareHttpUrl, { connections: 256 });
   for (const m of msg.mechanics) {
@@ -88,6 +121,8 @@ async function setup(msg: LoadInit): Promise<void> {
 
 async function step(s: LoadStep): Promise<LoadResult> {
   offers.clear();
+  createdSeen.clear();
+  offerSeen.clear();
   duplicates = 0;
   const total = Math.round(s.rate * s.seconds);
   const scheduled = new Map<string, number>();
@@ -151,11 +186,17 @@ async function step(s: LoadStep): Promise<LoadResult> {
   const deadline = performance.now() + s.drainMs;
   while (performance.now() < deadline && [...created].some((p) => !offers.has(p))) await sleep(20);
   const offerMs: number[] = [];
+  const stage = { intake: [] as number[], routing: [] as number[], gateway: [] as number[] };
   let lost = 0;
   for (const plan of created) {
     const at = offers.get(plan);
     if (at === undefined) lost++;
     else offerMs.push(at - (scheduled.get(plan) as number));
+    const c = createdSeen.get(plan);
+    const o = offerSeen.get(plan);
+    if (c !== undefined) stage.intake.push(c - (scheduled.get(plan) as number));
+    if (c !== undefined && o !== undefined) stage.routing.push(o - c);
+    if (o !== undefined && at !== undefined) stage.gateway.push(at - o);
   }
   let unexpected = 0;
   for (const plan of offers.keys()) if (!created.has(plan)) unexpected++;
@@ -168,6 +209,7 @@ async function step(s: LoadStep): Promise<LoadResult> {
     sendLagMs,
     http: summarize(httpMs),
     offer: summarize(offerMs),
+    stages: { intake: summarize(stage.intake), routing: summarize(stage.routing), gateway: summarize(stage.gateway) },
   };
 }
 
@@ -181,6 +223,8 @@ process.on('message', (m: { cmd: 'init'; init: LoadInit } | { cmd: 'step'; step:
   else if (m.cmd === 'step') void reply(step(m.step));
   else {
     for (const ws of sockets) ws.terminate();
-    void Promise.all([...pools, bare].map((p) => p?.close())).then(() => process.exit(0));
+    void Promise.all([...pools, bare].map((p) => p?.close()))
+      .then(() => nc?.close())
+      .then(() => process.exit(0));
   }
 });

@@ -1,7 +1,7 @@
 import type { Logger } from '@dibs/logger';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import pg from 'pg';
-import type { OutboxEntry } from './outbox.js';
+import { type OutboxEntry, payloadJson } from './outbox.js';
 import { OUTBOX_DELETE_SESSION } from './outbox-relay.js';
 
 export interface OutboxPublisherOptions {
@@ -48,7 +48,11 @@ export function createOutboxPublisher(opts: OutboxPublisherOptions): OutboxPubli
     const ids = published;
     published = [];
     try {
-      await pool.query('delete from outbox where id = any($1)', [ids]);
+      await pool.query({
+        name: 'outbox-delete-published',
+        text: 'delete from outbox where id = any($1)',
+        values: [ids],
+      });
     } catch (err) {
       // Rows left behind are republished by the relay and dropped as duplicates by the stream.
       logger.debug(
@@ -68,7 +72,7 @@ export function createOutboxPublisher(opts: OutboxPublisherOptions): OutboxPubli
       await Promise.all(
         entries.map(async (e) => {
           try {
-            await js.publish(`${prefix}.${e.subject}`, JSON.stringify(e.payload), { msgID: e.id, timeout: 2000 });
+            await js.publish(`${prefix}.${e.subject}`, payloadJson(e), { msgID: e.id, timeout: 2000 });
             published.push(e.id);
           } catch (err) {
             logger.debug(

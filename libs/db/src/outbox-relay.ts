@@ -46,7 +46,8 @@ export type RelayStep = 'claimed' | 'published' | 'deleted';
 interface Row {
   id: string;
   subject: string;
-  payload: unknown;
+  /** The payload's JSON text, published as it is. */
+  payload: string;
 }
 
 /**
@@ -121,7 +122,7 @@ export function createOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
     try {
       await client.query('begin');
       const { rows } = await client.query<Row>(
-        `select id, subject, payload from outbox where ${DUE}
+        `select id, subject, payload::text as payload from outbox where ${DUE}
          order by created_at, id limit $2 for update skip locked`,
         [grace / 1000, batchSize],
       );
@@ -134,9 +135,7 @@ export function createOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
       try {
         // Published concurrently: the server still stores them in send order on this connection.
         await Promise.all(
-          rows.map((r) =>
-            js.publish(`${prefix}.${r.subject}`, JSON.stringify(r.payload), { msgID: r.id, timeout: 5000 }),
-          ),
+          rows.map((r) => js.publish(`${prefix}.${r.subject}`, r.payload, { msgID: r.id, timeout: 5000 })),
         );
       } catch (err) {
         await client.query('rollback');

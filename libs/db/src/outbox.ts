@@ -15,6 +15,18 @@ export interface OutboxEntry {
   payload: unknown;
 }
 
+const serialized = new WeakMap<OutboxEntry, string>();
+
+/** The JSON text of an entry's payload, serialized once however often it is stored and published. */
+export function payloadJson(entry: OutboxEntry): string {
+  let json = serialized.get(entry);
+  if (json === undefined) {
+    json = JSON.stringify(entry.payload);
+    serialized.set(entry, json);
+  }
+  return json;
+}
+
 /** Anything that runs SQL with `?` placeholders in the caller's transaction (a MikroORM EntityManager). */
 export interface SqlExecutor {
   execute(sql: string, params?: unknown[]): Promise<unknown>;
@@ -29,7 +41,7 @@ export interface SqlExecutor {
 export async function enqueue(tx: SqlExecutor, entries: OutboxEntry[]): Promise<void> {
   if (entries.length === 0) return;
   const values = entries.map(() => '(?, ?, ?::jsonb)').join(', ');
-  const params = entries.flatMap((e) => [e.id, e.subject, JSON.stringify(e.payload)]);
+  const params = entries.flatMap((e) => [e.id, e.subject, payloadJson(e)]);
   await tx.execute(`insert into outbox (id, subject, payload) values ${values}`, params);
   tx.queued?.(entries);
 }

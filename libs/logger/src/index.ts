@@ -17,6 +17,9 @@ export const REDACT_PATHS = [
   'req.query.token',
 ];
 
+/** The longest a log line waits in the buffer before it is written. */
+const FLUSH_MS = 200;
+
 export interface LoggerConfig {
   service: string;
   level?: string;
@@ -27,7 +30,21 @@ export interface LoggerConfig {
 /** Builds the service's pino logger: JSON lines in production, pretty on a TTY, secrets redacted. */
 export function createLogger({ service, level = 'info', pretty }: LoggerConfig): Logger {
   const usePretty = pretty ?? (process.stdout.isTTY === true && process.env.NODE_ENV !== 'production');
-  return pino(loggerOptions({ service, level, pretty: usePretty }));
+  const options = loggerOptions({ service, level, pretty: usePretty });
+  if (usePretty) return pino(options);
+  // Buffered: lines go out in writes of 4 KiB or every FLUSH_MS, whichever comes first, instead
+  // of one write(2) per line on the request path (6% of intake's CPU under load, bench:system).
+  // On a normal exit or a crash pino flushes what is left synchronously; a SIGKILL loses at most
+  // the last FLUSH_MS of lines.
+  const destination = pino.destination({ sync: false, minLength: 4096 });
+  setInterval(() => {
+    try {
+      destination.flush();
+    } catch {
+      // destroyed at exit: nothing left to flush
+    }
+  }, FLUSH_MS).unref();
+  return pino(options, destination);
 }
 
 /** The options behind createLogger, for Fastify's `logger` option. */

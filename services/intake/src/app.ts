@@ -13,6 +13,7 @@ import type { Logger } from '@dibs/logger';
 import { natsIsUp } from '@dibs/nats';
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
+import pg from 'pg';
 import { Gauge } from 'prom-client';
 import { createAnalyticsClient, createRoutingClient } from './clients/routing.client.js';
 import type { IntakeConfig } from './config.js';
@@ -27,7 +28,7 @@ import { registerCommandRoutes } from './routes/commands.routes.js';
 import { registerFavoriteRoutes } from './routes/favorites.routes.js';
 import { registerSessionRequestRoutes } from './routes/session-requests.routes.js';
 
-export { INSERT_BOOKING_SQL } from './repositories/session-requests.repository.js';
+export { bookingStatement } from './repositories/session-requests.repository.js';
 
 export interface IntakeDeps {
   config: IntakeConfig;
@@ -60,7 +61,15 @@ export async function buildIntake({ config, jwtSecret, orm, nc, logger, relay = 
     },
   });
 
-  const directory = createDirectory(orm);
+  // The booking path (who exists, booking, reading bookings) speaks SQL on its own pool with
+  // prepared statements; the ORM serves the admin and favorites routes (docs/decisions/011).
+  const db = new pg.Pool({
+    connectionString: config.DATABASE_URL,
+    max: config.INTAKE_DB_POOL,
+    connectionTimeoutMillis: 5000,
+  });
+  db.on('error', (err) => logger.warn({ err: { message: err.message } }, 'postgres pool connection lost'));
+  const directory = createDirectory(db);
   const tokens = createTokenService(jwtSecret);
   const authorize = createAuthorizer({
     tokens,
@@ -85,7 +94,7 @@ export async function buildIntake({ config, jwtSecret, orm, nc, logger, relay = 
   registerSessionRequestRoutes(app, {
     customerOnly,
     // Publish the created event right after its commit; the relay below covers any failure.
-    requests: createSessionRequestsRepository(orm, directory, (entries) => void publisher?.publish(entries)),
+    requests: createSessionRequestsRepository(db, directory, (entries) => void publisher?.publish(entries)),
     priorityWindowMinutes: config.PRIORITY_WINDOW_MINUTES,
   });
   registerCommandRoutes(app, {
@@ -114,8 +123,7 @@ export async function buildIntake({ config, jwtSecret, orm, nc, logger, relay = 
     },
   });
   registerProbes(app, metrics, {
-    // isConnected() stays false until the ORM's first query, so ask the database itself.
-    database: async () => (await orm.em.getConnection().execute('select 1')).length === 1,
+    database: async () => (await db.query('select 1')).rowCount === 1,
     nats: () => natsIsUp(nc),
   });
 
@@ -128,6 +136,7 @@ export async function buildIntake({ config, jwtSecret, orm, nc, logger, relay = 
       await app.close();
       await publisher?.stop();
       await outbox?.stop();
+      await db.end();
     },
   };
 }

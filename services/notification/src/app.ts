@@ -133,8 +133,14 @@ export async function buildGateway({
     logger: log,
     async handle(subject, payload) {
       const audience = audienceOf(config.NATS_PREFIX, subject);
+      // Every replica reads every notification, and most address one user: unless that user (or,
+      // for a broadcast, some mechanic) is connected here, there is nothing to parse or send.
+      if (audience && !hub.reaches(audience)) {
+        metrics.notifications.inc({ type: 'unaddressed' });
+        return;
+      }
       const plan = audience
-        ? planDelivery(audience, payload)
+        ? planDelivery(audience, payload())
         : { action: 'ignore' as const, reason: 'unknown subject' };
       if (plan.action === 'ignore') {
         metrics.notifications.inc({ type: 'ignored' });

@@ -55,27 +55,32 @@ export function createFactsRepository(pool: pg.Pool): FactsRepository {
       const ledger = [...events].sort((a, b) => (a.event.id < b.event.id ? -1 : a.event.id > b.event.id ? 1 : 0));
       const facts = foldEvents(events.map((e) => e.event));
       const col = <T>(pick: (f: (typeof facts)[number]) => T) => facts.map(pick);
-      await pool.query(APPLY_SQL, [
-        ledger.map((e) => e.event.id),
-        ledger.map((e) => e.event.request.id),
-        ledger.map((e) => e.event.kind),
-        ledger.map((e) => e.event.occurred_at),
-        ledger.map((e) => e.seq),
-        col((f) => f.request_id),
-        col((f) => f.created_at),
-        col((f) => f.routing_type),
-        col((f) => f.preferred_mechanic_id),
-        col((f) => f.preferred_workshop_id),
-        col((f) => f.priority_window_minutes),
-        col((f) => f.priority_notified_at),
-        col((f) => f.priority_expires_at),
-        col((f) => f.broadcast_at),
-        col((f) => f.fallback_reason),
-        col((f) => f.status),
-        col((f) => f.mechanic_id),
-        col((f) => f.accepted_at),
-        col((f) => f.cancelled_at),
-      ]);
+      // Prepared once per connection (name): PostgreSQL parses and plans it once, not per batch.
+      await pool.query({
+        name: 'analytics-apply-events',
+        text: APPLY_SQL,
+        values: [
+          ledger.map((e) => e.event.id),
+          ledger.map((e) => e.event.request.id),
+          ledger.map((e) => e.event.kind),
+          ledger.map((e) => e.event.occurred_at),
+          ledger.map((e) => e.seq),
+          col((f) => f.request_id),
+          col((f) => f.created_at),
+          col((f) => f.routing_type),
+          col((f) => f.preferred_mechanic_id),
+          col((f) => f.preferred_workshop_id),
+          col((f) => f.priority_window_minutes),
+          col((f) => f.priority_notified_at),
+          col((f) => f.priority_expires_at),
+          col((f) => f.broadcast_at),
+          col((f) => f.fallback_reason),
+          col((f) => f.status),
+          col((f) => f.mechanic_id),
+          col((f) => f.accepted_at),
+          col((f) => f.cancelled_at),
+        ],
+      });
     },
     async truncate() {
       await pool.query('truncate analytics_request_facts, analytics_events');

@@ -1,4 +1,4 @@
-import type { Orm } from '@dibs/db';
+import type pg from 'pg';
 
 interface Entry<T> {
   value: T;
@@ -11,10 +11,9 @@ interface Entry<T> {
  * mechanic's token keeps passing this check for at most `ttlMs` (routing re-checks status on
  * every command anyway).
  */
-export function createDirectory(orm: Orm, ttlMs = 5000, clock: () => number = Date.now) {
+export function createDirectory(db: pg.Pool, ttlMs = 5000, clock: () => number = Date.now) {
   const customers = new Map<string, Entry<{ name: string; email: string }>>();
   const mechanics = new Map<string, Entry<true>>();
-  const conn = () => orm.em.getConnection();
 
   function fresh<T>(map: Map<string, Entry<T>>, id: string): T | undefined {
     const e = map.get(id);
@@ -34,19 +33,24 @@ export function createDirectory(orm: Orm, ttlMs = 5000, clock: () => number = Da
     async customer(id: string): Promise<{ name: string; email: string } | undefined> {
       const cached = fresh(customers, id);
       if (cached) return cached;
-      const rows = await conn().execute<{ name: string; email: string }[]>(
-        'select name, email from customers where id = ?',
-        [id],
-      );
+      const { rows } = await db.query<{ name: string; email: string }>({
+        name: 'intake-customer',
+        text: 'select name, email from customers where id = $1',
+        values: [id],
+      });
       const row = rows[0];
       if (row) remember(customers, id, { name: row.name, email: row.email });
       return row;
     },
     async mechanicExists(id: string): Promise<boolean> {
       if (fresh(mechanics, id)) return true;
-      const rows = await conn().execute('select 1 from mechanics where id = ?', [id]);
-      if (rows.length > 0) remember(mechanics, id, true as const);
-      return rows.length > 0;
+      const { rowCount } = await db.query({
+        name: 'intake-mechanic-exists',
+        text: 'select 1 from mechanics where id = $1',
+        values: [id],
+      });
+      if (rowCount) remember(mechanics, id, true as const);
+      return Boolean(rowCount);
     },
     forgetMechanic(id: string): void {
       mechanics.delete(id);

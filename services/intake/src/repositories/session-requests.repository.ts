@@ -1,14 +1,15 @@
 import type { RequestStatus, RoutingType, SessionRequest } from '@dibs/contracts';
 import {
   newSessionRequestRecord,
-  type Orm,
   type OutboxEntry,
+  payloadJson,
   pgCode,
   requestEvent,
   SESSION_REQUEST_COLUMNS,
   type SessionRequestRecord,
   toSessionRequest,
 } from '@dibs/db';
+import type pg from 'pg';
 import type { Cursor } from '../domain/cursor.js';
 import type { Directory } from './directory.js';
 
@@ -30,26 +31,64 @@ export type CreateOutcome =
   | { kind: 'key_reused' }
   | { kind: 'unknown_customer' };
 
-/** Session requests as intake writes and reads them (routing owns every later change). */
 /**
  * A booking in one atomic statement: the request row and its `request.created` outbox row (no
- * BEGIN/COMMIT round trips). Parameters in column order, then the outbox id, subject and payload.
+ * BEGIN/COMMIT round trips), inserted only when the customer has not used the Idempotency-Key.
  */
-export const INSERT_BOOKING_SQL = `with sr as (
+const INSERT_BOOKING_SQL = `with sr as (
          insert into session_requests (id, customer_id, customer_name, customer_email, session_type, plan_code,
            status, routing_type, preferred_mechanic_id, preferred_workshop_id, priority_window_minutes,
            idempotency_key, request_hash, created_at, updated_at)
-         values (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?)
+         values ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9, $10, $11, $12, $13, $13)
          on conflict (customer_id, idempotency_key) do nothing
          returning id)
-       insert into outbox (id, subject, payload) select ?, ?, ?::jsonb from sr returning id`;
+       insert into outbox (id, subject, payload) select $14, $15, $16::jsonb from sr returning id`;
+
+/**
+ * The booking statement for `record`, its idempotency fields and its `created` event. A named
+ * statement: each connection parses and plans it once (the hottest statement of intake).
+ */
+export function bookingStatement(
+  record: SessionRequestRecord & { created_at: Date },
+  idempotency: { key: string | null; hash: string },
+  event: OutboxEntry,
+): pg.QueryConfig {
+  return {
+    name: 'intake-book',
+    text: INSERT_BOOKING_SQL,
+    values: [
+      record.id,
+      record.customer_id,
+      record.customer_name,
+      record.customer_email,
+      record.session_type,
+      record.plan_code,
+      record.routing_type,
+      record.preferred_mechanic_id,
+      record.preferred_workshop_id,
+      record.priority_window_minutes,
+      idempotency.key,
+      idempotency.hash,
+      record.created_at,
+      event.id,
+      event.subject,
+      payloadJson(event),
+    ],
+  };
+}
 
 /** Called with a booking's outbox event once it is committed (the outbox's fast path). */
 export type OnCommitted = (entries: OutboxEntry[]) => void;
 
-export function createSessionRequestsRepository(orm: Orm, directory: Directory, onCommitted: OnCommitted = () => {}) {
-  const conn = () => orm.em.getConnection();
-
+/**
+ * Session requests as intake writes and reads them (routing owns every later change): raw SQL on
+ * intake's own `pg` pool, the hot statements prepared once per connection (docs/decisions/011).
+ */
+export function createSessionRequestsRepository(
+  db: pg.Pool,
+  directory: Directory,
+  onCommitted: OnCommitted = () => {},
+) {
   async function insertOnce(input: NewSessionRequest): Promise<CreateOutcome> {
     const customer = await directory.customer(input.customerId);
     if (!customer) return { kind: 'unknown_customer' };
@@ -73,36 +112,21 @@ export function createSessionRequestsRepository(orm: Orm, directory: Directory, 
     });
     const request = toSessionRequest(record);
     const event = requestEvent('created', request, { at: record.created_at });
-    // One statement = one atomic write of the row and its outbox event (no BEGIN/COMMIT round trips).
-    const rows = await conn().execute<{ id: string }[]>(INSERT_BOOKING_SQL, [
-      record.id,
-      record.customer_id,
-      record.customer_name,
-      record.customer_email,
-      record.session_type,
-      record.plan_code,
-      record.routing_type,
-      record.preferred_mechanic_id,
-      record.preferred_workshop_id,
-      record.priority_window_minutes,
-      input.idempotencyKey,
-      input.requestHash,
-      record.created_at,
-      record.created_at,
-      event.id,
-      event.subject,
-      JSON.stringify(event.payload),
-    ]);
-    if (rows.length > 0) {
+    const { rowCount } = await db.query(
+      bookingStatement(record, { key: input.idempotencyKey, hash: input.requestHash }, event),
+    );
+    if (rowCount) {
       onCommitted([event]);
       return { kind: 'created', request };
     }
     // The key was used before by this customer: same body → the first result, else 422.
-    const existing = await conn().execute<(SessionRequestRecord & { request_hash: string })[]>(
-      `select ${SESSION_REQUEST_COLUMNS}, request_hash from session_requests where customer_id = ? and idempotency_key = ?`,
-      [input.customerId, input.idempotencyKey],
-    );
-    const first = existing[0];
+    const existing = await db.query<SessionRequestRecord & { request_hash: string }>({
+      name: 'intake-request-by-key',
+      text: `select ${SESSION_REQUEST_COLUMNS}, request_hash from session_requests
+             where customer_id = $1 and idempotency_key = $2`,
+      values: [input.customerId, input.idempotencyKey],
+    });
+    const first = existing.rows[0];
     if (!first) throw new Error('idempotent insert conflicted but no row holds the key');
     if (first.request_hash !== input.requestHash) return { kind: 'key_reused' };
     return { kind: 'replayed', request: toSessionRequest(first) };
@@ -123,10 +147,11 @@ export function createSessionRequestsRepository(orm: Orm, directory: Directory, 
       }
     },
     async get(id: string): Promise<SessionRequest | undefined> {
-      const rows = await conn().execute<SessionRequestRecord[]>(
-        `select ${SESSION_REQUEST_COLUMNS} from session_requests where id = ?`,
-        [id],
-      );
+      const { rows } = await db.query<SessionRequestRecord>({
+        name: 'intake-request-by-id',
+        text: `select ${SESSION_REQUEST_COLUMNS} from session_requests where id = $1`,
+        values: [id],
+      });
       return rows[0] ? toSessionRequest(rows[0]) : undefined;
     },
     /** The customer's requests, newest first, `limit` after `cursor`. */
@@ -134,20 +159,20 @@ export function createSessionRequestsRepository(orm: Orm, directory: Directory, 
       customerId: string,
       opts: { status?: RequestStatus | undefined; limit: number; after?: Cursor | undefined },
     ): Promise<SessionRequest[]> {
-      const where = ['customer_id = ?'];
       const params: unknown[] = [customerId];
+      const where = ['customer_id = $1'];
       if (opts.status) {
-        where.push('status = ?');
         params.push(opts.status);
+        where.push(`status = $${params.length}`);
       }
       if (opts.after) {
-        where.push('(created_at, id) < (?::timestamptz, ?::uuid)');
         params.push(opts.after.createdAt, opts.after.id);
+        where.push(`(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
       }
       params.push(opts.limit);
-      const rows = await conn().execute<SessionRequestRecord[]>(
+      const { rows } = await db.query<SessionRequestRecord>(
         `select ${SESSION_REQUEST_COLUMNS} from session_requests where ${where.join(' and ')}
-         order by created_at desc, id desc limit ?`,
+         order by created_at desc, id desc limit $${params.length}`,
         params,
       );
       return rows.map(toSessionRequest);

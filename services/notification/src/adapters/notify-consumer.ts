@@ -7,8 +7,12 @@ export interface NotifyConsumerOptions {
   nc: NatsConnection;
   names: NatsNames;
   logger: Logger;
-  /** Handles one notification; the next one waits for it, so every socket sees them in order. */
-  handle(subject: string, payload: unknown): Promise<void>;
+  /**
+   * Handles one notification; the next one waits for it, so every socket sees them in order.
+   * `payload()` parses the body (and throws when it is not JSON): a notification addressed to
+   * nobody connected here is dropped without being parsed.
+   */
+  handle(subject: string, payload: () => unknown): Promise<void>;
   /** Wait before re-creating the consumer after it failed. */
   retryMs?: number;
 }
@@ -73,17 +77,20 @@ export async function startNotifyConsumer({ nc, names, logger, handle, retryMs =
   async function drain(iter: ConsumerMessages): Promise<void> {
     for await (const msg of iter) {
       lastSeq = msg.seq;
-      let payload: unknown;
-      try {
-        payload = msg.json();
-      } catch {
-        logger.warn({ subject: msg.subject, seq: msg.seq }, 'notification is not JSON; skipped');
-        continue;
-      }
+      let parsed = true;
+      const payload = () => {
+        try {
+          return msg.json();
+        } catch (err) {
+          parsed = false;
+          throw err;
+        }
+      };
       try {
         await handle(msg.subject, payload);
       } catch (err) {
-        logger.error({ err, subject: msg.subject }, 'notification delivery failed');
+        if (!parsed) logger.warn({ subject: msg.subject, seq: msg.seq }, 'notification is not JSON; skipped');
+        else logger.error({ err, subject: msg.subject }, 'notification delivery failed');
       }
     }
   }

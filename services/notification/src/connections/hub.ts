@@ -1,4 +1,4 @@
-import type { DeliveryPlan } from '../domain/delivery.js';
+import type { Audience, DeliveryPlan } from '../domain/delivery.js';
 import type { Connection, OutFrame } from './connection.js';
 
 interface MechanicEntry {
@@ -58,6 +58,13 @@ export class ConnectionHub {
     set?.delete(conn);
     if (set && set.size === 0) this.customers.delete(conn.userId);
     return set?.size ?? 0;
+  }
+
+  /** Whether a notification for `audience` could reach any socket held here. */
+  reaches(audience: Audience): boolean {
+    if (audience.kind === 'mechanic') return this.mechanics.has(audience.id);
+    if (audience.kind === 'customer') return this.customers.has(audience.id);
+    return this.mechanics.size > 0;
   }
 
   connectionsOf(mechanicId: string): number {

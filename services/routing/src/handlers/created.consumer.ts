@@ -1,4 +1,4 @@
-import { RequestEventSchema } from '@dibs/contracts';
+import { RequestEventSchema, type SessionRequest } from '@dibs/contracts';
 import type { Logger } from '@dibs/logger';
 import type { Consumer, ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import type { RoutingMetrics } from '../metrics.js';
@@ -34,10 +34,13 @@ export function createCreatedConsumer(opts: CreatedConsumerOptions) {
 
   async function handle(msg: JsMsg): Promise<void> {
     let requestId: string;
+    let created: SessionRequest | undefined;
     try {
       const event = RequestEventSchema.parse(msg.json());
       if (event.kind !== 'created') throw new Error(`a ${event.kind} event on the created subject`);
       requestId = event.request.id;
+      // Only a first delivery may stand for the stored row; a redelivery is decided from the row.
+      if (!msg.redelivered) created = event.request;
     } catch (err) {
       // Redelivering it would fail the same way forever: drop it, say so, keep going.
       logger.error(
@@ -52,7 +55,7 @@ export function createCreatedConsumer(opts: CreatedConsumerOptions) {
     // A slow database must not make JetStream think this replica died holding the message.
     const keepAlive = setInterval(() => msg.working(), Math.max(1000, ackWaitMs / 3));
     try {
-      const outcome = await router.route(requestId);
+      const outcome = await router.route(requestId, created);
       if (outcome.kind === 'wait') msg.nak(outcome.ms);
       else msg.ack();
     } catch (err) {

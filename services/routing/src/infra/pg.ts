@@ -28,6 +28,11 @@ export function onCommittedOutbox(pool: pg.Pool, sink: (entries: OutboxEntry[]) 
   committedSinks.set(pool, sink);
 }
 
+/** Hands outbox rows that just committed (in any statement on `pool`) to its sink: the fast path. */
+export function committedOutbox(pool: pg.Pool, entries: OutboxEntry[]): void {
+  if (entries.length > 0) committedSinks.get(pool)?.(entries);
+}
+
 /** Runs `fn` in a transaction: commits what it returns, rolls back on a throw. */
 export async function inTransaction<T>(pool: pg.Pool, fn: (tx: Tx) => Promise<T>): Promise<T> {
   const client = await pool.connect();
@@ -48,7 +53,7 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (tx: Tx) => Promise<T>
     };
     const result = await fn(tx);
     await client.query('commit');
-    if (enqueued.length > 0) committedSinks.get(pool)?.(enqueued);
+    committedOutbox(pool, enqueued);
     return result;
   } catch (err) {
     await client.query('rollback').catch(() => {

@@ -1,5 +1,5 @@
 import type { FallbackReason, MechanicStatus, RequestStatus, RoutingType } from '@dibs/contracts';
-import { SESSION_REQUEST_COLUMNS, type SessionRequestRecord } from '@dibs/db';
+import { type OutboxEntry, payloadJson, SESSION_REQUEST_COLUMNS, type SessionRequestRecord } from '@dibs/db';
 import type { MechanicState, RequestState } from '../domain/request-state.js';
 import type { BroadcastTrigger } from '../domain/routing-decision.js';
 import type { Queryable } from '../infra/pg.js';
@@ -44,12 +44,13 @@ export interface RoutingContext {
 
 /** Several requests' routing contexts in one round trip, by id (absent ids are missing). */
 export async function loadRoutingContexts(db: Queryable, ids: string[]): Promise<Map<string, RoutingContext>> {
-  const { rows } = await db.query<RequestRow & { m_id: string | null; m_status: string | null }>(
-    `select ${COLUMNS}, ${DECLINED}, m.id as m_id, m.status as m_status
+  const { rows } = await db.query<RequestRow & { m_id: string | null; m_status: string | null }>({
+    name: 'routing-load-contexts',
+    text: `select ${COLUMNS}, ${DECLINED}, m.id as m_id, m.status as m_status
      from session_requests r left join mechanics m on m.id = r.preferred_mechanic_id
      where r.id = any($1::uuid[])`,
-    [ids],
-  );
+    values: [ids],
+  });
   const out = new Map<string, RoutingContext>();
   for (const { m_id, m_status, ...row } of rows) {
     out.set(row.id, { row, mechanic: m_id ? { id: m_id, status: m_status as MechanicStatus } : null });
@@ -59,19 +60,21 @@ export async function loadRoutingContexts(db: Queryable, ids: string[]): Promise
 
 /** A request, locked for the rest of the transaction (commands decide on it, then write). */
 export async function lockRequest(tx: Queryable, id: string): Promise<RequestRow | null> {
-  const { rows } = await tx.query<RequestRow>(
-    `select ${COLUMNS}, ${DECLINED} from session_requests r where r.id = $1 for update`,
-    [id],
-  );
+  const { rows } = await tx.query<RequestRow>({
+    name: 'routing-lock-request',
+    text: `select ${COLUMNS}, ${DECLINED} from session_requests r where r.id = $1 for update`,
+    values: [id],
+  });
   return rows[0] ?? null;
 }
 
 /** A request as it is now, with its decliners. */
 export async function findRequest(db: Queryable, id: string): Promise<RequestRow | null> {
-  const { rows } = await db.query<RequestRow>(
-    `select ${COLUMNS}, ${DECLINED} from session_requests r where r.id = $1`,
-    [id],
-  );
+  const { rows } = await db.query<RequestRow>({
+    name: 'routing-find-request',
+    text: `select ${COLUMNS}, ${DECLINED} from session_requests r where r.id = $1`,
+    values: [id],
+  });
   return rows[0] ?? null;
 }
 
@@ -90,23 +93,62 @@ export async function lockRequests(tx: Queryable, ids: string[]): Promise<void> 
 
 export interface OfferItem {
   id: string;
+  /** The preferred mechanic the decision offered the request to. */
+  mechanicId: string;
   notifiedAt: Date;
   expiresAt: Date;
+  /** What the offer tells the world; written to the outbox only if the window opens. */
+  messages: OutboxEntry[];
 }
 
+// One statement, so one round trip and one commit for a whole batch of offers. Each guard
+// re-checks, at the moment of writing, what the decision assumed: the request is pending, was
+// never offered nor broadcast, still prefers the mechanic decided on, who is still approved and
+// has not declined it. A redelivered `created` event therefore cannot open a second window, and
+// a decision made on a stale view opens none (the caller then reads the row and decides again).
+// Messages are inserted only for the windows the UPDATE opened.
+const OPEN_WINDOWS_SQL = `
+with opened as (
+  update session_requests r set priority_notified_at = x.n, priority_expires_at = x.e, updated_at = x.n
+  from unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::timestamptz[]) as x(id, m, n, e)
+  where r.id = x.id and r.status = 'pending' and r.priority_notified_at is null and r.broadcast_at is null
+    and r.preferred_mechanic_id = x.m
+    and exists (select 1 from mechanics m where m.id = x.m and m.status = 'approved')
+    and not exists (select 1 from session_request_declines d where d.request_id = r.id and d.mechanic_id = x.m)
+  returning r.id
+), queued as (
+  insert into outbox (id, subject, payload)
+  select q.id, q.subject, q.payload
+  from unnest($5::uuid[], $6::uuid[], $7::text[], $8::jsonb[]) as q(request_id, id, subject, payload)
+  where q.request_id in (select id from opened)
+)
+select id from opened`;
+
 /**
- * Opens priority windows: each only while its request is pending, was never offered and never
- * broadcast, so a redelivered `created` event cannot open a second window. Returns the rows changed.
+ * Opens priority windows and queues their messages atomically (see the guards above). `items`
+ * must name each request once. Rows are updated in id order; two replicas offering the same
+ * request at once (a redelivery racing the first delivery) is rare, and should it deadlock,
+ * PostgreSQL aborts one statement (40P01), which the caller retries. Returns the ids opened.
  */
-export async function markPriorityNotified(tx: Queryable, items: OfferItem[]): Promise<RequestRow[]> {
-  const { rows } = await tx.query<RequestRow>(
-    `update session_requests r set priority_notified_at = x.n, priority_expires_at = x.e, updated_at = x.n
-     from unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[]) as x(id, n, e)
-     where r.id = x.id and r.status = 'pending' and r.priority_notified_at is null and r.broadcast_at is null
-     returning ${COLUMNS}, ${DECLINED}`,
-    [items.map((i) => i.id), items.map((i) => i.notifiedAt), items.map((i) => i.expiresAt)],
-  );
-  return rows;
+export async function openPriorityWindows(db: Queryable, items: OfferItem[]): Promise<Set<string>> {
+  const sorted = [...items].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const messages = sorted.flatMap((i) => i.messages.map((m) => ({ requestId: i.id, m })));
+  const { rows } = await db.query<{ id: string }>({
+    // Prepared once per connection: the hottest statement of routing skips parse and plan.
+    name: 'routing-open-priority-windows',
+    text: OPEN_WINDOWS_SQL,
+    values: [
+      sorted.map((i) => i.id),
+      sorted.map((i) => i.mechanicId),
+      sorted.map((i) => i.notifiedAt),
+      sorted.map((i) => i.expiresAt),
+      messages.map((x) => x.requestId),
+      messages.map((x) => x.m.id),
+      messages.map((x) => x.m.subject),
+      messages.map((x) => payloadJson(x.m)),
+    ],
+  });
+  return new Set(rows.map((r) => r.id));
 }
 
 // Each trigger guards its write so that whichever decider comes second finds nothing to do:
@@ -140,13 +182,27 @@ export async function markBroadcast(
   return rows;
 }
 
+/** Whether any window's deadline has passed (one indexed read, no transaction: the sweeper's usual answer is no). */
+export async function anyWindowDue(db: Queryable, now: Date): Promise<boolean> {
+  const { rowCount } = await db.query({
+    name: 'routing-any-window-due',
+    text: `select 1 from session_requests
+           where status = 'pending' and broadcast_at is null and priority_expires_at is not null
+             and priority_expires_at <= $1
+           limit 1`,
+    values: [now],
+  });
+  return Boolean(rowCount);
+}
+
 /**
  * Broadcasts up to `limit` windows whose deadline has passed (`priority_timeout`), skipping rows
  * another replica is handling right now. Reads only the open-windows index.
  */
 export async function broadcastDueWindows(tx: Queryable, now: Date, limit: number): Promise<RequestRow[]> {
-  const { rows } = await tx.query<RequestRow>(
-    `with due as (
+  const { rows } = await tx.query<RequestRow>({
+    name: 'routing-broadcast-due-windows',
+    text: `with due as (
        select id from session_requests
        where status = 'pending' and broadcast_at is null and priority_expires_at is not null
          and priority_expires_at <= $1
@@ -156,8 +212,8 @@ export async function broadcastDueWindows(tx: Queryable, now: Date, limit: numbe
      update session_requests r set broadcast_at = $1, fallback_reason = 'priority_timeout', updated_at = $1
      from due where r.id = due.id
      returning ${COLUMNS}, ${DECLINED}`,
-    [now, limit],
-  );
+    values: [now, limit],
+  });
   return rows;
 }
 
@@ -172,8 +228,9 @@ export async function markAccepted(
   mechanicId: string,
   now: Date,
 ): Promise<RequestRow | null> {
-  const { rows } = await tx.query<RequestRow>(
-    `update session_requests r set status = 'accepted', mechanic_id = $2, accepted_at = $3, updated_at = $3
+  const { rows } = await tx.query<RequestRow>({
+    name: 'routing-mark-accepted',
+    text: `update session_requests r set status = 'accepted', mechanic_id = $2, accepted_at = $3, updated_at = $3
      where r.id = $1 and r.status = 'pending'
        and exists (select 1 from mechanics m where m.id = $2 and m.status = 'approved')
        and not exists (select 1 from session_request_declines d where d.request_id = r.id and d.mechanic_id = $2)
@@ -181,8 +238,8 @@ export async function markAccepted(
             or r.priority_expires_at <= $3
             or (r.preferred_mechanic_id = $2 and r.priority_notified_at is not null))
      returning ${COLUMNS}, ${DECLINED}`,
-    [id, mechanicId, now],
-  );
+    values: [id, mechanicId, now],
+  });
   return rows[0] ?? null;
 }
 
@@ -195,12 +252,13 @@ export async function insertDecline(tx: Queryable, id: string, mechanicId: strin
 }
 
 export async function markCancelled(tx: Queryable, id: string, now: Date): Promise<RequestRow | null> {
-  const { rows } = await tx.query<RequestRow>(
-    `update session_requests r set status = 'cancelled', cancelled_at = $2, updated_at = $2
+  const { rows } = await tx.query<RequestRow>({
+    name: 'routing-mark-cancelled',
+    text: `update session_requests r set status = 'cancelled', cancelled_at = $2, updated_at = $2
      where r.id = $1 and r.status = 'pending'
      returning ${COLUMNS}, ${DECLINED}`,
-    [id, now],
-  );
+    values: [id, now],
+  });
   return rows[0] ?? null;
 }
 

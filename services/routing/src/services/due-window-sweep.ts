@@ -3,7 +3,7 @@ import type { Logger } from '@dibs/logger';
 import type pg from 'pg';
 import { inTransaction } from '../infra/pg.js';
 import { observeLateness, type RoutingMetrics } from '../metrics.js';
-import { broadcastDueWindows } from '../repositories/session-requests.repository.js';
+import { anyWindowDue, broadcastDueWindows } from '../repositories/session-requests.repository.js';
 import { broadcastMessages } from './lifecycle-messages.js';
 import type { CommittedChange } from './request-router.js';
 
@@ -26,6 +26,7 @@ export interface DueWindowSweepOptions {
 export function createDueWindowSweep({ pool, clock, logger, metrics, committed }: DueWindowSweepOptions) {
   async function sweepDue(via: 'redelivery' | 'sweeper'): Promise<number> {
     const now = new Date(clock());
+    if (!(await anyWindowDue(pool, now))) return 0;
     const rows = await inTransaction(pool, async (tx) => {
       const due = await broadcastDueWindows(tx, now, SWEEP_BATCH);
       await enqueue(

@@ -1,18 +1,19 @@
+import type { SessionRequest } from '@dibs/contracts';
 import { enqueue, isDbUnavailable, pgCode } from '@dibs/db';
 import type { Logger } from '@dibs/logger';
 import type pg from 'pg';
 import { type BroadcastTrigger, decideRouting } from '../domain/routing-decision.js';
 import { createBatcher } from '../infra/batcher.js';
 import type { FlagCache } from '../infra/flag-cache.js';
-import { inTransaction } from '../infra/pg.js';
+import { committedOutbox, inTransaction } from '../infra/pg.js';
 import { observeLateness, type RoutingMetrics } from '../metrics.js';
 import { createRoutingContextLoader } from '../repositories/routing-context.loader.js';
 import {
   type BroadcastItem,
   lockRequests,
   markBroadcast,
-  markPriorityNotified,
   type OfferItem,
+  openPriorityWindows,
   type RequestRow,
   toState,
 } from '../repositories/session-requests.repository.js';
@@ -76,30 +77,24 @@ export function createRequestRouter(opts: RequestRouterOptions) {
   }
 
   const offer = createBatcher(async (items: OfferItem[]) => {
-    const rows = await inTransaction(pool, async (tx) => {
-      await lockRequests(
-        tx,
-        items.map((i) => i.id),
-      );
-      const changed = await markPriorityNotified(tx, items);
-      await enqueue(
-        tx,
-        changed.flatMap((row) => priorityOfferMessages(row, new Date(row.priority_notified_at as Date))),
-      );
-      return changed;
-    });
-    for (const row of rows) {
+    // A request named twice in one batch (a redelivery racing its first delivery) is offered once.
+    const first = new Map<string, OfferItem>();
+    for (const i of items) if (!first.has(i.id)) first.set(i.id, i);
+    const opened = await openPriorityWindows(pool, [...first.values()]);
+    const openedItems = [...first.values()].filter((i) => opened.has(i.id));
+    committedOutbox(
+      pool,
+      openedItems.flatMap((i) => i.messages),
+    );
+    for (const i of openedItems) {
       metrics.decisions.inc({ outcome: 'priority_offered' });
       logger.info(
-        { request_id: row.id, mechanic_id: row.preferred_mechanic_id, expires_at: row.priority_expires_at },
+        { request_id: i.id, mechanic_id: i.mechanicId, expires_at: i.expiresAt.toISOString() },
         'priority window opened',
       );
     }
-    await committed(
-      'priority_notified',
-      rows.map((r) => r.id),
-    );
-    return byItem(items, rows);
+    await committed('priority_notified', [...opened]);
+    return items.map((i) => first.get(i.id) === i && opened.has(i.id));
   });
 
   const broadcasters = new Map<BroadcastTrigger, (item: BroadcastItem) => Promise<RequestRow | null>>();
@@ -138,8 +133,63 @@ export function createRequestRouter(opts: RequestRouterOptions) {
     return run(item);
   }
 
-  /** Brings a request one step further and says when to look at it again. */
-  async function route(id: string): Promise<RouteOutcome> {
+  /** Opens the preferred mechanic's window decided from `row`; false when its guards say the view was stale. */
+  function offerWindow(row: RequestRow, mechanicId: string, now: number, expiresAt: number): Promise<boolean> {
+    // The deadline and the notification time come from the same instant: expires − notified is
+    // the window, exactly. The messages describe the row as the guarded write leaves it.
+    const notifiedAt = new Date(now);
+    const opened: RequestRow = { ...row, priority_notified_at: notifiedAt, priority_expires_at: new Date(expiresAt) };
+    return offer({
+      id: row.id,
+      mechanicId,
+      notifiedAt,
+      expiresAt: new Date(expiresAt),
+      messages: priorityOfferMessages(opened, notifiedAt),
+    });
+  }
+
+  /**
+   * The common case in one round trip. A `created` event delivered for the first time describes
+   * the request as stored (nothing but routing changes it, apart from a cancel or a decline, which
+   * the write's guards catch), so a priority offer can be decided from it without reading the
+   * row, assuming the preferred mechanic approved; the guarded write verifies every assumption.
+   * Anything else, or a guard that fails, takes the usual read → decide → write path.
+   */
+  async function offerFromEvent(created: SessionRequest): Promise<RouteOutcome | null> {
+    const row: RequestRow = { ...created, declined: [] };
+    const request = toState(row);
+    const now = clock();
+    const preferred = request.preferred_mechanic_id;
+    const decision = decideRouting({
+      request,
+      priorityEnabled: flags.enabledFor('customer', request.customer_id),
+      mechanic: preferred ? { id: preferred, status: 'approved' } : null,
+      declined: [],
+      now,
+      minuteMs,
+    });
+    if (decision.kind !== 'offer_priority') return null;
+    try {
+      if (await offerWindow(row, decision.mechanicId, now, decision.expiresAt)) {
+        return { kind: 'wait', ms: Math.max(1, decision.expiresAt - clock()) };
+      }
+    } catch (err) {
+      if (isTransient(err)) throw err;
+      // Any other failure: the usual path decides again from the row (and broadcasts if it fails too).
+      logger.warn({ err, request_id: row.id }, 'priority offer from the event failed; deciding from the row');
+    }
+    return null;
+  }
+
+  /**
+   * Brings a request one step further and says when to look at it again. `created` is the
+   * request as its `created` event carried it, given on the event's first delivery only.
+   */
+  async function route(id: string, created?: SessionRequest): Promise<RouteOutcome> {
+    if (created) {
+      const outcome = await offerFromEvent(created);
+      if (outcome) return outcome;
+    }
     let swept = false;
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const ctx = await load(id);
@@ -178,9 +228,7 @@ export function createRequestRouter(opts: RequestRouterOptions) {
           break;
         case 'offer_priority':
           try {
-            // The deadline and the notification time come from the same instant: expires − notified
-            // is the window, exactly.
-            if (await offer({ id, notifiedAt: new Date(now), expiresAt: new Date(decision.expiresAt) })) {
+            if (await offerWindow(ctx.row, decision.mechanicId, now, decision.expiresAt)) {
               return { kind: 'wait', ms: Math.max(1, decision.expiresAt - clock()) };
             }
           } catch (err) {
