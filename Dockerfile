@@ -14,6 +14,8 @@ WORKDIR /src
 # Dependencies first: this layer is reused until the lockfile changes.
 FROM pnpm AS deps
 COPY pnpm-lock.yaml pnpm-workspace.yaml ./
+# Local fixes to dependencies (pnpm patchedDependencies), applied when they are installed.
+COPY patches ./patches
 RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store pnpm fetch --frozen-lockfile
 
 FROM deps AS build

@@ -175,7 +175,7 @@ try {
     const endPg = await pgStats.start();
     const endCpu = meter.start();
     const step: LoadStep = {
-      tag: `${side}-${scenario}-${rate}`,
+      tag: `${side}-${scenario}-${rate}-${runs.length}`,
       side,
       rate,
       seconds: SECONDS,
@@ -194,6 +194,27 @@ try {
         const file = `${profileDir}${s.name}-${rate}.cpuprofile`;
         writeFileSync(file, JSON.stringify(profile));
         printProfile(s.name, profile, file);
+      }
+    }
+    if (process.env.BENCH_VERBOSE && side === 'system') {
+      // Each service's own view of the step: longest event-loop stall, time in GC.
+      for (const s of services) {
+        const text = await (await fetch(`${s.proc.url}/metrics`)).text();
+        const pick = (name: string) =>
+          text
+            .split('\n')
+            .filter((l) => l.startsWith(name))
+            .map(
+              (l) =>
+                `${l
+                  .replace(/\{[^}]*service="[^"]*"[^}]*\}/, '')
+                  .replace(name, '')
+                  .trim()}`,
+            )
+            .join(' ');
+        console.log(
+          `  ${s.name}: loop lag max ${pick('nodejs_eventloop_lag_max_seconds')} s, p99 ${pick('nodejs_eventloop_lag_p99_seconds')} s; gc ${pick('nodejs_gc_duration_seconds_sum')}`,
+        );
       }
     }
     const r: Run = { side, scenario, rate, result, created: result.statuses[201] ?? 0, cpu, pg: pgDelta };
@@ -239,10 +260,10 @@ try {
     if (process.env.BENCH_VERBOSE) console.log(`  PG tables: ${JSON.stringify(r.pg.tables)}`);
   }
 
-  for (const rate of RATES) {
-    await run('bare', 'many', rate);
-    for (const scenario of SCENARIOS) await run('system', scenario, rate);
-  }
+  // Each side climbs its own ladder, so every step follows a lower rate of the same path (pools,
+  // caches and JIT warm, as under steady traffic) rather than ten idle seconds of the other side.
+  for (const rate of RATES) await run('bare', 'many', rate);
+  for (const scenario of SCENARIOS) for (const rate of RATES) await run('system', scenario, rate);
 
   // --- summary: ratios to the bare path of the same rate, and the knee ---
   const bareAt = (rate: number) => runs.find((r) => r.side === 'bare' && r.rate === rate) as Run;

@@ -13,7 +13,16 @@ const DB_FIELDS = [
   'tup_deleted',
 ] as const;
 const WAL_FIELDS = ['wal_records', 'wal_bytes', 'wal_sync'] as const;
-const TABLE_FIELDS = ['seq_scan', 'seq_tup_read', 'idx_scan', 'n_tup_ins', 'n_tup_upd', 'n_tup_hot_upd', 'n_tup_del'];
+const TABLE_FIELDS = [
+  'seq_scan',
+  'seq_tup_read',
+  'idx_scan',
+  'idx_tup_fetch',
+  'n_tup_ins',
+  'n_tup_upd',
+  'n_tup_hot_upd',
+  'n_tup_del',
+];
 
 /**
  * What PostgreSQL did for one database during a step: its statistics counters (each backend
@@ -37,6 +46,16 @@ export function pgActivity(databaseUrl: string) {
     for (const row of (await pool.query(`select relname, ${TABLE_FIELDS.join(', ')} from pg_stat_user_tables`))
       .rows as Record<string, string>[]) {
       tables.set(row.relname as string, Object.fromEntries(TABLE_FIELDS.map((f) => [f, Number(row[f] ?? 0)])));
+    }
+    // Index entries read per index: where a scan walks far more than it returns (dead entries).
+    for (const row of (
+      await pool.query(`select indexrelname, idx_scan, idx_tup_read, idx_tup_fetch from pg_stat_user_indexes`)
+    ).rows as Record<string, string>[]) {
+      tables.set(`index ${row.indexrelname}`, {
+        idx_scan: Number(row.idx_scan),
+        idx_tup_read: Number(row.idx_tup_read),
+        idx_tup_fetch: Number(row.idx_tup_fetch),
+      });
     }
     return {
       db: Object.fromEntries([...DB_FIELDS, ...WAL_FIELDS].map((f) => [f, Number(db[f] ?? 0)])) as DbCounters,

@@ -83,11 +83,13 @@ function open(url: string, headers: Record<string, string>): Promise<WebSocket> 
     ws.on('message', (data: Buffer) => {
       if (!data.includes(TEXT_MARK)) return;
       const at = performance.now();
-      const frame = JSON.parse(data.toString()) as { id?: string; type: string; request?: { plan_code?: string } };
-      if (frame.type !== 'priority_session_request') return;
-      const plan = frame.request?.plan_code;
-      if (frame.id && seenIds.has(frame.id)) duplicates++;
-      if (frame.id) seenIds.add(frame.id);
+      // Read without parsing the whole frame: the load process must stay cheap next to the system.
+      const text = data.toString();
+      if (!text.includes('"type":"priority_session_request"')) return;
+      const id = /"id":"([^"]+)"/.exec(text)?.[1];
+      const plan = /"plan_code":"([^"]+)"/.exec(text)?.[1];
+      if (id && seenIds.has(id)) duplicates++;
+      if (id) seenIds.add(id);
       if (!plan) return;
       if (offers.has(plan)) duplicates++;
       else offers.set(plan, at);
@@ -131,6 +133,7 @@ async function step(s: LoadStep): Promise<LoadResult> {
   const created = new Set<string>();
   const pending: Promise<void>[] = [];
   const start = performance.now();
+  const slow: number[] = [];
   for (let i = 0; i < total; i++) {
     const due = start + (i * 1000) / s.rate;
     const wait = due - performance.now();
@@ -171,8 +174,11 @@ async function step(s: LoadStep): Promise<LoadResult> {
           await res.body.dump();
           statuses[res.statusCode] = (statuses[res.statusCode] ?? 0) + 1;
           if (res.statusCode === 201) {
-            httpMs.push(performance.now() - due);
+            const ms = performance.now() - due;
+            httpMs.push(ms);
             created.add(plan);
+            // Diagnostic (BENCH_VERBOSE): when the slow answers were sent, to tell a stall from queueing.
+            if (process.env.BENCH_VERBOSE && ms > 30) slow.push(Math.round(due - start));
           }
         },
         () => {
@@ -197,6 +203,13 @@ async function step(s: LoadStep): Promise<LoadResult> {
     if (c !== undefined) stage.intake.push(c - (scheduled.get(plan) as number));
     if (c !== undefined && o !== undefined) stage.routing.push(o - c);
     if (o !== undefined && at !== undefined) stage.gateway.push(at - o);
+  }
+  if (slow.length) {
+    const buckets = new Map<number, number>();
+    for (const t of slow) buckets.set(Math.floor(t / 100) * 100, (buckets.get(Math.floor(t / 100) * 100) ?? 0) + 1);
+    console.log(
+      `  slow answers (> 30 ms) by send time (ms into the step): ${[...buckets].map(([t, n]) => `${t}:${n}`).join(' ')}`,
+    );
   }
   let unexpected = 0;
   for (const plan of offers.keys()) if (!created.has(plan)) unexpected++;

@@ -12,6 +12,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { Registry } from 'prom-client';
+import { limitInFlight } from './admission.js';
 import { type ErrorHandlerOptions, installErrorHandlers } from './error-handler.js';
 import { createMetrics, instrumentHttp } from './metrics.js';
 
@@ -30,6 +31,11 @@ export interface HttpAppOptions extends ErrorHandlerOptions {
   logLevel?: string;
   /** A pino logger to reuse instead of creating one. */
   logger?: FastifyBaseLogger;
+  /**
+   * Requests handled at once before further ones are refused with 503 (see `limitInFlight`);
+   * no limit when unset.
+   */
+  maxInFlight?: number;
   /** OpenAPI document info; when set the document is served at /docs/json and the UI at /docs. */
   openapi?: { title: string; version: string; description?: string };
 }
@@ -69,8 +75,13 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<{ app: HttpAp
   instrumentHttp(app, metrics);
 
   await app.register(fastifyHelmet, { contentSecurityPolicy: false, global: true });
-  // Shed load with 503 + Retry-After instead of queueing when the event loop is saturated.
-  await app.register(underPressure, { maxEventLoopDelay: 1000, retryAfter: 5, exposeStatusRoute: false });
+  // Shed load with 503 + Retry-After instead of queueing: when too many requests are in progress
+  // (the usual sign of running past capacity), and when the process is starved of CPU (its event
+  // loop's mean delay over the last second above 200 ms).
+  if (opts.maxInFlight !== undefined) {
+    limitInFlight(app, { maxInFlight: opts.maxInFlight, exempt: QUIET_PATHS, metrics });
+  }
+  await app.register(underPressure, { maxEventLoopDelay: 200, retryAfter: 1, exposeStatusRoute: false });
   if (opts.openapi) {
     await app.register(fastifySwagger, {
       openapi: {

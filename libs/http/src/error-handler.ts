@@ -46,8 +46,9 @@ export function installErrorHandlers(app: FastifyInstance, { isUnavailable }: Er
     if (status === 413) return sendProblem(reply, problem(413, 'payload_too_large', 'the body is larger than 64 KiB'));
     if (status === 415) return sendProblem(reply, problem(415, 'unsupported_media_type', err.message));
     if (status === 503) {
-      return sendProblem(reply, problem(503, 'unavailable', 'the service is overloaded; retry shortly'), {
-        'retry-after': '5',
+      // @fastify/under-pressure: the process is starved of CPU.
+      return sendProblem(reply, problem(503, 'overloaded', 'the service is overloaded; retry shortly'), {
+        'retry-after': '1',
       });
     }
     if (status === 429) return sendProblem(reply, problem(429, 'rate_limited', err.message), { 'retry-after': '1' });

@@ -1,3 +1,4 @@
+export { type AdmissionOptions, limitInFlight } from './admission.js';
 export { createHttpApp, type HttpApp, type HttpAppOptions } from './app.js';
 export { type AuthOptions, bearerSecurity, createAuthorizer } from './auth.js';
 export { fieldProblem, installErrorHandlers } from './error-handler.js';

@@ -54,6 +54,7 @@ export async function buildIntake({ config, jwtSecret, orm, nc, logger, relay = 
     service: 'intake',
     logger,
     isUnavailable: isDbUnavailable,
+    maxInFlight: config.INTAKE_MAX_IN_FLIGHT,
     openapi: {
       title: 'dibs intake API',
       version: '1.0.0',

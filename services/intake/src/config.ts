@@ -13,6 +13,11 @@ export const IntakeConfigSchema = z.object({
   PRIORITY_WINDOW_MINUTES: envPieces.PRIORITY_WINDOW_MINUTES,
   /** Connections this replica may hold; the bench sizes the bare baseline the same way. */
   INTAKE_DB_POOL: z.coerce.number().int().min(1).max(200).default(20),
+  /**
+   * Requests this replica handles at once; past it, more are refused at once with 503 and
+   * Retry-After instead of queueing (load shedding, docs/benchmarks.md § bench:system).
+   */
+  INTAKE_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(100_000).default(128),
   /** Replies slower than this from routing/analytics become 503. */
   INTAKE_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
 });

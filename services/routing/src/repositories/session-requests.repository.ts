@@ -118,9 +118,9 @@ with opened as (
   returning r.id
 ), queued as (
   insert into outbox (id, subject, payload)
-  select q.id, q.subject, q.payload
-  from unnest($5::uuid[], $6::uuid[], $7::text[], $8::jsonb[]) as q(request_id, id, subject, payload)
-  where q.request_id in (select id from opened)
+  select (q->>'id')::uuid, q->>'subject', q->'payload'
+  from jsonb_array_elements($5::jsonb) as q
+  where (q->>'request_id')::uuid in (select id from opened)
 )
 select id from opened`;
 
@@ -132,7 +132,16 @@ select id from opened`;
  */
 export async function openPriorityWindows(db: Queryable, items: OfferItem[]): Promise<Set<string>> {
   const sorted = [...items].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  const messages = sorted.flatMap((i) => i.messages.map((m) => ({ requestId: i.id, m })));
+  // The messages as one JSON array built around their already serialized payloads: no array
+  // literal to escape, no payload stringified twice.
+  const messages = `[${sorted
+    .flatMap((i) =>
+      i.messages.map(
+        (m) =>
+          `{"request_id":"${i.id}","id":"${m.id}","subject":${JSON.stringify(m.subject)},"payload":${payloadJson(m)}}`,
+      ),
+    )
+    .join(',')}]`;
   const { rows } = await db.query<{ id: string }>({
     // Prepared once per connection: the hottest statement of routing skips parse and plan.
     name: 'routing-open-priority-windows',
@@ -142,10 +151,7 @@ export async function openPriorityWindows(db: Queryable, items: OfferItem[]): Pr
       sorted.map((i) => i.mechanicId),
       sorted.map((i) => i.notifiedAt),
       sorted.map((i) => i.expiresAt),
-      messages.map((x) => x.requestId),
-      messages.map((x) => x.m.id),
-      messages.map((x) => x.m.subject),
-      messages.map((x) => payloadJson(x.m)),
+      messages,
     ],
   });
   return new Set(rows.map((r) => r.id));
