@@ -148,13 +148,16 @@ try {
       .join(', ')}`,
   );
 
-  // --- warm-up (JIT, pools, caches), not recorded ---
-  for (const side of ['bare', 'system'] as const)
+  // Warm-up (JIT, connection pools, caches) right before each side's ladder, not recorded: a
+  // pool idle for more than 10 s has closed its connections, and the ladder must not pay for that.
+  let warmups = 0;
+  async function warmUp(side: 'bare' | 'system'): Promise<void> {
     await ask<LoadResult>({
       cmd: 'step',
-      step: { tag: `warm-${side}`, side, rate: 50, seconds: 3, customers: 'many', drainMs: DRAIN_MS },
+      step: { tag: `warm-${side}-${warmups++}`, side, rate: 50, seconds: 3, customers: 'many', drainMs: DRAIN_MS },
     });
-  await sleep(2000);
+    await sleep(1000);
+  }
 
   interface Run {
     side: 'bare' | 'system';
@@ -262,8 +265,12 @@ try {
 
   // Each side climbs its own ladder, so every step follows a lower rate of the same path (pools,
   // caches and JIT warm, as under steady traffic) rather than ten idle seconds of the other side.
+  await warmUp('bare');
   for (const rate of RATES) await run('bare', 'many', rate);
-  for (const scenario of SCENARIOS) for (const rate of RATES) await run('system', scenario, rate);
+  for (const scenario of SCENARIOS) {
+    await warmUp('system');
+    for (const rate of RATES) await run('system', scenario, rate);
+  }
 
   // --- summary: ratios to the bare path of the same rate, and the knee ---
   const bareAt = (rate: number) => runs.find((r) => r.side === 'bare' && r.rate === rate) as Run;

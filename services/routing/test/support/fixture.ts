@@ -131,6 +131,19 @@ export interface NewRequest {
  * at once, as intake does (its outbox fast path); if that publish fails, a relay publishes it later.
  */
 export async function createRequest(db: TestDatabase, req: NewRequest): Promise<SessionRequest> {
+  const { request, publish } = await storeRequest(db, req);
+  await publish();
+  return request;
+}
+
+/**
+ * Stores a request and its `request.created` event (outbox) without publishing it yet: a test can
+ * change the world first, so that the event routing receives no longer tells the truth.
+ */
+export async function storeRequest(
+  db: TestDatabase,
+  req: NewRequest,
+): Promise<{ request: SessionRequest; publish(): Promise<void> }> {
   const preferred = req.preferredMechanicId ?? null;
   const routingType = req.routingType ?? (preferred ? 'priority_broadcast' : 'broadcast');
   const { rows } = await db.query<SessionRequestRecord>(
@@ -145,12 +158,15 @@ export async function createRequest(db: TestDatabase, req: NewRequest): Promise<
   const event = requestEvent('created', request);
   await enqueue(sqlExecutor(db), [event]);
   const world = worlds.get(db);
-  if (world) {
-    await jetstream(world.nc)
-      .publish(`${world.prefix}.${event.subject}`, JSON.stringify(event.payload), { msgID: event.id })
-      .catch(() => undefined);
-  }
-  return request;
+  return {
+    request,
+    async publish() {
+      if (!world) return;
+      await jetstream(world.nc)
+        .publish(`${world.prefix}.${event.subject}`, JSON.stringify(event.payload), { msgID: event.id })
+        .catch(() => undefined);
+    },
+  };
 }
 
 /** The outbox's `?` placeholders over the test database's `$n` queries. */
