@@ -241,7 +241,15 @@ function lifecycle(mechanics: string[]): RequestEvent[] {
   const out: RequestEvent[] = [];
   const emit = (kind: EventKind, change: Partial<SessionRequest>, actor: string | null = null) => {
     request = { ...request, ...change };
-    out.push({ v: EVENT_VERSION, id: randomUUID(), kind, occurred_at: now, request, actor_mechanic_id: actor });
+    out.push({
+      v: EVENT_VERSION,
+      id: randomUUID(),
+      kind,
+      occurred_at: now,
+      request,
+      actor_mechanic_id: actor,
+      notify: [],
+    });
   };
   emit('created', {});
   emit('priority_notified', { priority_notified_at: now, priority_expires_at: now });

@@ -8,7 +8,15 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createTokenService } from '@dibs/auth';
 import { DEV_JWT_SECRET } from '@dibs/config';
-import { natsNames } from '@dibs/contracts';
+import {
+  type Delivery,
+  EVENT_VERSION,
+  type Notification,
+  natsNames,
+  type RequestEvent,
+  renderFrame,
+  type SessionRequest,
+} from '@dibs/contracts';
 import { connectNats, provisionStreams } from '@dibs/nats';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import pg from 'pg';
@@ -77,7 +85,8 @@ try {
       bareLoops.push(longestLoopMs);
       return maxLagMs;
     },
-    send: async (payload) => nc.publish(`${prefix}.barefan`, payload),
+    // The bare server sends the frame's bytes as they arrive: what the gateway renders, done already.
+    send: async ({ frame }) => nc.publish(`${prefix}.barefan`, JSON.stringify(frame)),
   };
   const slices: number[] = [];
   const gwSide: Side = {
@@ -92,7 +101,9 @@ try {
       slices.push(sliceMs);
       return lagMs;
     },
-    send: async (payload, id) => void (await js.publish(`${prefix}.notify.mechanics`, payload, { msgID: id })),
+    // As routing's outbox publishes a broadcast: the lifecycle event, which carries `new_request`.
+    send: async ({ id, event }) =>
+      void (await js.publish(`${prefix}.events.request.broadcast`, JSON.stringify(event), { msgID: id })),
   };
   const bareRuns: FanoutRun[] = [];
   const gwRuns: FanoutRun[] = [];
@@ -138,7 +149,7 @@ try {
   // Where the offer shows up on NATS (seen by this process): the gateway's own share of the
   // latency is from there to the socket, next to the bare server's NATS hop + ws send.
   const onNats = new Map<string, number>();
-  for (const subject of [`${prefix}.notify.mechanic.*`, `${prefix}.bare.*`]) {
+  for (const subject of [`${prefix}.events.request.priority_notified`, `${prefix}.bare.*`]) {
     nc.subscribe(subject, {
       callback: (_err, msg) => {
         const plan = (msg.json() as { request?: { plan_code?: string } }).request?.plan_code;
@@ -205,16 +216,12 @@ try {
     }
   }
 
-  // Where the gateway path's time goes, from the rows: intake's insert → routing's offer (its
-  // transaction), and routing's outbox row → published by its relay.
+  // Where the gateway path's time goes, from the rows: intake's insert → routing's offer committed.
   const stages = (
-    await sql.query<{ routed_p50: number; routed_p99: number; relay_p50: number; relay_p99: number }>(
+    await sql.query<{ routed_p50: number; routed_p99: number }>(
       `select percentile_cont(0.5) within group (order by extract(epoch from r.priority_notified_at - r.created_at) * 1000) routed_p50,
-              percentile_cont(0.99) within group (order by extract(epoch from r.priority_notified_at - r.created_at) * 1000) routed_p99,
-              percentile_cont(0.5) within group (order by extract(epoch from o.published_at - o.created_at) * 1000) relay_p50,
-              percentile_cont(0.99) within group (order by extract(epoch from o.published_at - o.created_at) * 1000) relay_p99
+              percentile_cont(0.99) within group (order by extract(epoch from r.priority_notified_at - r.created_at) * 1000) routed_p99
          from session_requests r
-         join outbox o on o.subject like 'notify.mechanic.%' and o.payload -> 'request' ->> 'id' = r.id::text
         where r.plan_code like 'e2e-gateway-%'`,
     )
   ).rows[0];
@@ -243,7 +250,6 @@ try {
     `| (3) e2e p99, ms | ${fmt(eb.p99)} | ${fmt(eg.p99)} | ${ratio(eg.p99, eb.p99)} | ≤ 3 |`,
     `| (3) last hop, offer on NATS → socket, p50 / p99 ms | ${fmt(percentile(hops.bare, 50))} / ${fmt(percentile(hops.bare, 99))} | ${fmt(percentile(hops.gateway, 50))} / ${fmt(percentile(hops.gateway, 99))} | ${ratio(percentile(hops.gateway, 50), percentile(hops.bare, 50))} / ${ratio(percentile(hops.gateway, 99), percentile(hops.bare, 99))} | |`,
     `| (3) gateway path: intake insert → routing's offer committed, p50 / p99 ms | | ${fmt(stages?.routed_p50 ?? Number.NaN)} / ${fmt(stages?.routed_p99 ?? Number.NaN)} | | |`,
-    `| (3) gateway path: routing's outbox row → published by its relay, p50 / p99 ms | | ${fmt(stages?.relay_p50 ?? Number.NaN)} / ${fmt(stages?.relay_p99 ?? Number.NaN)} | | |`,
     '',
     `e2e samples: bare ${eb.n}, gateway ${eg.n}; failures (non-201 or offer not received in 15 s): ${failures}`,
     `broadcast deliveries short of ${CLIENTS}: bare ${bareFan.missing}, gateway ${gwFan.missing}`,
@@ -271,7 +277,8 @@ interface Side {
   stretches: number[];
   resetLag(): Promise<unknown>;
   maxLag(): Promise<number>;
-  send(payload: string, id: string): Promise<void>;
+  /** Broadcasts `payload` the way this side's server expects it. */
+  send(payload: ReturnType<typeof newRequestPayload>): Promise<void>;
 }
 
 interface FanoutRun {
@@ -313,16 +320,16 @@ async function fanout(side: Side): Promise<FanoutRun> {
   );
   // One broadcast not measured: first-time per-socket allocations and JIT warm-up, on both sides.
   const warm = newRequestPayload();
-  const warmed = crowd.expect(warm.request.id);
-  await side.send(JSON.stringify(warm), warm.id);
+  const warmed = crowd.expect(warm.event.request.id);
+  await side.send(warm);
   await warmed;
   await sleep(500);
   for (let i = 0; i < BROADCASTS; i++) {
     const payload = newRequestPayload();
     await side.resetLag();
-    const arrival = crowd.expect(payload.request.id);
+    const arrival = crowd.expect(payload.event.request.id);
     const start = performance.now();
-    await side.send(JSON.stringify(payload), payload.id);
+    await side.send(payload);
     const { last, received } = await arrival;
     run.missing += n - received;
     run.times.push(last - start);
@@ -353,9 +360,10 @@ function summarizeRuns(runs: FanoutRun[]) {
   };
 }
 
-function newRequestPayload() {
+/** A broadcast as routing publishes it (a lifecycle event carrying `new_request`) and the frame a socket gets. */
+function newRequestPayload(): { id: string; event: RequestEvent; frame: Notification } {
   const now = new Date().toISOString();
-  const request = {
+  const request: SessionRequest = {
     id: randomUUID(),
     customer_id: randomUUID(),
     customer_name: 'Bench Customer',
@@ -376,12 +384,14 @@ function newRequestPayload() {
     cancelled_at: null,
     created_at: now,
   };
-  return {
+  const event: RequestEvent = {
+    v: EVENT_VERSION,
     id: randomUUID(),
-    at: now,
-    type: 'new_request',
+    kind: 'broadcast',
+    occurred_at: now,
     request,
-    routing_type: 'broadcast',
-    fallback_reason: 'priority_timeout',
+    actor_mechanic_id: null,
+    notify: [{ type: 'new_request', fallback_reason: 'priority_timeout', exclude_mechanic_ids: [] }],
   };
+  return { id: event.id, event, frame: renderFrame(event, event.notify[0] as Delivery) };
 }

@@ -128,24 +128,21 @@ nc.subscribe(names.subjects.event('created'), {
     if (!createdSeenAt.has(id)) createdSeenAt.set(id, Date.now());
   },
 });
+// The broadcast event carries the `new_request` every mechanic is sent: its arrival is the offer's.
 nc.subscribe(names.subjects.event('broadcast'), {
   callback: (_e, m) => {
-    const id = (m.json() as { request: { id: string } }).request.id;
+    const body = m.json() as { request: { id: string }; notify: { type: string }[] };
+    const id = body.request.id;
     broadcastEvents.set(id, (broadcastEvents.get(id) ?? 0) + 1);
+    if (!body.notify.some((d) => d.type === 'new_request')) return;
+    if (newRequestAt.has(id)) newRequestRepeats++;
+    else newRequestAt.set(id, Date.now());
   },
 });
-nc.subscribe(names.subjects.notifyMechanics(), {
+nc.subscribe(names.subjects.event('priority_notified'), {
   callback: (_e, m) => {
-    const body = m.json() as { type: string; request: { id: string } };
-    if (body.type !== 'new_request') return;
-    if (newRequestAt.has(body.request.id)) newRequestRepeats++;
-    else newRequestAt.set(body.request.id, Date.now());
-  },
-});
-nc.subscribe(`${prefix}.notify.mechanic.*`, {
-  callback: (_e, m) => {
-    const body = m.json() as { type: string; request: { id: string } };
-    if (body.type === 'priority_session_request' && !offerAt.has(body.request.id))
+    const body = m.json() as { request: { id: string }; notify: { type: string }[] };
+    if (body.notify.some((d) => d.type === 'priority_session_request') && !offerAt.has(body.request.id))
       offerAt.set(body.request.id, Date.now());
   },
 });
@@ -316,8 +313,7 @@ try {
   await publisher.stop();
   await relay.stop();
   const jsm = await jetstreamManager(nc);
-  for (const stream of [names.streams.events, names.streams.notify])
-    await jsm.streams.delete(stream).catch(() => undefined);
+  await jsm.streams.delete(names.streams.events).catch(() => undefined);
   await nc.close();
   await pool.end();
   await db.drop();

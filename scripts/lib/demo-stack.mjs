@@ -140,7 +140,7 @@ async function removeData({ root, baseUrl, databaseUrl, natsUrl, prefix }) {
   try {
     const nc = await connect({ servers: natsUrl.split(','), timeout: 3000 });
     const jsm = await jetstreamManager(nc);
-    for (const name of [`${prefix}_EVENTS`, `${prefix}_NOTIFY`, `KV_${prefix}_presence`]) {
+    for (const name of [`${prefix}_EVENTS`, `KV_${prefix}_presence`]) {
       await jsm.streams.delete(name).catch(() => undefined);
     }
     await nc.close();

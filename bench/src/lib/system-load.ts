@@ -48,7 +48,7 @@ export interface LoadResult {
   offer: ReturnType<typeof summarize>;
   /**
    * Where the time goes, per booking (dibs only): POST → `request.created` on NATS (intake),
-   * `created` → the offer notification on NATS (routing), offer on NATS → socket (gateway).
+   * `created` → `priority_notified` (which carries the offer) on NATS (routing), that → socket (gateway).
    */
   stages: {
     intake: ReturnType<typeof summarize>;
@@ -112,7 +112,7 @@ async function setup(msg: LoadInit): Promise<void> {
       },
     });
   watch(`${msg.prefix}.events.request.created`, createdSeen);
-  watch(`${msg.prefix}.notify.mechanic.*`, offerSeen);
+  watch(`${msg.prefix}.events.request.priority_notified`, offerSeen);
   for (const url of msg.intakeUrls) pools.push(new Pool(url, { connections: 256 }));
   bare = new Pool(msg.bareHttpUrl, { connections: 256 });
   for (const m of msg.mechanics) {

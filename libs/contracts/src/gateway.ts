@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CommandErrorCodeSchema } from './commands.js';
-import { FallbackReasonSchema, RoleSchema, SessionRequestSchema } from './session-request.js';
+import { FallbackReasonSchema, MechanicRequestSchema, RoleSchema, SessionRequestSchema } from './session-request.js';
 
 /**
  * The notification gateway's own WebSocket frames (CONTRACT §4), next to the relayed
@@ -27,7 +27,7 @@ export const HelloFrameSchema = z.object({
  */
 export const SnapshotItemSchema = z.object({
   kind: z.enum(['priority', 'broadcast']),
-  request: SessionRequestSchema,
+  request: MechanicRequestSchema,
   expires_at: z.iso.datetime({ offset: true }).nullable(),
   fallback_reason: FallbackReasonSchema.nullable(),
 });

@@ -1,5 +1,15 @@
 import { z } from 'zod';
-import { FallbackReasonSchema, SessionRequestSchema } from './session-request.js';
+import type { Delivery, RequestEvent } from './events.js';
+import {
+  FallbackReasonSchema,
+  type MechanicRequest,
+  MechanicRequestSchema,
+  type SessionRequest,
+  SessionRequestSchema,
+} from './session-request.js';
+
+// The relayed WebSocket frames of CONTRACT §4, as clients receive them. Each is rendered from
+// one delivery of a lifecycle event (`renderFrame`) and carries the event's id and time.
 
 const base = {
   /** Unique per event: a client drops a frame whose id it has already seen. */
@@ -10,7 +20,7 @@ const base = {
 export const PriorityOfferSchema = z.object({
   ...base,
   type: z.literal('priority_session_request'),
-  request: SessionRequestSchema,
+  request: MechanicRequestSchema,
   target_mechanic_id: z.uuid(),
   priority_window_minutes: z.number().int(),
   expires_at: z.iso.datetime({ offset: true }),
@@ -19,14 +29,9 @@ export const PriorityOfferSchema = z.object({
 export const NewRequestSchema = z.object({
   ...base,
   type: z.literal('new_request'),
-  request: SessionRequestSchema,
+  request: MechanicRequestSchema,
   routing_type: z.literal('broadcast'),
   fallback_reason: FallbackReasonSchema.nullable(),
-  /**
-   * Mechanics who declined the request: the gateway must not offer it to them and strips this
-   * field before sending the frame (it is routing → gateway only, not part of CONTRACT §4).
-   */
-  exclude_mechanic_ids: z.array(z.uuid()).optional(),
 });
 export const RequestTakenSchema = z.object({ ...base, type: z.literal('request_taken'), request_id: z.uuid() });
 export const RequestCancelledSchema = z.object({ ...base, type: z.literal('request_cancelled'), request_id: z.uuid() });
@@ -36,7 +41,7 @@ export const RequestUpdateSchema = z.object({
   request: SessionRequestSchema,
 });
 
-/** A notification as published on `notify.*` and relayed, unchanged, as a WebSocket frame (CONTRACT §4). */
+/** A relayed notification frame (CONTRACT §4). */
 export const NotificationSchema = z.discriminatedUnion('type', [
   PriorityOfferSchema,
   NewRequestSchema,
@@ -50,4 +55,46 @@ export type NotificationType = Notification['type'];
 /** The seed's priority message, word for word. */
 export function priorityMessage(customerName: string | null, minutes: number): string {
   return `${customerName ?? 'A customer'} specifically requested you! You have ${minutes} minutes priority access.`;
+}
+
+/**
+ * A session request as a mechanic may see it (CONTRACT §4): without the customer's email, which
+ * only the customer's own frames (and the winner's accept result) carry.
+ */
+export function mechanicView(request: SessionRequest): MechanicRequest {
+  const { customer_email: _hidden, ...visible } = request;
+  return visible;
+}
+
+/** The frame one delivery of `event` becomes: the event's id and time, the request in the audience's view. */
+export function renderFrame(
+  event: Pick<RequestEvent, 'id' | 'occurred_at' | 'request'>,
+  delivery: Delivery,
+): Notification {
+  const head = { id: event.id, at: event.occurred_at };
+  switch (delivery.type) {
+    case 'priority_session_request':
+      return {
+        ...head,
+        type: delivery.type,
+        request: mechanicView(event.request),
+        target_mechanic_id: delivery.mechanic_id,
+        priority_window_minutes: delivery.priority_window_minutes,
+        expires_at: delivery.expires_at,
+        message: delivery.message,
+      };
+    case 'new_request':
+      return {
+        ...head,
+        type: delivery.type,
+        request: mechanicView(event.request),
+        routing_type: 'broadcast',
+        fallback_reason: delivery.fallback_reason,
+      };
+    case 'request_taken':
+    case 'request_cancelled':
+      return { ...head, type: delivery.type, request_id: event.request.id };
+    case 'request_update':
+      return { ...head, type: delivery.type, request: event.request };
+  }
 }

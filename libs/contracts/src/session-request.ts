@@ -42,3 +42,7 @@ export const SessionRequestSchema = z.object({
   created_at: timestamp,
 });
 export type SessionRequest = z.infer<typeof SessionRequestSchema>;
+
+/** A session request as a mechanic sees it in offers and snapshots (CONTRACT §4): no customer email. */
+export const MechanicRequestSchema = SessionRequestSchema.omit({ customer_email: true });
+export type MechanicRequest = z.infer<typeof MechanicRequestSchema>;

@@ -22,12 +22,12 @@ export type AnalyticsReport = (typeof ANALYTICS_REPORTS)[number];
 /**
  * Subject names *relative to the prefix*; this is what the outbox stores, so a stored row never
  * depends on the deployment it was written in.
+ *
+ * Retired, never to be reused: `notify.mechanic.<id>`, `notify.mechanics`, `notify.customer.<id>`
+ * and the stream `<P>_NOTIFY`. Notifications travel inside lifecycle events since issue 9.
  */
 export const relative = {
   event: (kind: EventKind) => `events.request.${kind}`,
-  notifyMechanic: (mechanicId: string) => `notify.mechanic.${mechanicId}`,
-  notifyMechanics: () => 'notify.mechanics',
-  notifyCustomer: (customerId: string) => `notify.customer.${customerId}`,
 } as const;
 
 /** Absolute names for one deployment (one NATS_PREFIX). */
@@ -38,7 +38,6 @@ export function natsNames(prefix: string) {
     abs,
     streams: {
       events: `${prefix}_EVENTS`,
-      notify: `${prefix}_NOTIFY`,
     },
     consumers: {
       routingCreated: `${prefix}_routing_created`,
@@ -50,10 +49,6 @@ export function natsNames(prefix: string) {
     subjects: {
       eventsAll: abs('events.>'),
       event: (kind: EventKind) => abs(relative.event(kind)),
-      notifyAll: abs('notify.>'),
-      notifyMechanic: (id: string) => abs(relative.notifyMechanic(id)),
-      notifyMechanics: () => abs(relative.notifyMechanics()),
-      notifyCustomer: (id: string) => abs(relative.notifyCustomer(id)),
       routingCommand: (cmd: RoutingCommand) => abs(`cmd.routing.${cmd}`),
       analyticsReport: (report: AnalyticsReport) => abs(`cmd.analytics.${report}`),
     },

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import {
+  type Delivery,
   EVENT_VERSION,
   type EventKind,
-  type Notification,
   type RequestEvent,
   relative,
   type SessionRequest,
@@ -46,11 +46,14 @@ export async function enqueue(tx: SqlExecutor, entries: OutboxEntry[]): Promise<
   tx.queued?.(entries);
 }
 
-/** A lifecycle event of `request`; its id is the outbox id and so the JetStream message id. */
+/**
+ * A lifecycle event of `request`, with what it tells whom (`notify`); its id is the outbox id
+ * and so the JetStream message id, and the id of every frame rendered from it.
+ */
 export function requestEvent(
   kind: EventKind,
   request: SessionRequest,
-  opts: { actorMechanicId?: string | null; at?: Date } = {},
+  opts: { actorMechanicId?: string | null; at?: Date; notify?: Delivery[] } = {},
 ): OutboxEntry {
   const id = randomUUID();
   const payload: RequestEvent = {
@@ -60,14 +63,7 @@ export function requestEvent(
     occurred_at: (opts.at ?? new Date()).toISOString(),
     request,
     actor_mechanic_id: opts.actorMechanicId ?? null,
+    notify: opts.notify ?? [],
   };
   return { id, subject: relative.event(kind), payload };
-}
-
-type NotificationBody = Notification extends infer N ? (N extends Notification ? Omit<N, 'id' | 'at'> : never) : never;
-
-/** A notification for a subject from `relative`; its frame id is the outbox id. */
-export function notification(subject: string, body: NotificationBody, at: Date = new Date()): OutboxEntry {
-  const id = randomUUID();
-  return { id, subject, payload: { id, at: at.toISOString(), ...body } };
 }

@@ -21,7 +21,7 @@ export interface StreamOptions {
   replicas?: number | undefined;
 }
 
-/** The duplicate window: a relay that crashed between publish and mark republishes within it. */
+/** The duplicate window: a relay that crashed between publish and delete republishes within it. */
 export const DUPLICATE_WINDOW_MS = 10 * 60_000;
 
 /** Desired configuration of dibs' streams for one prefix. */
@@ -36,17 +36,6 @@ export function streamConfigs(names: NatsNames, { replicas }: StreamOptions = {}
       retention: RetentionPolicy.Limits,
       storage: StorageType.File,
       discard: DiscardPolicy.Old,
-      duplicate_window: nanos(DUPLICATE_WINDOW_MS),
-      ...replicated,
-    },
-    {
-      // Notifications are live traffic: the gateway's snapshot covers anything older, so a day is plenty.
-      name: names.streams.notify,
-      subjects: [names.subjects.notifyAll],
-      retention: RetentionPolicy.Limits,
-      storage: StorageType.File,
-      discard: DiscardPolicy.Old,
-      max_age: nanos(24 * 3600_000),
       duplicate_window: nanos(DUPLICATE_WINDOW_MS),
       ...replicated,
     },

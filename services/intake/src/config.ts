@@ -17,7 +17,7 @@ export const IntakeConfigSchema = z.object({
    * Requests this replica handles at once; past it, more are refused at once with 503 and
    * Retry-After instead of queueing (load shedding, docs/benchmarks.md § bench:system).
    */
-  INTAKE_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(100_000).default(128),
+  INTAKE_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(100_000).default(32),
   /** Replies slower than this from routing/analytics become 503. */
   INTAKE_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
 });

@@ -10,15 +10,15 @@ import fastifyWebsocket from '@fastify/websocket';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type pg from 'pg';
 import { createDirectory } from './adapters/directory.repository.js';
+import { startEventConsumer } from './adapters/event-consumer.js';
 import { createGatewayMetrics } from './adapters/gateway.metrics.js';
-import { startNotifyConsumer } from './adapters/notify-consumer.js';
 import { createPresence } from './adapters/presence.js';
 import { createRoutingCommands } from './adapters/routing-commands.js';
 import type { GatewayConfig } from './config.js';
 import { relayedFrame } from './connections/frames.js';
 import { startHeartbeat } from './connections/heartbeat.js';
 import { ConnectionHub, yieldToLoop } from './connections/hub.js';
-import { audienceOf, planDelivery } from './domain/delivery.js';
+import { mayNotify, parseEvent, planDeliveries } from './domain/delivery.js';
 import { closeConnection, type GatewayContext } from './handlers/context.js';
 import { handshakeHook } from './handlers/handshake.hook.js';
 import { createSocketHandler } from './handlers/socket.handler.js';
@@ -127,31 +127,33 @@ export async function buildGateway({
     wsHandler: createSocketHandler(ctx),
   });
 
-  const consumer = await startNotifyConsumer({
+  const consumer = await startEventConsumer({
     nc,
     names,
     logger: log,
     async handle(subject, payload) {
-      const audience = audienceOf(config.NATS_PREFIX, subject);
-      // Every replica reads every notification, and most address one user: unless that user (or,
-      // for a broadcast, some mechanic) is connected here, there is nothing to parse or send.
-      if (audience && !hub.reaches(audience)) {
-        metrics.notifications.inc({ type: 'unaddressed' });
-        return;
-      }
-      const plan = audience
-        ? planDelivery(audience, payload())
-        : { action: 'ignore' as const, reason: 'unknown subject' };
-      if (plan.action === 'ignore') {
+      // Every replica reads every lifecycle event; those that never notify are skipped unparsed.
+      if (!mayNotify(config.NATS_PREFIX, subject)) return;
+      const event = parseEvent(payload());
+      if (!event) {
         metrics.notifications.inc({ type: 'ignored' });
-        log.warn({ subject, reason: plan.reason }, 'notification ignored');
+        log.warn({ subject }, 'lifecycle event not understood; its notifications are skipped');
         return;
       }
-      metrics.notifications.inc({ type: plan.frame.type });
-      const done = metrics.deliverySeconds.startTimer();
-      const sent = await hub.deliver(plan, relayedFrame(plan.frame));
-      if (sent > 0) metrics.countSent(plan.frame.type, sent);
-      done();
+      for (const plan of planDeliveries(event)) {
+        const audience = plan.action === 'update' ? { kind: 'customer' as const, id: plan.customerId } : plan.audience;
+        // Most deliveries address one user: unless that user (or, for everyone, some mechanic)
+        // is connected here, there is nothing to serialize or send.
+        if (!hub.reaches(audience)) {
+          metrics.notifications.inc({ type: 'unaddressed' });
+          continue;
+        }
+        metrics.notifications.inc({ type: plan.frame.type });
+        const done = metrics.deliverySeconds.startTimer();
+        const sent = await hub.deliver(plan, relayedFrame(plan.frame));
+        if (sent > 0) metrics.countSent(plan.frame.type, sent);
+        done();
+      }
     },
   });
   const heartbeat = startHeartbeat(hub, {

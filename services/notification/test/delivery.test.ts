@@ -1,12 +1,12 @@
-import { priorityMessage, relative } from '@dibs/contracts';
+import { priorityMessage } from '@dibs/contracts';
 import { cleanupNats, createTestDatabase, eventually, type TestDatabase, testPrefix, tokenFor } from '@dibs/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, snapshotIds, type TestClient } from './support/clients.js';
-import { publishNotification, type RunningGateway, startGateway } from './support/gateway.js';
+import { publishEvent, publishUpdate, type RunningGateway, startGateway } from './support/gateway.js';
 import { requestRow, seedCustomer, seedMechanic, seedRequest } from './support/seed.js';
 
-// Notifications published here exactly as routing's outbox relay does; the full story with the
-// real routing service is in priority-story.test.ts.
+// Lifecycle events carrying notifications, published here exactly as routing's outbox does; the
+// full story with the real routing service is in priority-story.test.ts.
 let db: TestDatabase;
 let prefix: string;
 let one: RunningGateway;
@@ -36,14 +36,16 @@ async function mechanicOn(gw: RunningGateway, status: 'approved' | 'pending' | '
 
 async function priorityOffer(requestId: string, mechanicId: string) {
   const request = await requestRow(db, requestId);
-  return publishNotification(one.nc, prefix, relative.notifyMechanic(mechanicId), {
-    type: 'priority_session_request',
-    request,
-    target_mechanic_id: mechanicId,
-    priority_window_minutes: 10,
-    expires_at: request.priority_expires_at as string,
-    message: priorityMessage(request.customer_name, 10),
-  });
+  return publishEvent(one.nc, prefix, 'priority_notified', request, [
+    {
+      type: 'priority_session_request',
+      mechanic_id: mechanicId,
+      priority_window_minutes: 10,
+      expires_at: request.priority_expires_at as string,
+      message: priorityMessage(request.customer_name, 10),
+    },
+    { type: 'request_update' },
+  ]);
 }
 
 async function broadcast(requestId: string, exclude?: string[]) {
@@ -52,13 +54,10 @@ async function broadcast(requestId: string, exclude?: string[]) {
     [requestId],
   );
   const request = await requestRow(db, requestId);
-  return publishNotification(one.nc, prefix, relative.notifyMechanics(), {
-    type: 'new_request',
-    request,
-    routing_type: 'broadcast',
-    fallback_reason: 'priority_timeout',
-    ...(exclude ? { exclude_mechanic_ids: exclude } : {}),
-  });
+  return publishEvent(one.nc, prefix, 'broadcast', request, [
+    { type: 'new_request', fallback_reason: 'priority_timeout', exclude_mechanic_ids: exclude ?? [] },
+    { type: 'request_update' },
+  ]);
 }
 
 describe('delivery across two gateway instances', () => {
@@ -115,9 +114,10 @@ describe('delivery across two gateway instances', () => {
     // The same event published twice, the second time past JetStream's duplicate window (another
     // Nats-Msg-Id), as a relay might after a long outage: nobody sees it twice.
     const takenId = crypto.randomUUID();
+    const accepted = await requestRow(db, requestId);
     for (const msgID of [takenId, crypto.randomUUID()]) {
-      const body = { type: 'request_taken' as const, request_id: requestId };
-      await publishNotification(one.nc, prefix, relative.notifyMechanics(), body, takenId, msgID);
+      const notify = [{ type: 'request_taken' as const, mechanic_id: null }];
+      await publishEvent(one.nc, prefix, 'accepted', accepted, notify, takenId, msgID);
     }
     const sentinel = await seedRequest(db, { customerId, preferredMechanicId: notApproved.id, priorityForMs: 60_000 });
     await priorityOffer(sentinel, notApproved.id);
@@ -139,34 +139,18 @@ describe('delivery across two gateway instances', () => {
     clients.push(customer, other);
     const requestId = await seedRequest(db, { customerId });
     const request = await requestRow(db, requestId);
-    const updateId = await publishNotification(one.nc, prefix, relative.notifyCustomer(customerId), {
-      type: 'request_update',
-      request,
-    });
+    const updateId = await publishUpdate(one.nc, prefix, request);
+    // The customer's own frame carries the whole request, email included.
     expect(await customer.nextOf('request_update', requestId)).toMatchObject({
       id: updateId,
-      request: { id: requestId },
+      request: { id: requestId, customer_email: request.customer_email },
     });
     // A republish of the same event (past the duplicate window) is dropped by the gateway.
-    const again = { type: 'request_update' as const, request };
-    await publishNotification(
-      one.nc,
-      prefix,
-      relative.notifyCustomer(customerId),
-      again,
-      updateId,
-      crypto.randomUUID(),
-    );
-    // A request_update of another customer's request on this customer's subject is not delivered.
+    const update = [{ type: 'request_update' as const }];
+    await publishEvent(one.nc, prefix, 'accepted', request, update, updateId, crypto.randomUUID());
+    // The update of another customer's request goes to that customer only.
     const foreign = await requestRow(db, await seedRequest(db, { customerId: otherId }));
-    await publishNotification(one.nc, prefix, relative.notifyCustomer(customerId), {
-      type: 'request_update',
-      request: foreign,
-    });
-    await publishNotification(one.nc, prefix, relative.notifyCustomer(otherId), {
-      type: 'request_update',
-      request: foreign,
-    });
+    await publishUpdate(one.nc, prefix, foreign);
     await other.nextOf('request_update', foreign.id);
     await new Promise((r) => setTimeout(r, 200));
     expect(customer.ofType('request_update')).toHaveLength(1);
@@ -253,8 +237,8 @@ describe('the snapshot', () => {
   });
 });
 
-describe('the notification consumer', () => {
-  it('recovers when the NOTIFY stream is re-created (e.g. restored by an operator)', async () => {
+describe('the event consumer', () => {
+  it('recovers when the EVENTS stream is re-created (e.g. restored by an operator)', async () => {
     const { jetstreamManager } = await import('@nats-io/jetstream');
     const { provisionStreams } = await import('@dibs/nats');
     const { natsNames } = await import('@dibs/contracts');
@@ -262,15 +246,12 @@ describe('the notification consumer', () => {
     const customer = await connect(one.wsUrl, await tokenFor('customer', customerId));
     clients.push(customer);
     const jsm = await jetstreamManager(one.nc);
-    await jsm.streams.delete(`${prefix}_NOTIFY`);
+    await jsm.streams.delete(natsNames(prefix).streams.events);
     await provisionStreams(jsm, natsNames(prefix));
     const request = await requestRow(db, await seedRequest(db, { customerId }));
     await eventually(
       async () => {
-        await publishNotification(one.nc, prefix, relative.notifyCustomer(customerId), {
-          type: 'request_update',
-          request,
-        });
+        await publishUpdate(one.nc, prefix, request);
         return customer.ofType('request_update', request.id).length > 0;
       },
       20_000,

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { SessionRequest } from '@dibs/contracts';
+import { type Delivery, EVENT_VERSION, mechanicView, type RequestEvent, type SessionRequest } from '@dibs/contracts';
 import { describe, expect, it } from 'vitest';
 import { AbuseGuard } from '../src/domain/abuse-guard.js';
 import { MAX_CLIENT_FRAME_BYTES, parseClientFrame } from '../src/domain/client-frame.js';
-import { audienceOf, planDelivery } from '../src/domain/delivery.js';
+import { mayNotify, parseEvent, planDeliveries } from '../src/domain/delivery.js';
 import { handshakeToken, originAllowed } from '../src/domain/handshake.js';
 import { RecentIds } from '../src/domain/recent-ids.js';
 import { snapshotItems } from '../src/domain/snapshot.js';
@@ -35,7 +35,6 @@ function request(overrides: Partial<SessionRequest> = {}): SessionRequest {
     ...overrides,
   };
 }
-const base = () => ({ id: randomUUID(), at: new Date(0).toISOString() });
 
 describe('parseClientFrame', () => {
   it('accepts ping, accept and decline', () => {
@@ -88,76 +87,97 @@ describe('RecentIds', () => {
   });
 });
 
-describe('audienceOf', () => {
-  it('maps notify subjects of this prefix only', () => {
-    const id = randomUUID();
-    expect(audienceOf('p', `p.notify.mechanic.${id}`)).toEqual({ kind: 'mechanic', id });
-    expect(audienceOf('p', 'p.notify.mechanics')).toEqual({ kind: 'mechanics' });
-    expect(audienceOf('p', `p.notify.customer.${id}`)).toEqual({ kind: 'customer', id });
-    expect(audienceOf('p', `q.notify.customer.${id}`)).toBeUndefined();
-    expect(audienceOf('p', 'p.notify.other.x')).toBeUndefined();
+describe('mayNotify', () => {
+  it('skips, by subject alone, the events of this prefix that never notify and every other prefix', () => {
+    expect(mayNotify('p', 'p.events.request.priority_notified')).toBe(true);
+    expect(mayNotify('p', 'p.events.request.broadcast')).toBe(true);
+    expect(mayNotify('p', 'p.events.request.created')).toBe(false);
+    expect(mayNotify('p', 'p.events.request.declined')).toBe(false);
+    expect(mayNotify('p', 'q.events.request.broadcast')).toBe(false);
   });
 });
 
-describe('planDelivery', () => {
-  it('strips exclude_mechanic_ids from a broadcast and keeps it as the exclusion list', () => {
+describe('planDeliveries', () => {
+  const event = (r: SessionRequest, notify: Delivery[], kind: RequestEvent['kind'] = 'broadcast'): RequestEvent => ({
+    v: EVENT_VERSION,
+    id: randomUUID(),
+    kind,
+    occurred_at: new Date(0).toISOString(),
+    request: r,
+    actor_mechanic_id: null,
+    notify,
+  });
+
+  it('offers a broadcast to approved mechanics minus the excluded, in the mechanic view, with the event id', () => {
     const excluded = randomUUID();
-    const plan = planDelivery(
-      { kind: 'mechanics' },
-      {
-        ...base(),
-        type: 'new_request',
-        request: request(),
-        routing_type: 'broadcast',
-        fallback_reason: null,
-        exclude_mechanic_ids: [excluded],
-      },
-    );
-    expect(plan).toMatchObject({ action: 'offer', offer: 'broadcast', approvedOnly: true });
-    if (plan.action !== 'offer') throw new Error('expected an offer');
-    expect(plan.exclude.has(excluded)).toBe(true);
-    expect(plan.frame).not.toHaveProperty('exclude_mechanic_ids');
-  });
-
-  it('addresses a priority offer to its target mechanic only', () => {
-    const target = randomUUID();
-    const plan = planDelivery(
-      { kind: 'mechanics' },
-      {
-        ...base(),
-        type: 'priority_session_request',
-        request: request(),
-        target_mechanic_id: target,
-        priority_window_minutes: 10,
-        expires_at: new Date(0).toISOString(),
-        message: 'm',
-      },
-    );
-    expect(plan).toMatchObject({ action: 'offer', audience: { kind: 'mechanic', id: target }, approvedOnly: false });
-  });
-
-  it('withdraws only from offered connections on the all-mechanics subject', () => {
-    const requestId = randomUUID();
-    const taken = { ...base(), type: 'request_taken', request_id: requestId };
-    expect(planDelivery({ kind: 'mechanics' }, taken)).toMatchObject({
-      action: 'withdraw',
-      onlyOffered: true,
-      requestId,
+    const e = event(request({ fallback_reason: 'priority_timeout' }), [
+      { type: 'new_request', fallback_reason: 'priority_timeout', exclude_mechanic_ids: [excluded] },
+    ]);
+    const [plan] = planDeliveries(e);
+    expect(plan).toMatchObject({
+      action: 'offer',
+      audience: { kind: 'mechanics' },
+      offer: 'broadcast',
+      approvedOnly: true,
     });
-    expect(planDelivery({ kind: 'mechanic', id: randomUUID() }, taken)).toMatchObject({ onlyOffered: false });
-    expect(planDelivery({ kind: 'customer', id: randomUUID() }, taken)).toMatchObject({ action: 'ignore' });
+    if (plan?.action !== 'offer') throw new Error('expected an offer');
+    expect(plan.exclude.has(excluded)).toBe(true);
+    expect(plan.frame).toMatchObject({ id: e.id, at: e.occurred_at, type: 'new_request', routing_type: 'broadcast' });
+    expect(plan.frame).not.toHaveProperty('exclude_mechanic_ids');
+    // A mechanic never learns the customer's email from an offer (CONTRACT §4).
+    expect((plan.frame as { request: object }).request).not.toHaveProperty('customer_email');
   });
 
-  it("delivers a request_update only to the request's own customer", () => {
+  it('addresses a priority offer to its mechanic only, and the update to the request’s customer with the full request', () => {
+    const target = randomUUID();
+    const r = request({ preferred_mechanic_id: target });
+    const [offer, update] = planDeliveries(
+      event(r, [
+        {
+          type: 'priority_session_request',
+          mechanic_id: target,
+          priority_window_minutes: 10,
+          expires_at: new Date(0).toISOString(),
+          message: 'm',
+        },
+        { type: 'request_update' },
+      ]),
+    );
+    expect(offer).toMatchObject({
+      action: 'offer',
+      audience: { kind: 'mechanic', id: target },
+      approvedOnly: false,
+      frame: { type: 'priority_session_request', target_mechanic_id: target },
+    });
+    expect(update).toMatchObject({
+      action: 'update',
+      customerId: r.customer_id,
+      frame: { type: 'request_update', request: { customer_email: 'casey@example.test' } },
+    });
+  });
+
+  it('withdraws from every offered connection, or from the one mechanic named', () => {
     const r = request();
-    const update = { ...base(), type: 'request_update', request: r };
-    expect(planDelivery({ kind: 'customer', id: r.customer_id }, update)).toMatchObject({ action: 'update' });
-    expect(planDelivery({ kind: 'customer', id: randomUUID() }, update)).toMatchObject({ action: 'ignore' });
-    expect(planDelivery({ kind: 'mechanics' }, update)).toMatchObject({ action: 'ignore' });
+    const one = randomUUID();
+    const [all, single] = planDeliveries(
+      event(r, [
+        { type: 'request_taken', mechanic_id: null },
+        { type: 'request_cancelled', mechanic_id: one },
+      ]),
+    );
+    expect(all).toMatchObject({
+      action: 'withdraw',
+      audience: { kind: 'mechanics' },
+      onlyOffered: true,
+      requestId: r.id,
+    });
+    expect(all?.frame).toMatchObject({ type: 'request_taken', request_id: r.id });
+    expect(single).toMatchObject({ action: 'withdraw', audience: { kind: 'mechanic', id: one }, onlyOffered: false });
   });
 
-  it('ignores a payload that is not a notification', () => {
-    expect(planDelivery({ kind: 'mechanics' }, { type: 'new_request' })).toMatchObject({ action: 'ignore' });
+  it('finds nothing to do in an event without notifications, and refuses what is not an event', () => {
+    expect(planDeliveries(event(request(), [], 'declined'))).toEqual([]);
+    expect(parseEvent({ type: 'new_request' })).toBeUndefined();
   });
 });
 
@@ -176,9 +196,10 @@ describe('snapshotItems', () => {
       now,
     );
     expect(items).toEqual([
-      { kind: 'priority', request: open, expires_at: open.priority_expires_at, fallback_reason: null },
-      { kind: 'broadcast', request: everyone, expires_at: null, fallback_reason: 'priority_timeout' },
+      { kind: 'priority', request: mechanicView(open), expires_at: open.priority_expires_at, fallback_reason: null },
+      { kind: 'broadcast', request: mechanicView(everyone), expires_at: null, fallback_reason: 'priority_timeout' },
     ]);
+    for (const item of items) expect(item.request).not.toHaveProperty('customer_email');
   });
 });
 

@@ -1,4 +1,3 @@
-import { relative } from '@dibs/contracts';
 import {
   cleanupNats,
   connectTestNats,
@@ -13,7 +12,7 @@ import {
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, refusedHandshake } from './support/clients.js';
-import { publishNotification, type RunningGateway, startGateway } from './support/gateway.js';
+import { publishUpdate, type RunningGateway, startGateway } from './support/gateway.js';
 import { requestRow, seedCustomer, seedRequest } from './support/seed.js';
 
 let db: TestDatabase;
@@ -52,10 +51,7 @@ describe('outages', () => {
     const customer = await connect(gw.wsUrl, await tokenFor('customer', customerId));
     const request = await requestRow(db, await seedRequest(db, { customerId }));
     natsProxy.cut();
-    const id = await publishNotification(direct, prefix, relative.notifyCustomer(customerId), {
-      type: 'request_update',
-      request,
-    });
+    const id = await publishUpdate(direct, prefix, request);
     await new Promise((r) => setTimeout(r, 500));
     expect(customer.ofType('request_update')).toEqual([]);
     natsProxy.restore();

@@ -142,6 +142,9 @@ describe('the priority story over sockets', () => {
         (f.request as { priority_notified_at: string | null }).priority_notified_at !== null,
     );
     expect(notified.request).toMatchObject({ id, status: 'pending' });
+    // The customer's email reaches the customer, never a mechanic who has not won (CONTRACT §4).
+    expect(notified.request).toMatchObject({ customer_email: expect.stringContaining('@') });
+    expect(offer.request).not.toHaveProperty('customer_email');
 
     // The preferred mechanic's phone reconnects during the window: the snapshot holds the offer.
     await pSocket.close();
@@ -150,16 +153,16 @@ describe('the priority story over sockets', () => {
     const items = snapshot.open_requests as { kind: string; expires_at: string; request: { id: string } }[];
     const item = items.find((i) => i.request.id === id);
     expect(item).toMatchObject({ kind: 'priority', expires_at: offer.expires_at });
+    expect(item?.request).not.toHaveProperty('customer_email');
 
     // Nobody else may take it inside the window.
     expect(await command(aSocket, 'accept', id)).toMatchObject({ ok: false, code: 'priority_window_active' });
 
     // The window ends unanswered: every approved mechanic gets new_request.
     for (const s of [aSocket, bSocket, pSocket]) {
-      expect(await s.nextOf('new_request', id)).toMatchObject({
-        routing_type: 'broadcast',
-        fallback_reason: 'priority_timeout',
-      });
+      const broadcast = await s.nextOf('new_request', id);
+      expect(broadcast).toMatchObject({ routing_type: 'broadcast', fallback_reason: 'priority_timeout' });
+      expect(broadcast.request).not.toHaveProperty('customer_email');
     }
     await cSocket.next(
       (f) => f.type === 'request_update' && (f.request as { broadcast_at: string | null }).broadcast_at !== null,

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { CommandReplySchema, MechanicCommandSchema, natsNames, relative } from '@dibs/contracts';
+import { CommandReplySchema, MechanicCommandSchema, natsNames } from '@dibs/contracts';
 import { createLogger } from '@dibs/logger';
 import { serveRequests } from '@dibs/nats';
 import { cleanupNats, createTestDatabase, eventually, type TestDatabase, testPrefix, tokenFor } from '@dibs/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, refusedHandshake, type TestClient } from './support/clients.js';
-import { publishNotification, type RunningGateway, startGateway } from './support/gateway.js';
+import { publishUpdate, type RunningGateway, startGateway } from './support/gateway.js';
 import { requestRow, seedCustomer, seedMechanic, seedRequest } from './support/seed.js';
 
 let db: TestDatabase;
@@ -182,10 +182,7 @@ describe('connection health', () => {
     const slow = () => [...roomy.gateway.hub.all].find((c) => c.userId === customerId)?.closeReason === 'slow_consumer';
     try {
       for (let i = 0; i < 1000 && !slow(); i++) {
-        await publishNotification(roomy.nc, prefix, relative.notifyCustomer(customerId), {
-          type: 'request_update',
-          request,
-        });
+        await publishUpdate(roomy.nc, prefix, request);
       }
       await eventually(slow, 5000, 'the gateway to give up on the slow client');
       socket.resume();

@@ -164,11 +164,8 @@ describe('decline', () => {
       const n = await notificationsOf(world, r.id, 'notify.mechanics');
       return n.length > 0 && n;
     });
-    expect(offers[0]?.data).toMatchObject({
-      type: 'new_request',
-      fallback_reason: 'priority_declined',
-      exclude_mechanic_ids: [favorite],
-    });
+    expect(offers[0]?.data).toMatchObject({ type: 'new_request', fallback_reason: 'priority_declined' });
+    expect(offers[0]?.exclude).toEqual([favorite]);
 
     // Declining again changes nothing; accepting after declining is refused.
     expect(await command(world, 'decline', { request_id: r.id, mechanic_id: favorite })).toMatchObject({ ok: true });

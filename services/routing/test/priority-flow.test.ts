@@ -116,7 +116,7 @@ describe('test 2: priority timeout → fallback', () => {
       routing_type: 'broadcast',
       fallback_reason: 'priority_timeout',
     });
-    expect(offers[0]?.data).not.toHaveProperty('exclude_mechanic_ids');
+    expect(offers[0]?.exclude).toEqual([]);
     await eventually(async () => (await eventKinds(world, created.id)).length === 3);
     expect(await eventKinds(world, created.id)).toEqual(['created', 'priority_notified', 'broadcast']);
 

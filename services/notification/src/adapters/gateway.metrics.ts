@@ -77,7 +77,7 @@ export function createGatewayMetrics(
     }),
     notifications: new Counter({
       name: 'dibs_gateway_notifications_total',
-      help: 'Notifications consumed from JetStream, by type ("ignored": for nobody; "unaddressed": for nobody connected here)',
+      help: 'Notifications read from lifecycle events, by frame type ("ignored": an event not understood; "unaddressed": for nobody connected here)',
       labelNames: ['type'],
       registers: [registry],
     }),

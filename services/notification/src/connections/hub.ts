@@ -116,8 +116,7 @@ export class ConnectionHub {
   }
 
   /** Hands one notification to every local socket it addresses; resolves with the frames written. */
-  async deliver(plan: DeliveryPlan, frame: OutFrame | undefined): Promise<number> {
-    if (plan.action === 'ignore' || !frame) return 0;
+  async deliver(plan: DeliveryPlan, frame: OutFrame): Promise<number> {
     if (plan.action === 'update') {
       let sent = 0;
       for (const conn of this.customers.get(plan.customerId) ?? []) sent += conn.update(frame);

@@ -1,18 +1,17 @@
-import { type Notification, NotificationSchema } from '@dibs/contracts';
+import { type Notification, type RequestEvent, RequestEventSchema, renderFrame } from '@dibs/contracts';
 
 export type OfferKind = 'priority' | 'broadcast';
 
-/** Who a notification subject addresses. */
+/** Who a notification addresses. */
 export type Audience = { kind: 'mechanic'; id: string } | { kind: 'mechanics' } | { kind: 'customer'; id: string };
 
 /**
- * What the gateway does with one notification:
+ * What the gateway does with one delivery of a lifecycle event:
  * - `offer`: a request offered to mechanics (priority to one, broadcast to approved ones minus
  *   `exclude`); remembered per connection so a repeat of the same offer is never sent.
- * - `withdraw`: taken/cancelled; on the all-mechanics subject only to connections that were
- *   offered the request, on a mechanic's own subject to that mechanic.
+ * - `withdraw`: taken/cancelled; to every mechanic only to connections that were offered the
+ *   request, to one mechanic to that mechanic.
  * - `update`: a customer's own request changed.
- * - `ignore`: not for anyone on this subject (logged).
  */
 export type DeliveryPlan =
   | {
@@ -25,69 +24,64 @@ export type DeliveryPlan =
       exclude: ReadonlySet<string>;
     }
   | { action: 'withdraw'; audience: Audience; frame: Notification; requestId: string; onlyOffered: boolean }
-  | { action: 'update'; customerId: string; frame: Notification }
-  | { action: 'ignore'; reason: string };
+  | { action: 'update'; customerId: string; frame: Notification };
 
-/** The audience of an absolute `notify.*` subject under `prefix`, or undefined when it is none of ours. */
-export function audienceOf(prefix: string, subject: string): Audience | undefined {
-  const rest = subject.startsWith(`${prefix}.notify.`) ? subject.slice(prefix.length + 8) : undefined;
-  if (rest === undefined) return undefined;
-  if (rest === 'mechanics') return { kind: 'mechanics' };
-  const [scope, id, ...more] = rest.split('.');
-  if (!id || more.length > 0) return undefined;
-  if (scope === 'mechanic') return { kind: 'mechanic', id };
-  if (scope === 'customer') return { kind: 'customer', id };
-  return undefined;
+/** Lifecycle events that never notify anyone: the gateway skips them by subject, unparsed. */
+const SILENT_KINDS = new Set(['created', 'declined']);
+
+/** Whether an event on the absolute `subject` under `prefix` may carry notifications. */
+export function mayNotify(prefix: string, subject: string): boolean {
+  const kind = subject.startsWith(`${prefix}.events.request.`) ? subject.slice(prefix.length + 16) : undefined;
+  return kind !== undefined && !SILENT_KINDS.has(kind);
 }
 
-/** Decides the delivery of one published notification (payload as published by routing). */
-export function planDelivery(audience: Audience, payload: unknown): DeliveryPlan {
-  const parsed = NotificationSchema.safeParse(payload);
-  if (!parsed.success) return { action: 'ignore', reason: 'payload is not a notification' };
-  const n = parsed.data;
-  switch (n.type) {
-    case 'priority_session_request': {
-      if (audience.kind === 'customer') return { action: 'ignore', reason: 'offer on a customer subject' };
-      const target: Audience = { kind: 'mechanic', id: n.target_mechanic_id };
-      return {
-        action: 'offer',
-        audience: target,
-        frame: n,
-        requestId: n.request.id,
-        offer: 'priority',
-        approvedOnly: false,
-        exclude: NONE,
-      };
+/** The event as published by routing, or undefined when it is not one this gateway understands. */
+export function parseEvent(payload: unknown): RequestEvent | undefined {
+  const parsed = RequestEventSchema.safeParse(payload);
+  return parsed.success ? parsed.data : undefined;
+}
+
+/** Who each delivery of `event` reaches and how, with its frame rendered once for every socket. */
+export function planDeliveries(event: RequestEvent): DeliveryPlan[] {
+  const requestId = event.request.id;
+  return event.notify.map((d): DeliveryPlan => {
+    const frame = renderFrame(event, d);
+    switch (d.type) {
+      case 'priority_session_request':
+        return {
+          action: 'offer',
+          audience: { kind: 'mechanic', id: d.mechanic_id },
+          frame,
+          requestId,
+          offer: 'priority',
+          approvedOnly: false,
+          exclude: NONE,
+        };
+      case 'new_request':
+        return {
+          action: 'offer',
+          audience: { kind: 'mechanics' },
+          frame,
+          requestId,
+          offer: 'broadcast',
+          approvedOnly: true,
+          exclude: d.exclude_mechanic_ids.length > 0 ? new Set(d.exclude_mechanic_ids) : NONE,
+        };
+      case 'request_taken':
+      case 'request_cancelled':
+        return d.mechanic_id === null
+          ? { action: 'withdraw', audience: { kind: 'mechanics' }, frame, requestId, onlyOffered: true }
+          : {
+              action: 'withdraw',
+              audience: { kind: 'mechanic', id: d.mechanic_id },
+              frame,
+              requestId,
+              onlyOffered: false,
+            };
+      case 'request_update':
+        return { action: 'update', customerId: event.request.customer_id, frame };
     }
-    case 'new_request': {
-      if (audience.kind === 'customer') return { action: 'ignore', reason: 'offer on a customer subject' };
-      // Routing → gateway only: which mechanics declined; never part of the frame (CONTRACT §4).
-      const { exclude_mechanic_ids: excluded, ...frame } = n;
-      return {
-        action: 'offer',
-        audience,
-        frame,
-        requestId: n.request.id,
-        offer: 'broadcast',
-        approvedOnly: true,
-        exclude: excluded && excluded.length > 0 ? new Set(excluded) : NONE,
-      };
-    }
-    case 'request_taken':
-    case 'request_cancelled':
-      if (audience.kind === 'customer') return { action: 'ignore', reason: `${n.type} on a customer subject` };
-      return {
-        action: 'withdraw',
-        audience,
-        frame: n,
-        requestId: n.request_id,
-        onlyOffered: audience.kind === 'mechanics',
-      };
-    case 'request_update':
-      if (audience.kind !== 'customer') return { action: 'ignore', reason: 'request_update on a mechanic subject' };
-      if (n.request.customer_id !== audience.id) return { action: 'ignore', reason: 'request of another customer' };
-      return { action: 'update', customerId: audience.id, frame: n };
-  }
+  });
 }
 
 const NONE: ReadonlySet<string> = new Set();

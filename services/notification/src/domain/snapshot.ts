@@ -1,4 +1,4 @@
-import type { FallbackReason, SessionRequest, SnapshotItem } from '@dibs/contracts';
+import { type FallbackReason, mechanicView, type SessionRequest, type SnapshotItem } from '@dibs/contracts';
 import type { OfferKind } from './delivery.js';
 
 /** A request still open for one mechanic, as the snapshot query finds it. */
@@ -8,8 +8,9 @@ export interface OpenRequest {
 }
 
 /**
- * The snapshot items of a mechanic (CONTRACT §4): its own priority offers first (with the end of
- * the window as `expires_at`), then broadcast ones. A priority offer whose window has already
+ * The snapshot items of a mechanic (CONTRACT §4), in the mechanic's view of a request (no customer
+ * email): its own priority offers first (with the end of the window as `expires_at`), then
+ * broadcast ones. A priority offer whose window has already
  * ended at `now` is left out: routing is about to broadcast it, and the broadcast will follow.
  */
 export function snapshotItems(open: OpenRequest[], now: number): SnapshotItem[] {
@@ -18,11 +19,11 @@ export function snapshotItems(open: OpenRequest[], now: number): SnapshotItem[] 
     if (kind === 'priority') {
       const expires = request.priority_expires_at;
       if (expires === null || Date.parse(expires) <= now) continue;
-      items.push({ kind, request, expires_at: expires, fallback_reason: null });
+      items.push({ kind, request: mechanicView(request), expires_at: expires, fallback_reason: null });
     } else {
       items.push({
         kind,
-        request,
+        request: mechanicView(request),
         expires_at: null,
         fallback_reason: request.fallback_reason as FallbackReason | null,
       });

@@ -1,6 +1,13 @@
 import type { AddressInfo } from 'node:net';
 import { DEV_JWT_SECRET } from '@dibs/config';
-import { type Notification, natsNames, relative } from '@dibs/contracts';
+import {
+  type Delivery,
+  EVENT_VERSION,
+  type EventKind,
+  natsNames,
+  type RequestEvent,
+  type SessionRequest,
+} from '@dibs/contracts';
 import { createLogger } from '@dibs/logger';
 import { connectNats, provisionStreams } from '@dibs/nats';
 import { connectTestNats, natsServers, type TestDatabase } from '@dibs/testing';
@@ -73,24 +80,35 @@ export async function startGateway(
   };
 }
 
-type Body = Notification extends infer N ? (N extends Notification ? Omit<N, 'id' | 'at'> : never) : never;
-
 /**
- * Publishes a notification the way routing's outbox relay does (JetStream, Nats-Msg-Id = id),
- * for tests that exercise the gateway without routing. Returns the frame id.
+ * Publishes a lifecycle event carrying `notify` the way routing's outbox does (JetStream,
+ * Nats-Msg-Id = event id), for tests that exercise the gateway without routing. Returns the
+ * event id, which is the id of every frame rendered from it.
  */
-export async function publishNotification(
+export async function publishEvent(
   nc: NatsConnection,
   prefix: string,
-  relativeSubject: string,
-  body: Body & { exclude_mechanic_ids?: string[] },
+  kind: EventKind,
+  request: SessionRequest,
+  notify: Delivery[],
   id: string = crypto.randomUUID(),
   /** JetStream's message id; another one than `id` simulates a republish after the duplicate window. */
   msgID: string = id,
 ): Promise<string> {
-  const payload = { id, at: new Date().toISOString(), ...body };
-  await jetstream(nc).publish(`${prefix}.${relativeSubject}`, JSON.stringify(payload), { msgID });
+  const event: RequestEvent = {
+    v: EVENT_VERSION,
+    id,
+    kind,
+    occurred_at: new Date().toISOString(),
+    request,
+    actor_mechanic_id: null,
+    notify,
+  };
+  await jetstream(nc).publish(natsNames(prefix).subjects.event(kind), JSON.stringify(event), { msgID });
   return id;
 }
 
-export { relative };
+/** A `request_update` to the request's customer, as routing sends one with every change. */
+export function publishUpdate(nc: NatsConnection, prefix: string, request: SessionRequest): Promise<string> {
+  return publishEvent(nc, prefix, 'accepted', request, [{ type: 'request_update' }]);
+}

@@ -2,10 +2,12 @@ import { randomUUID } from 'node:crypto';
 import {
   type CommandReply,
   CommandReplySchema,
+  type Delivery,
   type EventKind,
   natsNames,
   type RequestEvent,
   type RoutingCommand,
+  renderFrame,
   type SessionRequest,
 } from '@dibs/contracts';
 import { enqueue, requestEvent, SESSION_REQUEST_COLUMNS, type SessionRequestRecord, toSessionRequest } from '@dibs/db';
@@ -231,14 +233,44 @@ export async function eventsOf(world: World, requestId: string, kind: EventKind 
   return all.map((m) => m.data as unknown as RequestEvent).filter((e) => e.request.id === requestId);
 }
 
-/** Notifications that concern one request, on `subject` (relative to the prefix, wildcards allowed). */
-export async function notificationsOf(world: World, requestId: string, subject = 'notify.>'): Promise<StoredMessage[]> {
-  const names = natsNames(world.prefix);
-  const all = await readStream(world.nc, names.streams.notify, `${world.prefix}.${subject}`);
-  return all.filter((m) => {
-    const d = m.data as { request?: { id?: string }; request_id?: string };
-    return d.request?.id === requestId || d.request_id === requestId;
-  });
+/** Where a delivery goes, written as the audience it addresses: `notify.mechanic.<id>`, `notify.mechanics`, `notify.customer.<id>`. */
+function audienceOf(event: RequestEvent, d: Delivery): string {
+  switch (d.type) {
+    case 'priority_session_request':
+      return `notify.mechanic.${d.mechanic_id}`;
+    case 'new_request':
+      return 'notify.mechanics';
+    case 'request_taken':
+    case 'request_cancelled':
+      return d.mechanic_id === null ? 'notify.mechanics' : `notify.mechanic.${d.mechanic_id}`;
+    case 'request_update':
+      return `notify.customer.${event.request.customer_id}`;
+  }
+}
+
+/**
+ * The frames one request's lifecycle events send to `audience` (`notify.mechanic.<id>`,
+ * `notify.mechanics`, `notify.customer.<id>`, or `notify.>` for all), rendered as the gateway
+ * renders them; `data` is the frame, and `exclude` whom a broadcast leaves out.
+ */
+export async function notificationsOf(
+  world: World,
+  requestId: string,
+  audience = 'notify.>',
+): Promise<(StoredMessage & { exclude?: string[] })[]> {
+  const out: (StoredMessage & { exclude?: string[] })[] = [];
+  for (const event of await eventsOf(world, requestId)) {
+    for (const d of event.notify) {
+      const to = audienceOf(event, d);
+      if (audience !== 'notify.>' && audience !== to) continue;
+      out.push({
+        subject: to,
+        data: renderFrame(event, d) as unknown as Record<string, unknown>,
+        ...(d.type === 'new_request' ? { exclude: d.exclude_mechanic_ids } : {}),
+      });
+    }
+  }
+  return out;
 }
 
 /** The kinds of a request's lifecycle events, in order. */

@@ -3,14 +3,14 @@ import type { Logger } from '@dibs/logger';
 import { type ConsumerMessages, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 
-export interface NotifyConsumerOptions {
+export interface EventConsumerOptions {
   nc: NatsConnection;
   names: NatsNames;
   logger: Logger;
   /**
-   * Handles one notification; the next one waits for it, so every socket sees them in order.
-   * `payload()` parses the body (and throws when it is not JSON): a notification addressed to
-   * nobody connected here is dropped without being parsed.
+   * Handles one lifecycle event; the next one waits for it, so every socket sees them in order.
+   * `payload()` parses the body (and throws when it is not JSON): an event that cannot notify
+   * anyone is dropped without being parsed.
    */
   handle(subject: string, payload: () => unknown): Promise<void>;
   /** Wait before re-creating the consumer after it failed. */
@@ -18,21 +18,22 @@ export interface NotifyConsumerOptions {
 }
 
 /**
- * Every gateway replica reads the whole NOTIFY stream through its own ordered consumer, from
- * "now" on (older offers reach a client through its snapshot). An ordered consumer resumes after
+ * Every gateway replica reads every lifecycle event (the EVENTS stream, whose events carry the
+ * notifications) through its own ordered consumer, from "now" on (older offers reach a client
+ * through its snapshot). An ordered consumer resumes after
  * a NATS reconnect from the last sequence it saw, so a hiccup loses nothing, and it never
  * redelivers, while JetStream's duplicate window already dropped a relay's republish. Messages
  * are handled one at a time to keep the order of events on each socket. Should the consumer
  * itself fail (e.g. the stream was re-created), a new one starts and readiness says so meanwhile.
  */
-export async function startNotifyConsumer({ nc, names, logger, handle, retryMs = 1000 }: NotifyConsumerOptions) {
+export async function startEventConsumer({ nc, names, logger, handle, retryMs = 1000 }: EventConsumerOptions) {
   const js = jetstream(nc);
   let stopping = false;
   let messages: ConsumerMessages | undefined;
   let consuming = false;
 
   const jsm = await jetstreamManager(nc);
-  const streamCreated = async () => (await jsm.streams.info(names.streams.notify)).created;
+  const streamCreated = async () => (await jsm.streams.info(names.streams.events)).created;
 
   type Start = { policy: 'new' } | { policy: 'after'; seq: number } | { policy: 'since'; time: string };
 
@@ -45,8 +46,8 @@ export async function startNotifyConsumer({ nc, names, logger, handle, retryMs =
         : start.policy === 'since'
           ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: start.time }
           : { deliver_policy: DeliverPolicy.New };
-    const consumer = await js.consumers.get(names.streams.notify, {
-      filter_subjects: names.subjects.notifyAll,
+    const consumer = await js.consumers.get(names.streams.events, {
+      filter_subjects: names.subjects.eventsAll,
       ...from,
     });
     return consumer.consume({ max_messages: 256, expires: 10_000 });
@@ -64,7 +65,7 @@ export async function startNotifyConsumer({ nc, names, logger, handle, retryMs =
         const now = await streamCreated().catch(() => undefined);
         if (now !== undefined) {
           if (now !== created) {
-            logger.warn({ stream: names.streams.notify }, 'notify stream was re-created; restarting the consumer');
+            logger.warn({ stream: names.streams.events }, 'events stream was re-created; restarting the consumer');
             await iter.close();
           }
           break;
@@ -89,7 +90,7 @@ export async function startNotifyConsumer({ nc, names, logger, handle, retryMs =
       try {
         await handle(msg.subject, payload);
       } catch (err) {
-        if (!parsed) logger.warn({ subject: msg.subject, seq: msg.seq }, 'notification is not JSON; skipped');
+        if (!parsed) logger.warn({ subject: msg.subject, seq: msg.seq }, 'lifecycle event is not JSON; skipped');
         else logger.error({ err, subject: msg.subject }, 'notification delivery failed');
       }
     }
@@ -140,7 +141,7 @@ export async function startNotifyConsumer({ nc, names, logger, handle, retryMs =
     },
   };
 }
-export type NotifyConsumer = Awaited<ReturnType<typeof startNotifyConsumer>>;
+export type EventConsumer = Awaited<ReturnType<typeof startEventConsumer>>;
 
 const TROUBLE = new Set([
   'heartbeats_missed',
