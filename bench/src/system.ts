@@ -31,6 +31,11 @@ const CUSTOMERS = Number(process.env.BENCH_CUSTOMERS ?? 500);
 const SCENARIOS = (arg('scenarios') ?? process.env.BENCH_SCENARIOS ?? 'many,one').split(',') as ('many' | 'one')[];
 /** Rate at which each service is CPU-profiled (the knee, once known); none by default. */
 const PROFILE_RATE = Number(arg('profile') ?? process.env.BENCH_PROFILE_RATE ?? 0);
+/**
+ * Priority windows opened (10-minute windows, not measured) before the ladders: the steady state
+ * of a deployment where windows last minutes, e.g. 120 000 open at 200 bookings/s.
+ */
+const OPEN_WINDOWS = Number(arg('open-windows') ?? process.env.BENCH_OPEN_WINDOWS ?? 0);
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const DRAIN_MS = 20_000;
@@ -256,7 +261,7 @@ try {
             ]
           : []),
         `  CPU ms/booking: total ${perBooking(total, r).toFixed(2)} = ${cpuParts.map((k) => `${k} ${perBooking(r.cpu[k] ?? 0, r).toFixed(2)}`).join(', ')}; load ${perBooking(r.cpu.load ?? 0, r).toFixed(2)}`,
-        `  PG per booking: commits ${(p.xact_commit / n).toFixed(2)}, rollbacks ${(p.xact_rollback / n).toFixed(2)}, inserted ${(p.tup_inserted / n).toFixed(2)}, updated ${(p.tup_updated / n).toFixed(2)}, deleted ${(p.tup_deleted / n).toFixed(2)}, fetched ${(p.tup_fetched / n).toFixed(1)}, returned ${(p.tup_returned / n).toFixed(1)}, WAL ${(p.wal_bytes / n / 1024).toFixed(1)} KiB, WAL syncs ${(p.wal_sync / n).toFixed(2)}`,
+        `  PG per booking: commits ${(p.xact_commit / n).toFixed(2)}, rollbacks ${(p.xact_rollback / n).toFixed(2)}, inserted ${(p.tup_inserted / n).toFixed(2)}, updated ${(p.tup_updated / n).toFixed(2)}, deleted ${(p.tup_deleted / n).toFixed(2)}, fetched ${(p.tup_fetched / n).toFixed(1)}, returned ${(p.tup_returned / n).toFixed(1)}, WAL ${(p.wal_bytes / n / 1024).toFixed(1)} KiB (${(p.wal_fpi / n).toFixed(2)} full-page images), WAL syncs ${(p.wal_sync / n).toFixed(2)}`,
         `  PG backends busy (avg): ${waits || 'none'}`,
       ].join('\n'),
     );
@@ -265,6 +270,28 @@ try {
 
   // Each side climbs its own ladder, so every step follows a lower rate of the same path (pools,
   // caches and JIT warm, as under steady traffic) rather than ten idle seconds of the other side.
+  if (OPEN_WINDOWS > 0) {
+    const fillRate = 400;
+    const started = performance.now();
+    await ask<LoadResult>({
+      cmd: 'step',
+      step: {
+        tag: 'open-windows',
+        side: 'system',
+        rate: fillRate,
+        seconds: OPEN_WINDOWS / fillRate,
+        customers: 'many',
+        drainMs: DRAIN_MS,
+      },
+    });
+    const open = await sql.query<{ n: number }>(
+      `select count(*)::int as n from session_requests where status = 'pending' and priority_expires_at > now()`,
+    );
+    console.log(
+      `${open.rows[0]?.n} priority windows open (filled in ${((performance.now() - started) / 1000).toFixed(0)} s)`,
+    );
+    await sleep(5000);
+  }
   await warmUp('bare');
   for (const rate of RATES) await run('bare', 'many', rate);
   for (const scenario of SCENARIOS) {

@@ -98,7 +98,7 @@ const routing: ChildProcess = spawn(process.execPath, [path.join(root, 'services
     LOG_LEVEL: 'warn',
     HOST: '127.0.0.1',
     ROUTING_PORT: String(routingPort),
-    ROUTING_MAX_OPEN_WINDOWS: String(Math.max(200_000, N + 50_000)),
+
   },
   stdio: ['ignore', 'inherit', 'inherit'],
 });

@@ -12,7 +12,7 @@ const DB_FIELDS = [
   'tup_updated',
   'tup_deleted',
 ] as const;
-const WAL_FIELDS = ['wal_records', 'wal_bytes', 'wal_sync'] as const;
+const WAL_FIELDS = ['wal_records', 'wal_fpi', 'wal_bytes', 'wal_sync'] as const;
 const TABLE_FIELDS = [
   'seq_scan',
   'seq_tup_read',

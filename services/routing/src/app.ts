@@ -20,10 +20,13 @@ import { createCreatedConsumer } from './handlers/created.consumer.js';
 import { createFlagCache } from './infra/flag-cache.js';
 import { createPool, onCommittedOutbox } from './infra/pg.js';
 import { createRoutingMetrics } from './metrics.js';
-import { countOpenWindows } from './repositories/session-requests.repository.js';
+import { countOpenWindows, nextWindowDeadline } from './repositories/session-requests.repository.js';
 import { createCommandService } from './services/command-service.js';
 import { createRequestRouter, type RoutingHooks } from './services/request-router.js';
 import { createWindowSweeper } from './services/window-sweeper.js';
+
+/** Unacknowledged `created` messages the consumer lets out at once, over every replica. */
+const MAX_ACK_PENDING = 10_000;
 
 export interface RoutingDeps {
   config: Pick<
@@ -33,7 +36,6 @@ export interface RoutingDeps {
     | 'NATS_PREFIX'
     | 'NATS_STREAM_REPLICAS'
     | 'PRIORITY_MINUTE_MS'
-    | 'ROUTING_MAX_OPEN_WINDOWS'
     | 'ROUTING_ACK_WAIT_MS'
     | 'ROUTING_SWEEP_MS'
     | 'ROUTING_CONCURRENCY'
@@ -98,6 +100,8 @@ export async function buildRouting(deps: RoutingDeps): Promise<Routing> {
     ...(deps.flagRefreshMs ? { refreshMs: deps.flagRefreshMs } : {}),
   });
   const minuteMs = config.PRIORITY_MINUTE_MS;
+  // The sweeper is built after the router it drives; the router tells it of each window it opens.
+  let windowOpened = (_deadline: number): void => {};
   const router = createRequestRouter({
     pool,
     flags,
@@ -105,10 +109,18 @@ export async function buildRouting(deps: RoutingDeps): Promise<Routing> {
     clock,
     logger,
     metrics,
+    onWindowOpened: (deadline) => windowOpened(deadline),
     ...(deps.hooks ? { hooks: deps.hooks } : {}),
   });
   const commands = createCommandService({ pool, router, minuteMs, clock, logger, metrics });
-  const sweeper = createWindowSweeper({ router, logger, intervalMs: config.ROUTING_SWEEP_MS });
+  const sweeper = createWindowSweeper({
+    router,
+    logger,
+    clock,
+    nextDeadline: () => nextWindowDeadline(pool),
+    maxWaitMs: config.ROUTING_SWEEP_MS,
+  });
+  windowOpened = (deadline) => sweeper.expect(deadline);
   const consumer = createCreatedConsumer({
     consumer: () => js.consumers.get(names.streams.events, names.consumers.routingCreated),
     router,
@@ -132,17 +144,17 @@ export async function buildRouting(deps: RoutingDeps): Promise<Routing> {
       await provisionStreams(jsm, names, { replicas: config.NATS_STREAM_REPLICAS });
       await ensureConsumer(jsm, names.streams.events, {
         durable_name: names.consumers.routingCreated,
-        description: 'routing: request.created, held unacknowledged while its priority window is open',
+        description: 'routing: request.created, acknowledged once routed',
         // One filter only: nats-server 2.9 has no multi-filter consumers.
         filter_subject: names.subjects.event('created'),
         ack_policy: AckPolicy.Explicit,
         deliver_policy: DeliverPolicy.All,
         ack_wait: nanos(config.ROUTING_ACK_WAIT_MS),
-        // Unlimited: a window is redelivered at least once, and a database outage many times.
+        // Unlimited: a database outage may hand a message back many times.
         max_deliver: -1,
-        // Every open window is an outstanding message; below this, new requests stall behind them.
-        max_ack_pending: config.ROUTING_MAX_OPEN_WINDOWS,
-        // No `backoff`: it would override the delay each nak asks for.
+        // Messages in hand across all replicas (each takes ROUTING_CONCURRENCY); a window holds none.
+        max_ack_pending: MAX_ACK_PENDING,
+        // No `backoff`: it would override the delay each retry's nak asks for.
       });
       try {
         await flags.start();

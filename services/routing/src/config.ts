@@ -11,20 +11,17 @@ export const RoutingConfigSchema = z.object({
   HOST: envPieces.HOST,
   ROUTING_PORT: envPieces.ROUTING_PORT,
   PRIORITY_MINUTE_MS: envPieces.PRIORITY_MINUTE_MS,
-  /**
-   * Every open window is an unacknowledged message on the shared consumer, and JetStream stops
-   * delivering new requests once `max_ack_pending` are outstanding: size it for the most windows
-   * that may be open at once, across all replicas.
-   */
-  ROUTING_MAX_OPEN_WINDOWS: z.coerce.number().int().min(1000).max(10_000_000).default(200_000),
   /** How long JetStream waits for an ack before redelivering; far above handling time. */
   ROUTING_ACK_WAIT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
-  /** How often the sweeper looks for windows past their deadline. */
+  /**
+   * The longest the window sweeper sleeps. It wakes at the next deadline it knows of (its own
+   * windows, and the earliest in the database when it last looked); this bounds how late a
+   * window opened by another replica, or by one that died, can fire.
+   */
   ROUTING_SWEEP_MS: z.coerce.number().int().min(50).max(60_000).default(250),
   /**
-   * `created` messages in hand at once per replica. Mostly they wait on batched database work
-   * (a redelivery waits for the sweep that fires its window), so this is far above the pool size:
-   * a low value lets ending windows hold every slot while new requests queue behind them.
+   * `created` messages in hand at once per replica. They wait on batched database work (one
+   * statement opens the windows of many), so this is far above the pool size.
    */
   ROUTING_CONCURRENCY: z.coerce.number().int().min(1).max(4096).default(256),
   /** PostgreSQL connections per replica. */

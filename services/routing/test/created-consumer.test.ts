@@ -104,6 +104,23 @@ describe('repeated and stray created events', () => {
   });
 });
 
+describe('an open window', () => {
+  it('holds no message: the created event is acknowledged once the window is open', async () => {
+    const open = await createRequest(world.db, {
+      customerId: customer,
+      preferredMechanicId: favorite,
+      windowMinutes: 600,
+    });
+    await eventually(async () => (await getRequest(world.db, open.id)).priority_notified_at !== null, 10_000);
+    // The window (a minute of 100 ms: 60 s) is open, and nothing waits in JetStream for it.
+    await eventually(async () => {
+      const info = await consumerInfo();
+      return info.num_ack_pending === 0 && info.num_pending === 0;
+    }, 10_000);
+    expect((await getRequest(world.db, open.id)).broadcast_at).toBeNull();
+  });
+});
+
 describe('probes and metrics', () => {
   it('answers /healthz, /readyz and /metrics with routing gauges', async () => {
     expect((await routing.app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok' });

@@ -18,8 +18,9 @@ import {
 } from './support/fixture.js';
 import { builtScript, type Child, spawnNode } from './support/processes.js';
 
-// Routing as real processes, killed with SIGKILL: no ack, no nak, no cleanup. The window lives
-// in JetStream and in the row's deadline, so whoever is alive afterwards fires it once, on time.
+// Routing as real processes, killed with SIGKILL: no ack, no cleanup. The window lives in the
+// row's stored deadline, so whichever replica is alive afterwards fires it once, on time.
+
 const MINUTE_MS = 100;
 
 let world: World;
@@ -163,7 +164,7 @@ describe('killed between the DB commit and the ack', () => {
     expect((await getRequest(world.db, created.id)).broadcast_at).toBe(row.broadcast_at);
   });
 
-  it('a priority offer committed by a replica that died before its nak opens one window, fired once', async () => {
+  it('a priority offer committed by a replica that died before its ack opens one window, fired once', async () => {
     const crasher = await started(
       routingProcess(
         { CRASH_AFTER: 'priority_notified', ROUTING_ACK_WAIT_MS: '2000' },

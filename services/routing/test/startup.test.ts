@@ -26,12 +26,12 @@ function run(extra: Record<string, string>): Child {
 
 describe('routing as a process', () => {
   it('refuses to start on invalid configuration, with one readable line per bad value', async () => {
-    const child = run({ PRIORITY_MINUTE_MS: 'soon', ROUTING_MAX_OPEN_WINDOWS: '-1' });
+    const child = run({ PRIORITY_MINUTE_MS: 'soon', ROUTING_SWEEP_MS: '-1' });
     expect(await child.exited).toEqual({ code: 78, signal: null });
     const text = child.stderr();
     expect(text).toMatch(/^routing: invalid configuration: /);
     expect(text).toContain('PRIORITY_MINUTE_MS');
-    expect(text).toContain('ROUTING_MAX_OPEN_WINDOWS');
+    expect(text).toContain('ROUTING_SWEEP_MS');
     expect(text.trim().split('\n')).toHaveLength(1);
   });
 

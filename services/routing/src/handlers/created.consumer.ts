@@ -19,9 +19,9 @@ export interface CreatedConsumerOptions {
 
 /**
  * Pulls `request.created` from the durable consumer every routing replica shares and routes each
- * request. A message stays unacknowledged while its priority window is open: it is nak'ed with
- * the time left, so JetStream, not this process, holds the window and hands it back at the
- * deadline to whichever replica is alive.
+ * request, then acks it: a priority window, once open, is held by its row (its stored deadline)
+ * and fired by the window sweeper of whichever replica is alive (docs/decisions/011-capacity.md).
+ * A message whose handling failed (database down…) is handed back to be tried again.
  */
 export function createCreatedConsumer(opts: CreatedConsumerOptions) {
   const { router, logger, metrics, concurrency, ackWaitMs } = opts;
@@ -55,9 +55,8 @@ export function createCreatedConsumer(opts: CreatedConsumerOptions) {
     // A slow database must not make JetStream think this replica died holding the message.
     const keepAlive = setInterval(() => msg.working(), Math.max(1000, ackWaitMs / 3));
     try {
-      const outcome = await router.route(requestId, created);
-      if (outcome.kind === 'wait') msg.nak(outcome.ms);
-      else msg.ack();
+      await router.route(requestId, created);
+      msg.ack();
     } catch (err) {
       metrics.retries.inc();
       logger.warn(

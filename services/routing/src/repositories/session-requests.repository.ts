@@ -188,6 +188,18 @@ export async function markBroadcast(
   return rows;
 }
 
+/** The earliest deadline of an open window (epoch ms), or null when none is open: the first entry of its index. */
+export async function nextWindowDeadline(db: Queryable): Promise<number | null> {
+  const { rows } = await db.query<{ deadline: Date | null }>({
+    name: 'routing-next-window-deadline',
+    text: `select min(priority_expires_at) as deadline from session_requests
+           where status = 'pending' and broadcast_at is null and priority_expires_at is not null`,
+    values: [],
+  });
+  const deadline = rows[0]?.deadline;
+  return deadline ? new Date(deadline).getTime() : null;
+}
+
 /** Whether any window's deadline has passed (one indexed read, no transaction: the sweeper's usual answer is no). */
 export async function anyWindowDue(db: Queryable, now: Date): Promise<boolean> {
   const { rowCount } = await db.query({

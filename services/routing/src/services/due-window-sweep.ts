@@ -20,8 +20,8 @@ export interface DueWindowSweepOptions {
 
 /**
  * Broadcasts, set-based, every window whose deadline has passed (`priority_timeout`). Called by
- * the first redelivery of a window that ended (windows end in herds: one transaction fires them
- * all) and by the periodic sweeper (the safety net).
+ * the window sweeper at each deadline (windows end in herds: one transaction fires all that are
+ * due) and by a late delivery that finds its window over.
  */
 export function createDueWindowSweep({ pool, clock, logger, metrics, committed }: DueWindowSweepOptions) {
   async function sweepDue(via: 'redelivery' | 'sweeper'): Promise<number> {

@@ -35,10 +35,16 @@ export interface RequestRouterOptions {
   logger: Logger;
   metrics: RoutingMetrics;
   hooks?: RoutingHooks;
+  /** Told the deadline of every window this replica opens (the sweeper wakes for it). */
+  onWindowOpened?: (deadline: number) => void;
 }
 
-/** `wait`: look again in `ms` (nak with that delay); `settled`: nothing left to do (ack). */
-export type RouteOutcome = { kind: 'wait'; ms: number } | { kind: 'settled' };
+/**
+ * What became of a request: `window_open` (a priority window is open until `deadline`; the
+ * window sweeper fires it from the database), or `settled` (offered to everyone, accepted,
+ * cancelled). Either way the `created` message is done with.
+ */
+export type RouteOutcome = { kind: 'window_open'; deadline: number } | { kind: 'settled' };
 
 export type RequestRouter = ReturnType<typeof createRequestRouter>;
 
@@ -65,10 +71,10 @@ function byItem<I extends { id: string }>(items: I[], rows: RequestRow[]): (Requ
  * Load → decide → act for one request. Every write is conditional on the state it was decided
  * from, so replicas, redeliveries, the sweeper and commands may all look at the same request at
  * once and each change still happens exactly once. Reads and writes of concurrent requests are
- * batched (one query, one commit for many), which is what lets one replica hold 100k windows.
+ * batched (one query, one commit for many).
  */
 export function createRequestRouter(opts: RequestRouterOptions) {
-  const { pool, flags, minuteMs, clock, logger, metrics, hooks } = opts;
+  const { pool, flags, minuteMs, clock, logger, metrics, hooks, onWindowOpened } = opts;
   const load = createRoutingContextLoader(pool);
   const { sweep } = createDueWindowSweep({ pool, clock, logger, metrics, committed });
 
@@ -87,6 +93,7 @@ export function createRequestRouter(opts: RequestRouterOptions) {
       openedItems.flatMap((i) => i.messages),
     );
     for (const i of openedItems) {
+      onWindowOpened?.(i.expiresAt.getTime());
       metrics.decisions.inc({ outcome: 'priority_offered' });
       logger.info(
         { request_id: i.id, mechanic_id: i.mechanicId, expires_at: i.expiresAt.toISOString() },
@@ -171,7 +178,7 @@ export function createRequestRouter(opts: RequestRouterOptions) {
     if (decision.kind !== 'offer_priority') return null;
     try {
       if (await offerWindow(row, decision.mechanicId, now, decision.expiresAt)) {
-        return { kind: 'wait', ms: Math.max(1, decision.expiresAt - clock()) };
+        return { kind: 'window_open', deadline: decision.expiresAt };
       }
     } catch (err) {
       if (isTransient(err)) throw err;
@@ -212,12 +219,13 @@ export function createRequestRouter(opts: RequestRouterOptions) {
         case 'done':
           return { kind: 'settled' };
         case 'wait':
+          // A window already open (a redelivery after a crash): the sweeper fires it.
           metrics.decisions.inc({ outcome: 'wait' });
-          return { kind: 'wait', ms: decision.ms };
+          return { kind: 'window_open', deadline: decision.deadline };
         case 'broadcast':
           if (decision.trigger === 'timeout' && !swept) {
-            // Windows end in herds: one set-based sweep broadcasts every window due by now, and
-            // the redeliveries of the others find their request done. Then look again.
+            // A window that ended before this (re)delivery: one set-based sweep broadcasts it with
+            // every other window due by now. Then look again.
             swept = true;
             await sweep('redelivery');
             break;
@@ -229,7 +237,7 @@ export function createRequestRouter(opts: RequestRouterOptions) {
         case 'offer_priority':
           try {
             if (await offerWindow(ctx.row, decision.mechanicId, now, decision.expiresAt)) {
-              return { kind: 'wait', ms: Math.max(1, decision.expiresAt - clock()) };
+              return { kind: 'window_open', deadline: decision.expiresAt };
             }
           } catch (err) {
             // Without the database nothing can be decided: hand the message back and retry.

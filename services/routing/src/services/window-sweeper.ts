@@ -4,39 +4,72 @@ import type { RequestRouter } from './request-router.js';
 export interface WindowSweeperOptions {
   router: RequestRouter;
   logger: Logger;
-  intervalMs: number;
+  /** The earliest deadline of an open window (epoch ms), null when none is open. */
+  nextDeadline: () => Promise<number | null>;
+  clock: () => number;
+  /**
+   * The longest it sleeps between looks, whatever it knows: windows opened by other replicas (or
+   * by one that died) fire within this of their deadline even if nobody told this replica.
+   */
+  maxWaitMs: number;
+  /** The shortest pause between two sweeps: when windows end every few ms, one sweep fires a batch. */
+  minGapMs?: number;
 }
 
 /**
- * The safety net under nak-delay: every `intervalMs`, broadcast any window whose deadline passed
- * and that nobody broadcast yet. It covers a redelivery that comes late or not at all (a replica
- * killed before its nak leaves the message to `ack_wait`; NATS down at the deadline; a backlog)
- * and uses the same conditional UPDATE as the redelivery path, so whichever fires first
- * broadcasts and the other finds nothing to do.
+ * What ends priority windows: it sleeps until the earliest open deadline (read from the
+ * open-windows index, and told of every window this replica opens), then broadcasts, in one
+ * set-based conditional UPDATE, every window whose deadline has passed. Every replica runs one;
+ * `FOR UPDATE SKIP LOCKED` shares the work and the conditional UPDATE fires each window once,
+ * whichever replica, redelivery or command gets there first. Nothing about a window lives in
+ * memory: a replica that dies loses nothing, the others fire its windows.
  */
-export function createWindowSweeper({ router, logger, intervalMs }: WindowSweeperOptions) {
+export function createWindowSweeper(opts: WindowSweeperOptions) {
+  const { router, logger, nextDeadline, clock, maxWaitMs } = opts;
+  const minGapMs = opts.minGapMs ?? 20;
   let running = false;
+  let loop: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
   let wake: (() => void) | undefined;
-  let loop: Promise<void> | undefined;
+  /** When the current sleep ends (epoch ms, by `clock`). */
+  let wakeAt = Number.POSITIVE_INFINITY;
+
+  function sleepUntil(at: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      wakeAt = at;
+      wake = () => {
+        clearTimeout(timer);
+        wake = undefined;
+        wakeAt = Number.POSITIVE_INFINITY;
+        resolve();
+      };
+      timer = setTimeout(() => wake?.(), Math.max(0, at - clock()));
+    });
+  }
 
   async function run(): Promise<void> {
     let failures = 0;
+    let lastSweep = 0;
     while (running) {
+      let next: number;
       try {
-        await router.sweep('sweeper');
+        const deadline = await nextDeadline();
+        const now = clock();
+        if (deadline !== null && deadline <= now) {
+          await router.sweep('sweeper');
+          lastSweep = clock();
+        }
         failures = 0;
+        next = Math.min(deadline !== null && deadline > now ? deadline : Number.POSITIVE_INFINITY, now + maxWaitMs);
       } catch (err) {
         failures++;
         if (failures === 1 || failures % 20 === 0) {
           logger.warn({ err: { message: (err as Error).message }, failures }, 'window sweep failed; retrying');
         }
+        next = clock() + maxWaitMs;
       }
       if (!running) break;
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        timer = setTimeout(resolve, intervalMs);
-      });
+      await sleepUntil(Math.max(next, lastSweep + minGapMs));
     }
   }
 
@@ -45,9 +78,15 @@ export function createWindowSweeper({ router, logger, intervalMs }: WindowSweepe
       running = true;
       loop = run();
     },
+    /** A window this replica opened ends at `deadline`: wake for it if that is sooner than planned. */
+    expect(deadline: number): void {
+      if (!wake || deadline >= wakeAt) return;
+      clearTimeout(timer);
+      wakeAt = deadline;
+      timer = setTimeout(() => wake?.(), Math.max(0, deadline - clock()));
+    },
     async stop(): Promise<void> {
       running = false;
-      clearTimeout(timer);
       wake?.();
       await loop;
     },

@@ -61,7 +61,6 @@ export async function startRouting(world: World, overrides: RoutingOverrides = {
     NATS_URL: natsServers(),
     NATS_PREFIX: world.prefix,
     PRIORITY_MINUTE_MS: 100,
-    ROUTING_MAX_OPEN_WINDOWS: 200_000,
     ROUTING_ACK_WAIT_MS: 30_000,
     ROUTING_SWEEP_MS: 250,
     ROUTING_CONCURRENCY: 16,
