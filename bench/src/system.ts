@@ -223,6 +223,14 @@ try {
         console.log(
           `  ${s.name}: loop lag max ${pick('nodejs_eventloop_lag_max_seconds')} s, p99 ${pick('nodejs_eventloop_lag_p99_seconds')} s; gc ${pick('nodejs_gc_duration_seconds_sum')}`,
         );
+        if (s.name.startsWith('intake')) {
+          // The handler's own time (Fastify's elapsedTime), cumulative since start, against what the client saw.
+          const buckets = text
+            .split('\n')
+            .filter((l) => l.startsWith('http_request_duration_seconds_bucket') && l.includes('status="201"'))
+            .map((l) => `${/le="([^"]+)"/.exec(l)?.[1]}:${l.split(' ').pop()}`);
+          console.log(`  intake handler time (cumulative buckets, s:count): ${buckets.join(' ')}`);
+        }
       }
     }
     const r: Run = { side, scenario, rate, result, created: result.statuses[201] ?? 0, cpu, pg: pgDelta };
@@ -265,7 +273,10 @@ try {
         `  PG backends busy (avg): ${waits || 'none'}`,
       ].join('\n'),
     );
-    if (process.env.BENCH_VERBOSE) console.log(`  PG tables: ${JSON.stringify(r.pg.tables)}`);
+    if (process.env.BENCH_VERBOSE) {
+      console.log(`  PG tables: ${JSON.stringify(r.pg.tables)}`);
+      console.log(`  PG crowded (ms into the step: waits): ${r.pg.crowded.join(' ') || 'never'}`);
+    }
   }
 
   // Each side climbs its own ladder, so every step follows a lower rate of the same path (pools,

@@ -98,7 +98,6 @@ const routing: ChildProcess = spawn(process.execPath, [path.join(root, 'services
     LOG_LEVEL: 'warn',
     HOST: '127.0.0.1',
     ROUTING_PORT: String(routingPort),
-
   },
   stdio: ['ignore', 'inherit', 'inherit'],
 });

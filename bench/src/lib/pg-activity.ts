@@ -70,6 +70,9 @@ export function pgActivity(databaseUrl: string) {
       const waits = new Map<string, number>();
       let samples = 0;
       let sampling = true;
+      const started = performance.now();
+      /** Moments (ms into the step) when many backends were busy, and on what (BENCH_VERBOSE). */
+      const crowded: string[] = [];
       const sampler = (async () => {
         while (sampling) {
           const { rows } = await pool
@@ -83,6 +86,9 @@ export function pgActivity(databaseUrl: string) {
             .catch(() => ({ rows: [] }));
           samples++;
           for (const r of rows) waits.set(r.w, (waits.get(r.w) ?? 0) + r.n);
+          const busy = rows.reduce((n, r) => n + r.n, 0);
+          if (busy >= 4)
+            crowded.push(`${Math.round(performance.now() - started)}:${rows.map((r) => `${r.w}=${r.n}`).join('+')}`);
           await new Promise((r) => setTimeout(r, sampleEveryMs));
         }
       })();
@@ -105,7 +111,7 @@ export function pgActivity(databaseUrl: string) {
             .sort((x, y) => y[1] - x[1])
             .map(([w, n]) => [w, Math.round((n / Math.max(1, samples)) * 100) / 100]),
         );
-        return { db, tables, avgWaiting };
+        return { db, tables, avgWaiting, crowded };
       };
     },
     close: () => pool.end(),

@@ -81,7 +81,12 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<{ app: HttpAp
   if (opts.maxInFlight !== undefined) {
     limitInFlight(app, { maxInFlight: opts.maxInFlight, exempt: QUIET_PATHS, metrics });
   }
-  await app.register(underPressure, { maxEventLoopDelay: 200, retryAfter: 1, exposeStatusRoute: false });
+  await app.register(underPressure, {
+    maxEventLoopDelay: 50,
+    sampleInterval: 100,
+    retryAfter: 1,
+    exposeStatusRoute: false,
+  });
   if (opts.openapi) {
     await app.register(fastifySwagger, {
       openapi: {
