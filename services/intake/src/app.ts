@@ -63,7 +63,7 @@ export async function buildIntake({ config, jwtSecret, orm, nc, logger, relay = 
   });
 
   // The booking path (who exists, booking, reading bookings) speaks SQL on its own pool with
-  // prepared statements; the ORM serves the admin and favorites routes (docs/decisions/011).
+  // prepared statements; the ORM serves the admin and favorites routes (docs/decisions/011-capacity.md).
   const db = new pg.Pool({
     connectionString: config.DATABASE_URL,
     max: config.INTAKE_DB_POOL,

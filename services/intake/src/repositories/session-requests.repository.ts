@@ -82,7 +82,7 @@ export type OnCommitted = (entries: OutboxEntry[]) => void;
 
 /**
  * Session requests as intake writes and reads them (routing owns every later change): raw SQL on
- * intake's own `pg` pool, the hot statements prepared once per connection (docs/decisions/011).
+ * intake's own `pg` pool, the hot statements prepared once per connection (docs/decisions/011-capacity.md).
  */
 export function createSessionRequestsRepository(
   db: pg.Pool,
