@@ -5,7 +5,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { EVENT_VERSION, type EventKind, natsNames, type RequestEvent, type SessionRequest } from '@dibs/contracts';
+import {
+  type Delivery,
+  EVENT_VERSION,
+  type EventKind,
+  natsNames,
+  priorityMessage,
+  type RequestEvent,
+  type SessionRequest,
+} from '@dibs/contracts';
 import { connectNats, ensureConsumer, provisionStreams } from '@dibs/nats';
 import { AckPolicy, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
@@ -239,26 +247,33 @@ function lifecycle(mechanics: string[]): RequestEvent[] {
     created_at: now,
   };
   const out: RequestEvent[] = [];
-  const emit = (kind: EventKind, change: Partial<SessionRequest>, actor: string | null = null) => {
+  // Each event carries the notifications routing puts in it, so the consumer parses what it would.
+  const emit = (kind: EventKind, change: Partial<SessionRequest>, notify: Delivery[], actor: string | null = null) => {
     request = { ...request, ...change };
-    out.push({
-      v: EVENT_VERSION,
-      id: randomUUID(),
-      kind,
-      occurred_at: now,
-      request,
-      actor_mechanic_id: actor,
-      notify: [],
-    });
+    out.push({ v: EVENT_VERSION, id: randomUUID(), kind, occurred_at: now, request, actor_mechanic_id: actor, notify });
   };
-  emit('created', {});
-  emit('priority_notified', { priority_notified_at: now, priority_expires_at: now });
+  const update: Delivery = { type: 'request_update' };
+  emit('created', {}, []);
+  emit('priority_notified', { priority_notified_at: now, priority_expires_at: now }, [
+    {
+      type: 'priority_session_request',
+      mechanic_id: preferred,
+      priority_window_minutes: 10,
+      expires_at: now,
+      message: priorityMessage('Bench Customer', 10),
+    },
+    update,
+  ]);
   let winner = preferred;
   if (Math.random() < 0.5) {
-    emit('broadcast', { broadcast_at: now, fallback_reason: 'priority_timeout' });
+    emit('broadcast', { broadcast_at: now, fallback_reason: 'priority_timeout' }, [
+      { type: 'new_request', fallback_reason: 'priority_timeout', exclude_mechanic_ids: [] },
+      update,
+    ]);
     winner = mechanics[Math.floor(Math.random() * mechanics.length)] as string;
   }
-  emit('accepted', { status: 'accepted', mechanic_id: winner, accepted_at: now }, winner);
+  const taken: Delivery = { type: 'request_taken', mechanic_id: winner === preferred ? null : preferred };
+  emit('accepted', { status: 'accepted', mechanic_id: winner, accepted_at: now }, [taken, update], winner);
   return out;
 }
 

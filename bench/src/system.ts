@@ -356,13 +356,17 @@ try {
   }
   lines.push('');
   for (const scenario of SCENARIOS) {
+    const steps = runs.filter((x) => x.side === 'system' && x.scenario === scenario);
     let knee = 0;
-    for (const r of runs.filter((x) => x.side === 'system' && x.scenario === scenario)) {
+    for (const r of steps) {
       if (!ok(r)) break;
       knee = r.rate;
     }
+    // A p99 over 10 s is the 10th–40th worst booking: one hiccup can fail a step below the knee,
+    // so the highest step that meets the goal is printed too.
+    const best = Math.max(0, ...steps.filter(ok).map((r) => r.rate));
     lines.push(
-      `knee (${scenario} customer${scenario === 'one' ? '' : 's'}): ${knee ? `${knee}/s` : `below ${RATES[0]}/s`} — the highest stepped rate up to which POST→offer p99 ≤ 3× the bare p99, ≥ 99% created, nothing lost or doubled`,
+      `knee (${scenario} customer${scenario === 'one' ? '' : 's'}): ${knee ? `${knee}/s` : `below ${RATES[0]}/s`} — the highest stepped rate up to which POST→offer p99 ≤ 3× the bare p99, ≥ 99% created, nothing lost or doubled; highest step meeting it: ${best ? `${best}/s` : 'none'}`,
     );
   }
   const at200 = runs.find((r) => r.side === 'system' && r.scenario === 'many' && r.rate === 200);

@@ -58,9 +58,12 @@ export function createWindowSweeper(opts: WindowSweeperOptions) {
         if (deadline !== null && deadline <= now) {
           await router.sweep('sweeper');
           lastSweep = clock();
+          // More may be due by now, or soon: look again after the pause between sweeps.
+          next = lastSweep;
+        } else {
+          next = Math.min(deadline ?? Number.POSITIVE_INFINITY, now + maxWaitMs);
         }
         failures = 0;
-        next = Math.min(deadline !== null && deadline > now ? deadline : Number.POSITIVE_INFINITY, now + maxWaitMs);
       } catch (err) {
         failures++;
         if (failures === 1 || failures % 20 === 0) {
