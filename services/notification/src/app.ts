@@ -141,10 +141,9 @@ export async function buildGateway({
         return;
       }
       for (const plan of planDeliveries(event)) {
-        const audience = plan.action === 'update' ? { kind: 'customer' as const, id: plan.customerId } : plan.audience;
         // Most deliveries address one user: unless that user (or, for everyone, some mechanic)
         // is connected here, there is nothing to serialize or send.
-        if (!hub.reaches(audience)) {
+        if (!hub.reaches(plan.audience)) {
           metrics.notifications.inc({ type: 'unaddressed' });
           continue;
         }

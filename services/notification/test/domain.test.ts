@@ -151,7 +151,7 @@ describe('planDeliveries', () => {
     });
     expect(update).toMatchObject({
       action: 'update',
-      customerId: r.customer_id,
+      audience: { kind: 'customer', id: r.customer_id },
       frame: { type: 'request_update', request: { customer_email: 'casey@example.test' } },
     });
   });

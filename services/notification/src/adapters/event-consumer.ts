@@ -20,11 +20,11 @@ export interface EventConsumerOptions {
 /**
  * Every gateway replica reads every lifecycle event (the EVENTS stream, whose events carry the
  * notifications) through its own ordered consumer, from "now" on (older offers reach a client
- * through its snapshot). An ordered consumer resumes after
- * a NATS reconnect from the last sequence it saw, so a hiccup loses nothing, and it never
- * redelivers, while JetStream's duplicate window already dropped a relay's republish. Messages
- * are handled one at a time to keep the order of events on each socket. Should the consumer
- * itself fail (e.g. the stream was re-created), a new one starts and readiness says so meanwhile.
+ * through its snapshot). An ordered consumer resumes after a NATS reconnect from the last
+ * sequence it saw, so a hiccup loses nothing, and it never redelivers, while JetStream's duplicate
+ * window already dropped a relay's republish. Messages are handled one at a time to keep the order
+ * of events on each socket. Should the consumer itself fail (e.g. the stream was re-created), a
+ * new one starts and readiness says so meanwhile.
  */
 export async function startEventConsumer({ nc, names, logger, handle, retryMs = 1000 }: EventConsumerOptions) {
   const js = jetstream(nc);

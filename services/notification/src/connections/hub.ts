@@ -119,7 +119,7 @@ export class ConnectionHub {
   async deliver(plan: DeliveryPlan, frame: OutFrame): Promise<number> {
     if (plan.action === 'update') {
       let sent = 0;
-      for (const conn of this.customers.get(plan.customerId) ?? []) sent += conn.update(frame);
+      for (const conn of this.customers.get(plan.audience.id) ?? []) sent += conn.update(frame);
       return sent;
     }
     const { audience } = plan;

@@ -24,7 +24,7 @@ export type DeliveryPlan =
       exclude: ReadonlySet<string>;
     }
   | { action: 'withdraw'; audience: Audience; frame: Notification; requestId: string; onlyOffered: boolean }
-  | { action: 'update'; customerId: string; frame: Notification };
+  | { action: 'update'; audience: { kind: 'customer'; id: string }; frame: Notification };
 
 /** Lifecycle events that never notify anyone: the gateway skips them by subject, unparsed. */
 const SILENT_KINDS = new Set(['created', 'declined']);
@@ -79,7 +79,7 @@ export function planDeliveries(event: RequestEvent): DeliveryPlan[] {
               onlyOffered: false,
             };
       case 'request_update':
-        return { action: 'update', customerId: event.request.customer_id, frame };
+        return { action: 'update', audience: { kind: 'customer', id: event.request.customer_id }, frame };
     }
   });
 }
