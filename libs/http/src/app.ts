@@ -81,12 +81,9 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<{ app: HttpAp
   if (opts.maxInFlight !== undefined) {
     limitInFlight(app, { maxInFlight: opts.maxInFlight, exempt: QUIET_PATHS, metrics });
   }
-  await app.register(underPressure, {
-    maxEventLoopDelay: 50,
-    sampleInterval: 100,
-    retryAfter: 1,
-    exposeStatusRoute: false,
-  });
+  // The loop-delay bound is a last resort: a test machine running many suites at once sees means
+  // of tens of ms, and must not be told "overloaded"; the in-flight limit does the everyday work.
+  await app.register(underPressure, { maxEventLoopDelay: 200, retryAfter: 1, exposeStatusRoute: false });
   if (opts.openapi) {
     await app.register(fastifySwagger, {
       openapi: {

@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   addCustomer,
   addMechanic,
+  createdSettled,
   createRequest,
   createWorld,
   destroyWorld,
@@ -150,16 +151,7 @@ describe('killed between the DB commit and the ack', () => {
     // The survivor publishes the committed outbox rows, and gets the unacked message back after
     // ack_wait: it finds the request broadcast and only acknowledges.
     await started(routingProcess({ ROUTING_ACK_WAIT_MS: '2000' }));
-    const names = natsNames(world.prefix);
-    const jsm = await jetstreamManager(world.nc);
-    await eventually(
-      async () => {
-        const info = await jsm.consumers.info(names.streams.events, names.consumers.routingCreated);
-        return info.num_ack_pending === 0 && info.num_pending === 0;
-      },
-      30_000,
-      'the message to be acknowledged',
-    );
+    await createdSettled(world, 30_000);
     await expectBroadcastOnce(created.id);
     expect((await getRequest(world.db, created.id)).broadcast_at).toBe(row.broadcast_at);
   });

@@ -1,10 +1,9 @@
-import { natsNames } from '@dibs/contracts';
 import { eventually } from '@dibs/testing';
-import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   addCustomer,
   addMechanic,
+  createdSettled,
   createWorld,
   destroyWorld,
   eventKinds,
@@ -31,20 +30,6 @@ afterAll(async () => {
   await destroyWorld(world);
 });
 
-/** Resolves once routing has settled every `created` message it was given (acked, none pending). */
-async function routed(): Promise<void> {
-  const names = natsNames(world.prefix);
-  const jsm = await jetstreamManager(world.nc);
-  await eventually(
-    async () => {
-      const info = await jsm.consumers.info(names.streams.events, names.consumers.routingCreated);
-      return info.num_pending === 0 && info.num_ack_pending === 0;
-    },
-    10_000,
-    'routing to settle the created event',
-  );
-}
-
 describe('a created event that no longer tells the truth', () => {
   it('opens no window for a request cancelled before routing saw it', async () => {
     const favorite = await addMechanic(world.db);
@@ -53,7 +38,7 @@ describe('a created event that no longer tells the truth', () => {
       request.id,
     ]);
     await publish();
-    await routed();
+    await createdSettled(world);
     const row = await getRequest(world.db, request.id);
     expect(row).toMatchObject({ status: 'cancelled', priority_notified_at: null, broadcast_at: null });
     expect(await eventKinds(world, request.id)).toEqual(['created']);

@@ -1,4 +1,4 @@
-import { type Notification, type RequestEvent, RequestEventSchema, renderFrame } from '@dibs/contracts';
+import { type Delivery, type Notification, type RequestEvent, RequestEventSchema, renderFrame } from '@dibs/contracts';
 
 export type OfferKind = 'priority' | 'broadcast';
 
@@ -43,45 +43,47 @@ export function parseEvent(payload: unknown): RequestEvent | undefined {
 
 /** Who each delivery of `event` reaches and how, with its frame rendered once for every socket. */
 export function planDeliveries(event: RequestEvent): DeliveryPlan[] {
+  return event.notify.map((d) => planDelivery(event, d));
+}
+
+function planDelivery(event: RequestEvent, d: Delivery): DeliveryPlan {
   const requestId = event.request.id;
-  return event.notify.map((d): DeliveryPlan => {
-    const frame = renderFrame(event, d);
-    switch (d.type) {
-      case 'priority_session_request':
-        return {
-          action: 'offer',
-          audience: { kind: 'mechanic', id: d.mechanic_id },
-          frame,
-          requestId,
-          offer: 'priority',
-          approvedOnly: false,
-          exclude: NONE,
-        };
-      case 'new_request':
-        return {
-          action: 'offer',
-          audience: { kind: 'mechanics' },
-          frame,
-          requestId,
-          offer: 'broadcast',
-          approvedOnly: true,
-          exclude: d.exclude_mechanic_ids.length > 0 ? new Set(d.exclude_mechanic_ids) : NONE,
-        };
-      case 'request_taken':
-      case 'request_cancelled':
-        return d.mechanic_id === null
-          ? { action: 'withdraw', audience: { kind: 'mechanics' }, frame, requestId, onlyOffered: true }
-          : {
-              action: 'withdraw',
-              audience: { kind: 'mechanic', id: d.mechanic_id },
-              frame,
-              requestId,
-              onlyOffered: false,
-            };
-      case 'request_update':
-        return { action: 'update', audience: { kind: 'customer', id: event.request.customer_id }, frame };
-    }
-  });
+  const frame = renderFrame(event, d);
+  switch (d.type) {
+    case 'priority_session_request':
+      return {
+        action: 'offer',
+        audience: { kind: 'mechanic', id: d.mechanic_id },
+        frame,
+        requestId,
+        offer: 'priority',
+        approvedOnly: false,
+        exclude: NONE,
+      };
+    case 'new_request':
+      return {
+        action: 'offer',
+        audience: { kind: 'mechanics' },
+        frame,
+        requestId,
+        offer: 'broadcast',
+        approvedOnly: true,
+        exclude: d.exclude_mechanic_ids.length > 0 ? new Set(d.exclude_mechanic_ids) : NONE,
+      };
+    case 'request_taken':
+    case 'request_cancelled':
+      return d.mechanic_id === null
+        ? { action: 'withdraw', audience: { kind: 'mechanics' }, frame, requestId, onlyOffered: true }
+        : {
+            action: 'withdraw',
+            audience: { kind: 'mechanic', id: d.mechanic_id },
+            frame,
+            requestId,
+            onlyOffered: false,
+          };
+    case 'request_update':
+      return { action: 'update', audience: { kind: 'customer', id: event.request.customer_id }, frame };
+  }
 }
 
 const NONE: ReadonlySet<string> = new Set();

@@ -17,6 +17,7 @@ import {
   cleanupNats,
   connectTestNats,
   createTestDatabase,
+  eventually,
   natsServers,
   type TestDatabase,
   testPrefix,
@@ -270,6 +271,20 @@ export async function notificationsOf(
     }
   }
   return out;
+}
+
+/** Resolves once routing has acknowledged every `created` message it was given (none pending, none in hand). */
+export async function createdSettled(world: World, timeoutMs = 10_000): Promise<void> {
+  const names = natsNames(world.prefix);
+  const jsm = await jetstreamManager(world.nc);
+  await eventually(
+    async () => {
+      const info = await jsm.consumers.info(names.streams.events, names.consumers.routingCreated);
+      return info.num_pending === 0 && info.num_ack_pending === 0;
+    },
+    timeoutMs,
+    'routing to acknowledge every created message',
+  );
 }
 
 /** The kinds of a request's lifecycle events, in order. */
