@@ -14,9 +14,26 @@ export interface Principal {
 
 const ClaimsSchema = z.object({ sub: z.uuid(), role: z.enum(ROLES), exp: z.number().int() });
 
-export type VerifyResult =
-  | { ok: true; principal: Principal }
-  | { ok: false; reason: 'missing' | 'expired' | 'invalid' };
+/**
+ * Why a token was refused: none given, expired, without an `exp` claim, expiring further ahead
+ * than the service allows (a stolen long-lived token would stay good for that long), or anything
+ * else (malformed, wrongly signed, wrong claims).
+ */
+export type RefusalReason = 'missing' | 'expired' | 'exp_missing' | 'exp_too_far' | 'invalid';
+
+export type VerifyResult = { ok: true; principal: Principal } | { ok: false; reason: RefusalReason };
+
+/** The longest a token may still have to live when presented, by default (AUTH_MAX_TOKEN_TTL). */
+export const DEFAULT_MAX_TOKEN_TTL_SECONDS = 24 * 3600;
+
+/** Words for each refusal, as problem+json details and handshake answers say them. */
+export const REFUSAL_DETAIL: Record<RefusalReason, string> = {
+  missing: 'an Authorization: Bearer <token> header is required',
+  expired: 'the token has expired',
+  exp_missing: 'the token has no exp (expiry) claim',
+  exp_too_far: 'the token expires too far ahead (more than AUTH_MAX_TOKEN_TTL from now)',
+  invalid: 'the token is malformed or wrongly signed',
+};
 
 /** HS256 signer and verifier for one secret. */
 export interface TokenService {
@@ -24,8 +41,15 @@ export interface TokenService {
   verify(token: string | undefined | null): Promise<VerifyResult>;
 }
 
-/** Creates the token service; tokens are HS256 with required `sub`, `role` and `exp`. */
-export function createTokenService(secret: string, clock: () => number = Date.now): TokenService {
+/**
+ * Creates the token service; tokens are HS256 with required `sub`, `role` and `exp`, and `exp` at
+ * most `maxTtlSeconds` ahead of now.
+ */
+export function createTokenService(
+  secret: string,
+  clock: () => number = Date.now,
+  maxTtlSeconds: number = DEFAULT_MAX_TOKEN_TTL_SECONDS,
+): TokenService {
   const key = new TextEncoder().encode(secret);
   const verified = new Map<string, Principal>();
   return {
@@ -56,11 +80,16 @@ export function createTokenService(secret: string, clock: () => number = Date.no
         });
         const claims = ClaimsSchema.safeParse(payload);
         if (!claims.success) return { ok: false, reason: 'invalid' };
+        if (claims.data.exp * 1000 > clock() + maxTtlSeconds * 1000) return { ok: false, reason: 'exp_too_far' };
         if (verified.size >= MAX_CACHED_TOKENS) verified.clear();
         verified.set(token, claims.data);
         return { ok: true, principal: claims.data };
       } catch (err) {
         if (err instanceof errors.JWTExpired) return { ok: false, reason: 'expired' };
+        // Correctly signed but without `exp`: say so, rather than "malformed or wrongly signed".
+        if (err instanceof errors.JWTClaimValidationFailed && err.claim === 'exp') {
+          return { ok: false, reason: 'exp_missing' };
+        }
         return { ok: false, reason: 'invalid' };
       }
     },

@@ -1,3 +1,4 @@
+import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { bearerToken, createTokenService } from '../src/index.js';
 
@@ -31,6 +32,27 @@ describe('tokens', () => {
     const t = createTokenService(secret);
     expect(await t.verify(await t.sign({ sub: 'bob', role: 'admin' }))).toEqual({ ok: false, reason: 'invalid' });
     expect(await t.verify(await t.sign({ sub, role: 'root' as 'admin' }))).toEqual({ ok: false, reason: 'invalid' });
+  });
+  it('says when a well-signed token has no exp, instead of calling it malformed', async () => {
+    const noExp = await new SignJWT({ role: 'customer' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(sub)
+      .sign(new TextEncoder().encode(secret));
+    expect(await createTokenService(secret).verify(noExp)).toEqual({ ok: false, reason: 'exp_missing' });
+  });
+  it('refuses a token that expires further ahead than the maximum (24 h unless told)', async () => {
+    const t = createTokenService(secret);
+    expect((await t.verify(await t.sign({ sub, role: 'customer' }, 24 * 3600))).ok).toBe(true);
+    expect(await t.verify(await t.sign({ sub, role: 'customer' }, 24 * 3600 + 60))).toEqual({
+      ok: false,
+      reason: 'exp_too_far',
+    });
+    const strict = createTokenService(secret, Date.now, 600);
+    expect(await strict.verify(await t.sign({ sub, role: 'customer' }, 3600))).toEqual({
+      ok: false,
+      reason: 'exp_too_far',
+    });
+    expect((await strict.verify(await t.sign({ sub, role: 'customer' }, 300))).ok).toBe(true);
   });
   it('reads Bearer headers', () => {
     expect(bearerToken('Bearer abc')).toBe('abc');

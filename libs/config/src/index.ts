@@ -28,6 +28,13 @@ export const envPieces = {
     .default('dibs')
     .refine((v) => /^[A-Za-z0-9_-]+$/.test(v), 'only letters, digits, "_" and "-" (it names streams and subjects)'),
   AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** Seconds a token may still have to live when presented; a token expiring later is refused. */
+  AUTH_MAX_TOKEN_TTL: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(366 * 24 * 3600)
+    .default(24 * 3600),
   INTAKE_PORT: port(3000),
   GATEWAY_PORT: port(3001),
   ROUTING_PORT: port(3002),

@@ -15,6 +15,7 @@ import type { Registry } from 'prom-client';
 import { limitInFlight } from './admission.js';
 import { type ErrorHandlerOptions, installErrorHandlers } from './error-handler.js';
 import { createMetrics, instrumentHttp } from './metrics.js';
+import { problem, sendProblem } from './problem.js';
 
 const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
@@ -54,6 +55,16 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<{ app: HttpAp
     // One line per request, written when it completes (below), instead of Fastify's two.
     logController: new LogController({ requestIdLogLabel: 'req_id', disableRequestLogging: true }),
     genReqId: () => randomUUID(),
+    // Errors the router raises before any hook runs are problem+json too (CONTRACT §3).
+    frameworkErrors: (err, _request, reply) => {
+      if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+        return sendProblem(reply, problem(414, 'uri_too_long', 'a path parameter is longer than 100 characters'));
+      }
+      if (err.code === 'FST_ERR_BAD_URL') {
+        return sendProblem(reply, problem(400, 'bad_url', 'the path is not valid percent-encoded UTF-8'));
+      }
+      return sendProblem(reply, problem(500, 'internal', 'something went wrong; it has been logged'));
+    },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   }).withTypeProvider<ZodTypeProvider>();

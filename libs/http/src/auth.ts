@@ -1,5 +1,5 @@
-import { bearerToken, type Principal, type Role, type TokenService } from '@dibs/auth';
-import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import { bearerToken, type Principal, REFUSAL_DETAIL, type Role, type TokenService } from '@dibs/auth';
+import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import { HttpProblem } from './problem.js';
 
 declare module 'fastify' {
@@ -15,23 +15,19 @@ export interface AuthOptions {
 }
 
 /**
- * Builds `authorize(...roles)`: a preHandler that accepts only a valid bearer token of one of
- * `roles` naming an existing user (401 for a bad token, 403 for a wrong role).
+ * Builds `authorize(...roles)`: an `onRequest` hook that accepts only a valid bearer token of one
+ * of `roles` naming an existing user (401 for a bad token, 403 for a wrong role). It runs before
+ * the body is read or validated, so a bad token or a wrong role gets 401/403 whatever the body
+ * (CONTRACT §3: identity and role first).
  */
 export function createAuthorizer({ tokens, principalExists }: AuthOptions) {
-  return function authorize(...roles: Role[]): preHandlerAsyncHookHandler {
+  return function authorize(...roles: Role[]): onRequestAsyncHookHandler {
     return async function authorizeRequest(request: FastifyRequest, _reply: FastifyReply) {
       const token = bearerToken(request.headers.authorization);
       const result = await tokens.verify(token);
       if (!result.ok) {
-        const detail = {
-          missing: 'an Authorization: Bearer <token> header is required',
-          expired: 'the token has expired',
-          invalid: 'the token is malformed or wrongly signed',
-        }[result.reason];
-        throw new HttpProblem(401, result.reason === 'missing' ? 'unauthenticated' : `token_${result.reason}`, detail, {
-          'www-authenticate': 'Bearer',
-        });
+        const code = result.reason === 'missing' ? 'unauthenticated' : `token_${result.reason}`;
+        throw new HttpProblem(401, code, REFUSAL_DETAIL[result.reason], { 'www-authenticate': 'Bearer' });
       }
       if (!roles.includes(result.principal.role)) {
         throw new HttpProblem(403, 'forbidden', `this route is for ${roles.join(' or ')} tokens`);

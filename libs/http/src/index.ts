@@ -6,3 +6,4 @@ export { createMetrics, instrumentHttp } from './metrics.js';
 export { type ReadinessCheck, registerProbes } from './probes.js';
 export { type FieldError, HttpProblem, type Problem, problem, sendProblem } from './problem.js';
 export { closeOnSignals } from './service.js';
+export { rejectUnstorableText, unstorableText } from './text-guard.js';

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { createTokenService, type Role } from '@dibs/auth';
 import { DEV_JWT_SECRET } from '@dibs/config';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -107,6 +107,13 @@ const tokens = createTokenService(DEV_JWT_SECRET);
 /** A bearer token for `role`/`sub` signed with the secret tests run with. */
 export function tokenFor(role: Role, sub: string, ttlSeconds = 3600): Promise<string> {
   return tokens.sign({ role, sub }, ttlSeconds);
+}
+
+/** A token signed with the tests' secret but without an `exp` claim (which dibs refuses). */
+export function tokenWithoutExp(role: Role, sub: string): string {
+  const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const unsigned = `${part({ alg: 'HS256', typ: 'JWT' })}.${part({ role, sub, iat: Math.floor(Date.now() / 1000) })}`;
+  return `${unsigned}.${createHmac('sha256', DEV_JWT_SECRET).update(unsigned).digest('base64url')}`;
 }
 
 /** Polls `probe` until it returns a value other than undefined/false, or fails after `timeoutMs`. */

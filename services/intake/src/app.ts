@@ -8,7 +8,7 @@ import {
   type OutboxRelay,
   PUBLISHER_GRACE_MS,
 } from '@dibs/db';
-import { createAuthorizer, createHttpApp, type HttpApp, registerProbes } from '@dibs/http';
+import { createAuthorizer, createHttpApp, type HttpApp, registerProbes, rejectUnstorableText } from '@dibs/http';
 import type { Logger } from '@dibs/logger';
 import { natsIsUp } from '@dibs/nats';
 import { jetstream } from '@nats-io/jetstream';
@@ -70,8 +70,9 @@ export async function buildIntake({ config, jwtSecret, orm, nc, logger, relay = 
     connectionTimeoutMillis: 5000,
   });
   db.on('error', (err) => logger.warn({ err: { message: err.message } }, 'postgres pool connection lost'));
+  rejectUnstorableText(app);
   const directory = createDirectory(db);
-  const tokens = createTokenService(jwtSecret);
+  const tokens = createTokenService(jwtSecret, Date.now, config.AUTH_MAX_TOKEN_TTL);
   const authorize = createAuthorizer({
     tokens,
     principalExists: async (p: Principal) =>

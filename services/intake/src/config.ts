@@ -10,6 +10,7 @@ export const IntakeConfigSchema = z.object({
   NATS_PREFIX: envPieces.NATS_PREFIX,
   NATS_STREAM_REPLICAS: envPieces.NATS_STREAM_REPLICAS,
   AUTH_JWT_SECRET: envPieces.AUTH_JWT_SECRET,
+  AUTH_MAX_TOKEN_TTL: envPieces.AUTH_MAX_TOKEN_TTL,
   PRIORITY_WINDOW_MINUTES: envPieces.PRIORITY_WINDOW_MINUTES,
   /** Connections this replica may hold; the bench sizes the bare baseline the same way. */
   INTAKE_DB_POOL: z.coerce.number().int().min(1).max(200).default(20),

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createTokenService } from '@dibs/auth';
-import { tokenFor } from '@dibs/testing';
+import { tokenFor, tokenWithoutExp } from '@dibs/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, type IntakeHarness, startIntake } from './harness.js';
 
@@ -170,5 +170,46 @@ describe('authorization: every route × caller', () => {
       expect(res.headers['content-type']).toMatch(/problem\+json/);
       if (expected === 401) expect(res.headers['www-authenticate']).toBe('Bearer');
     }
+  });
+});
+
+// CONTRACT §3: identity and role are checked before the body is read, so a refused caller gets
+// its 401/403 whatever it sent — here a body that is not even JSON, and one of the wrong shape.
+const refusals = cases.filter(
+  (c) => c.method !== 'GET' && c.method !== 'DELETE' && (c.expected === 401 || c.expected === 403),
+);
+
+describe('identity and role before the body', () => {
+  it.each(refusals)('$method $path → $caller gets $expected with a broken body', async (c) => {
+    const token = tokens[c.caller];
+    for (const payload of ['{"not json', JSON.stringify({ unknown_field: 1, status: 42 })]) {
+      const res = await h.intake.app.inject({
+        method: c.method,
+        url: c.url(),
+        headers: { ...(token ? bearer(token) : {}), 'content-type': 'application/json' },
+        payload,
+      });
+      expect(res.statusCode, `${c.method} ${c.url()} as ${c.caller}: ${res.body}`).toBe(c.expected);
+      expect(res.headers['content-type']).toMatch(/problem\+json/);
+    }
+  });
+});
+
+describe('token lifetimes', () => {
+  it('says a well-signed token without exp has no exp, and refuses one expiring more than 24 h ahead', async () => {
+    const owner = await h.customer('Long Lived');
+    const noExp = tokenWithoutExp('customer', owner.id);
+    const farAhead = await tokenFor('customer', owner.id, 48 * 3600);
+    for (const [token, code] of [
+      [noExp, 'token_exp_missing'],
+      [farAhead, 'token_exp_too_far'],
+    ] as const) {
+      const res = await h.intake.app.inject({ method: 'GET', url: '/v1/favorites', headers: bearer(token) });
+      expect(res.statusCode).toBe(401);
+      expect(res.json()).toMatchObject({ code });
+    }
+    expect(
+      (await h.intake.app.inject({ method: 'GET', url: '/v1/favorites', headers: bearer(owner.token) })).statusCode,
+    ).toBe(200);
   });
 });

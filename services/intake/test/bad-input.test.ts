@@ -123,3 +123,130 @@ describe('service endpoints', () => {
     expect(fresh.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 });
+
+describe('text a column cannot store as sent', () => {
+  const admin = () => bearer(h.adminToken);
+  it.each([
+    [
+      'session_type',
+      'POST',
+      '/v1/session-requests',
+      'customer',
+      { session_type: 'a\u0000b', plan_code: 'p' },
+      'body.session_type',
+    ],
+    [
+      'plan_code',
+      'POST',
+      '/v1/session-requests',
+      'customer',
+      { session_type: 's', plan_code: '\u0000' },
+      'body.plan_code',
+    ],
+    [
+      'a customer name',
+      'POST',
+      '/v1/admin/customers',
+      'admin',
+      { name: 'A\u0000', email: 'nul@example.com' },
+      'body.name',
+    ],
+    [
+      'a mechanic name',
+      'POST',
+      '/v1/admin/mechanics',
+      'admin',
+      { first_name: 'x\u0000', last_name: 'y', email: 'nul-m@example.com' },
+      'body.first_name',
+    ],
+    [
+      'a flag description',
+      'PATCH',
+      '/v1/admin/feature-flags/ENABLE_FAVORITES_PRIORITY',
+      'admin',
+      { description: 'on\u0000off' },
+      'body.description',
+    ],
+    [
+      'the flag key in the path',
+      'PATCH',
+      '/v1/admin/feature-flags/ENABLE%00X',
+      'admin',
+      { is_enabled: true },
+      'params.flag_key',
+    ],
+    ['a query value', 'GET', '/v1/session-requests?cursor=a%00b', 'customer', undefined, 'querystring.cursor'],
+  ] as const)(
+    'U+0000 in %s → 400 naming the field, nothing written',
+    async (_what, method, url, who, payload, field) => {
+      const before = await rowCounts();
+      const res = await h.intake.app.inject({
+        method,
+        url,
+        headers: who === 'admin' ? admin() : bearer(token),
+        ...(payload ? { payload } : {}),
+      });
+      expect(res.statusCode, res.body).toBe(400);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.json()).toMatchObject({
+        code: 'validation_failed',
+        detail: expect.stringContaining(`${field}: must not contain U+0000`),
+      });
+      expect(await rowCounts()).toEqual(before);
+    },
+  );
+
+  it('refuses a lone surrogate (never stored as U+FFFD), and stores a paired one (emoji) verbatim', async () => {
+    const lone = await h.intake.app.inject({
+      method: 'POST',
+      url: '/v1/admin/customers',
+      headers: { ...bearer(h.adminToken), 'content-type': 'application/json' },
+      payload: '{"name":"Ann \\ud800","email":"lone@example.com"}',
+    });
+    expect(lone.statusCode).toBe(400);
+    expect(lone.json()).toMatchObject({ errors: [{ in: 'body', field: 'name' }] });
+    expect(lone.json().detail).toContain('lone UTF-16 surrogate');
+    const emoji = await h.intake.app.inject({
+      method: 'POST',
+      url: '/v1/admin/customers',
+      headers: bearer(h.adminToken),
+      payload: { name: 'Ann 🔧 عربى', email: 'emoji@example.com' },
+    });
+    expect(emoji.statusCode).toBe(201);
+    const { rows } = await h.db.query('select name from customers where email = $1', ['emoji@example.com']);
+    expect(rows[0].name).toBe('Ann 🔧 عربى');
+  });
+
+  async function rowCounts() {
+    const { rows } = await h.db.query(
+      `select (select count(*) from session_requests)::int as requests, (select count(*) from customers)::int as customers,
+              (select count(*) from mechanics)::int as mechanics,
+              (select string_agg(coalesce(description, ''), ',') from feature_flags) as flags`,
+    );
+    return rows[0];
+  }
+});
+
+describe('errors the router raises are problem+json too', () => {
+  it('answers a path parameter over 100 characters with 414', async () => {
+    const res = await h.intake.app.inject({
+      method: 'GET',
+      url: `/v1/session-requests/${'a'.repeat(101)}`,
+      headers: bearer(token),
+    });
+    expect(res.statusCode).toBe(414);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.json()).toMatchObject({ status: 414, title: 'URI Too Long', code: 'uri_too_long' });
+  });
+
+  it('answers bad percent-encoding in the path with 400', async () => {
+    const res = await h.intake.app.inject({
+      method: 'GET',
+      url: '/v1/session-requests/%E0%A4%A',
+      headers: bearer(token),
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.json()).toMatchObject({ status: 400, title: 'Bad Request', code: 'bad_url' });
+  });
+});

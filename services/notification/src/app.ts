@@ -112,7 +112,7 @@ export async function buildGateway({
     url: '/v1/ws',
     schema: { hide: true },
     preValidation: handshakeHook({
-      tokens: createTokenService(jwtSecret, clock),
+      tokens: createTokenService(jwtSecret, clock, config.AUTH_MAX_TOKEN_TTL),
       directory,
       hub,
       metrics,

@@ -12,6 +12,7 @@ export const GatewayConfigSchema = z.object({
   NATS_PREFIX: envPieces.NATS_PREFIX,
   NATS_STREAM_REPLICAS: int(1, 5, 1),
   AUTH_JWT_SECRET: envPieces.AUTH_JWT_SECRET,
+  AUTH_MAX_TOKEN_TTL: envPieces.AUTH_MAX_TOKEN_TTL,
   /**
    * Browser origins allowed to connect (comma list). Empty: only non-browser clients (no
    * `Origin` header) may connect; `*` allows every origin.

@@ -110,6 +110,40 @@ describe('accept', () => {
     });
   });
 
+  it('never records an accept before the broadcast it follows (stored times keep the order of the changes)', async () => {
+    // The accept reads its clock before its statement sees the row. A broadcast stamped later
+    // than that reading (committed meanwhile, or by a replica whose clock runs ahead) must not end
+    // up after the accept it enabled, or analytics would see a non-favorite accepting inside the
+    // window. Here the broadcast carries a time one second ahead of the accept's clock.
+    const other = await addMechanic(world.db);
+    const r = await openWindow();
+    await world.db.query(
+      `update session_requests set broadcast_at = clock_timestamp() + interval '1 second',
+         fallback_reason = 'priority_timeout' where id = $1`,
+      [r.id],
+    );
+    expect(await command(world, 'accept', { request_id: r.id, mechanic_id: other })).toMatchObject({
+      ok: true,
+      request: { mechanic_id: other },
+    });
+    const row = await getRequest(world.db, r.id);
+    expect(ms(row.accepted_at)).toBeGreaterThanOrEqual(ms(row.broadcast_at));
+    const accepted = await eventually(async () => (await eventsOf(world, r.id, 'accepted'))[0]);
+    expect(accepted.occurred_at).toBe(row.accepted_at);
+  });
+
+  it('never records a cancellation before the change it follows', async () => {
+    const r = await openWindow();
+    await world.db.query(
+      `update session_requests set broadcast_at = clock_timestamp() + interval '1 second',
+         fallback_reason = 'priority_timeout' where id = $1`,
+      [r.id],
+    );
+    expect(await command(world, 'cancel', { request_id: r.id, customer_id: customer })).toMatchObject({ ok: true });
+    const row = await getRequest(world.db, r.id);
+    expect(ms(row.cancelled_at)).toBeGreaterThanOrEqual(ms(row.broadcast_at));
+  });
+
   it('lets exactly one of 50 mechanics accepting at once win', async () => {
     const mechanics = await Promise.all(Array.from({ length: 50 }, () => addMechanic(world.db)));
     const r = await broadcastRequest();

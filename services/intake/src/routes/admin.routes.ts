@@ -1,5 +1,5 @@
 import { bearerSecurity, type HttpApp, HttpProblem } from '@dibs/http';
-import type { preHandlerAsyncHookHandler } from 'fastify';
+import type { onRequestAsyncHookHandler } from 'fastify';
 import { z } from 'zod';
 import type { CustomersRepository } from '../repositories/customers.repository.js';
 import type { FeatureFlagsRepository } from '../repositories/feature-flags.repository.js';
@@ -17,7 +17,7 @@ import {
 } from './schemas.js';
 
 export interface AdminDeps {
-  adminOnly: preHandlerAsyncHookHandler;
+  adminOnly: onRequestAsyncHookHandler;
   mechanics: MechanicsRepository;
   customers: CustomersRepository;
   flags: FeatureFlagsRepository;
@@ -27,7 +27,7 @@ const duplicateEmail = () => new HttpProblem(409, 'duplicate_email', 'a profile 
 
 /** Admin routes: mechanics, customers, feature flags (CONTRACT §3). */
 export function registerAdminRoutes(app: HttpApp, { adminOnly, mechanics, customers, flags }: AdminDeps): void {
-  const common = { preHandler: adminOnly };
+  const common = { onRequest: adminOnly };
   const tags = ['admin'];
 
   app.post(

@@ -6,15 +6,15 @@ import {
   TimeoutRateSchema,
 } from '@dibs/contracts';
 import { bearerSecurity, type HttpApp } from '@dibs/http';
-import type { preHandlerAsyncHookHandler } from 'fastify';
+import type { onRequestAsyncHookHandler } from 'fastify';
 import { z } from 'zod';
 import type { AnalyticsClient, RoutingClient } from '../clients/routing.client.js';
 import { IdParams, problems, SessionRequestResponse } from './schemas.js';
 
 export interface CommandRouteDeps {
-  customerOnly: preHandlerAsyncHookHandler;
-  mechanicOnly: preHandlerAsyncHookHandler;
-  adminOnly: preHandlerAsyncHookHandler;
+  customerOnly: onRequestAsyncHookHandler;
+  mechanicOnly: onRequestAsyncHookHandler;
+  adminOnly: onRequestAsyncHookHandler;
   routing: RoutingClient;
   analytics: AnalyticsClient;
 }
@@ -37,24 +37,24 @@ export function registerCommandRoutes(app: HttpApp, deps: CommandRouteDeps): voi
 
   app.post(
     '/v1/session-requests/:id/cancel',
-    { preHandler: customerOnly, schema: commandSchema([400, 401, 403, 404, 409, 503]) },
+    { onRequest: customerOnly, schema: commandSchema([400, 401, 403, 404, 409, 503]) },
     async (request) => routing.send('cancel', { request_id: request.params.id, customer_id: request.principal.sub }),
   );
   app.post(
     '/v1/session-requests/:id/accept',
-    { preHandler: mechanicOnly, schema: commandSchema([400, 401, 403, 404, 409, 503]) },
+    { onRequest: mechanicOnly, schema: commandSchema([400, 401, 403, 404, 409, 503]) },
     async (request) => routing.send('accept', { request_id: request.params.id, mechanic_id: request.principal.sub }),
   );
   app.post(
     '/v1/session-requests/:id/decline',
-    { preHandler: mechanicOnly, schema: commandSchema([400, 401, 403, 404, 409, 503]) },
+    { onRequest: mechanicOnly, schema: commandSchema([400, 401, 403, 404, 409, 503]) },
     async (request) => routing.send('decline', { request_id: request.params.id, mechanic_id: request.principal.sub }),
   );
 
   app.get(
     '/v1/mechanics/me/stats',
     {
-      preHandler: mechanicOnly,
+      onRequest: mechanicOnly,
       schema: {
         tags: ['mechanics'],
         security: bearerSecurity,
@@ -73,7 +73,7 @@ export function registerCommandRoutes(app: HttpApp, deps: CommandRouteDeps): voi
   app.get(
     '/v1/analytics/priority/success-rate',
     {
-      preHandler: adminOnly,
+      onRequest: adminOnly,
       schema: reportSchema(
         z.array(SuccessRateRowSchema),
         RangeQuery.extend({ min_requests: z.coerce.number().int().min(0).max(1_000_000).default(5) }),
@@ -84,18 +84,18 @@ export function registerCommandRoutes(app: HttpApp, deps: CommandRouteDeps): voi
   );
   app.get(
     '/v1/analytics/priority/response-times',
-    { preHandler: adminOnly, schema: reportSchema(ResponseTimesSchema) },
+    { onRequest: adminOnly, schema: reportSchema(ResponseTimesSchema) },
     async (request) =>
       analytics.report('response_times', request.query as Record<string, unknown>, ResponseTimesSchema),
   );
   app.get(
     '/v1/analytics/priority/timeout-rate',
-    { preHandler: adminOnly, schema: reportSchema(TimeoutRateSchema) },
+    { onRequest: adminOnly, schema: reportSchema(TimeoutRateSchema) },
     async (request) => analytics.report('timeout_rate', request.query as Record<string, unknown>, TimeoutRateSchema),
   );
   app.get(
     '/v1/analytics/priority/fallback-effectiveness',
-    { preHandler: adminOnly, schema: reportSchema(FallbackEffectivenessSchema) },
+    { onRequest: adminOnly, schema: reportSchema(FallbackEffectivenessSchema) },
     async (request) =>
       analytics.report('fallback_effectiveness', request.query as Record<string, unknown>, FallbackEffectivenessSchema),
   );

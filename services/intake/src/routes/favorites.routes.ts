@@ -1,5 +1,5 @@
 import { bearerSecurity, type HttpApp, HttpProblem } from '@dibs/http';
-import type { preHandlerAsyncHookHandler } from 'fastify';
+import type { onRequestAsyncHookHandler } from 'fastify';
 import { z } from 'zod';
 import type { FavoritesRepository } from '../repositories/favorites.repository.js';
 import { FavoriteSchema, MechanicIdParams, problems } from './schemas.js';
@@ -7,10 +7,10 @@ import { FavoriteSchema, MechanicIdParams, problems } from './schemas.js';
 /** A customer's favorites, including the seed's `/favorites/status` shape. */
 export function registerFavoriteRoutes(
   app: HttpApp,
-  { customerOnly, favorites }: { customerOnly: preHandlerAsyncHookHandler; favorites: FavoritesRepository },
+  { customerOnly, favorites }: { customerOnly: onRequestAsyncHookHandler; favorites: FavoritesRepository },
 ): void {
   const tags = ['favorites'];
-  const common = { preHandler: customerOnly };
+  const common = { onRequest: customerOnly };
 
   app.put(
     '/v1/favorites/:mechanic_id',

@@ -1,6 +1,6 @@
 import { RequestStatusSchema, RoutingTypeSchema } from '@dibs/contracts';
 import { bearerSecurity, fieldProblem, type HttpApp, HttpProblem } from '@dibs/http';
-import type { preHandlerAsyncHookHandler } from 'fastify';
+import type { onRequestAsyncHookHandler } from 'fastify';
 import { z } from 'zod';
 import { bookingHash, planBooking } from '../domain/booking.js';
 import { decodeCursor, encodeCursor } from '../domain/cursor.js';
@@ -24,7 +24,7 @@ const ListQuery = z.strictObject({
 });
 
 export interface SessionRequestRouteDeps {
-  customerOnly: preHandlerAsyncHookHandler;
+  customerOnly: onRequestAsyncHookHandler;
   requests: SessionRequestsRepository;
   priorityWindowMinutes: number;
 }
@@ -39,7 +39,7 @@ export function registerSessionRequestRoutes(
   app.post(
     '/v1/session-requests',
     {
-      preHandler: customerOnly,
+      onRequest: customerOnly,
       schema: {
         tags,
         security: bearerSecurity,
@@ -85,7 +85,7 @@ export function registerSessionRequestRoutes(
   app.get(
     '/v1/session-requests/:id',
     {
-      preHandler: customerOnly,
+      onRequest: customerOnly,
       schema: {
         tags,
         security: bearerSecurity,
@@ -105,7 +105,7 @@ export function registerSessionRequestRoutes(
   app.get(
     '/v1/session-requests',
     {
-      preHandler: customerOnly,
+      onRequest: customerOnly,
       schema: {
         tags,
         security: bearerSecurity,

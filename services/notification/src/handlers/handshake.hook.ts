@@ -1,4 +1,4 @@
-import { bearerToken, type Principal, type TokenService } from '@dibs/auth';
+import { bearerToken, type Principal, REFUSAL_DETAIL, type RefusalReason, type TokenService } from '@dibs/auth';
 import { isDbUnavailable } from '@dibs/db';
 import { HttpProblem } from '@dibs/http';
 import type { FastifyRequest, preValidationAsyncHookHandler } from 'fastify';
@@ -31,10 +31,9 @@ export interface HandshakeDeps {
   isDraining(): boolean;
 }
 
-const TOKEN_DETAIL = {
+const TOKEN_DETAIL: Record<RefusalReason, string> = {
+  ...REFUSAL_DETAIL,
   missing: 'a token is required: Authorization: Bearer <token>, or ?token=',
-  expired: 'the token has expired',
-  invalid: 'the token is malformed or wrongly signed',
 };
 
 /**

@@ -179,7 +179,8 @@ export async function markBroadcast(
   trigger: BroadcastTrigger,
 ): Promise<RequestRow[]> {
   const { rows } = await tx.query<RequestRow>(
-    `update session_requests r set broadcast_at = x.at, fallback_reason = x.reason, updated_at = x.at
+    `update session_requests r set broadcast_at = greatest(x.at, r.priority_notified_at), fallback_reason = x.reason,
+       updated_at = greatest(x.at, r.priority_notified_at)
      from unnest($1::uuid[], $2::timestamptz[], $3::text[]) as x(id, at, reason)
      where r.id = x.id and r.status = 'pending' and r.broadcast_at is null and ${BROADCAST_GUARD[trigger]}
      returning ${COLUMNS}, ${DECLINED}`,
@@ -248,7 +249,11 @@ export async function markAccepted(
 ): Promise<RequestRow | null> {
   const { rows } = await tx.query<RequestRow>({
     name: 'routing-mark-accepted',
-    text: `update session_requests r set status = 'accepted', mechanic_id = $2, accepted_at = $3, updated_at = $3
+    // The accept's time is read before the statement; when it waited on the row lock for a
+    // broadcast (or an offer) to commit, it is clamped so that it never precedes that change.
+    text: `update session_requests r set status = 'accepted', mechanic_id = $2,
+       accepted_at = greatest($3::timestamptz, r.broadcast_at, r.priority_notified_at),
+       updated_at = greatest($3::timestamptz, r.broadcast_at, r.priority_notified_at)
      where r.id = $1 and r.status = 'pending'
        and exists (select 1 from mechanics m where m.id = $2 and m.status = 'approved')
        and not exists (select 1 from session_request_declines d where d.request_id = r.id and d.mechanic_id = $2)
@@ -272,7 +277,9 @@ export async function insertDecline(tx: Queryable, id: string, mechanicId: strin
 export async function markCancelled(tx: Queryable, id: string, now: Date): Promise<RequestRow | null> {
   const { rows } = await tx.query<RequestRow>({
     name: 'routing-mark-cancelled',
-    text: `update session_requests r set status = 'cancelled', cancelled_at = $2, updated_at = $2
+    text: `update session_requests r set status = 'cancelled',
+       cancelled_at = greatest($2::timestamptz, r.broadcast_at, r.priority_notified_at),
+       updated_at = greatest($2::timestamptz, r.broadcast_at, r.priority_notified_at)
      where r.id = $1 and r.status = 'pending'
      returning ${COLUMNS}, ${DECLINED}`,
     values: [id, now],

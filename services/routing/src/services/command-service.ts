@@ -43,7 +43,8 @@ export function createCommandService(opts: CommandServiceOptions) {
       const now = new Date(clock());
       const won = await inTransaction(pool, async (tx) => {
         const row = await markAccepted(tx, cmd.request_id, cmd.mechanic_id, now);
-        if (row) await enqueue(tx, acceptedMessages(row, cmd.mechanic_id, now));
+        // The event's time is the stored one, which the statement may have moved past `now`.
+        if (row) await enqueue(tx, acceptedMessages(row, cmd.mechanic_id, new Date(row.accepted_at as Date)));
         return row;
       });
       if (won) {
@@ -100,7 +101,7 @@ export function createCommandService(opts: CommandServiceOptions) {
         [{ id: cmd.request_id, reason: 'priority_declined', at: now }],
         'declined',
       );
-      if (broadcast) await enqueue(tx, broadcastMessages(broadcast, now));
+      if (broadcast) await enqueue(tx, broadcastMessages(broadcast, new Date(broadcast.broadcast_at as Date)));
       return { verdict, row: broadcast ?? declined, broadcast: broadcast !== null };
     });
     if (!result.verdict.ok) return refused(result.verdict);
@@ -123,7 +124,7 @@ export function createCommandService(opts: CommandServiceOptions) {
       const verdict = cancelVerdict({ request: row ? toState(row) : null, customerId: cmd.customer_id });
       if (!verdict.ok || !verdict.change || !row) return { verdict, row };
       const cancelled = (await markCancelled(tx, cmd.request_id, now)) as RequestRow;
-      await enqueue(tx, cancelledMessages(cancelled, now));
+      await enqueue(tx, cancelledMessages(cancelled, new Date(cancelled.cancelled_at as Date)));
       return { verdict, row: cancelled };
     });
     if (!result.verdict.ok) return refused(result.verdict);
