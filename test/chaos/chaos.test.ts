@@ -1,0 +1,49 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const script = `${root}bench/dist/chaos.js`;
+
+interface Summary {
+  kills: number;
+  acknowledged: number;
+  requests: number;
+  acceptedByPreferred: number;
+  timedOut: number;
+  declined: number;
+  violations: { check: string; count: number }[];
+}
+
+/**
+ * The reliability suite's short run (`pnpm chaos` runs it for as long as asked): 20 s of bookings,
+ * accepts and declines while a random service process is killed with SIGKILL every 2–3 s. The run
+ * itself checks every invariant on what it leaves behind and exits 1 on any violation.
+ */
+describe('chaos: kill -9 under load', () => {
+  it('loses no request, doubles nothing and keeps every window on time', { timeout: 240_000 }, async () => {
+    expect(existsSync(script), `${script} is missing: run \`npm run build\` first`).toBe(true);
+    const child = spawn(process.execPath, [script, '20', '--seed=20261129'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => {
+      output += c.toString();
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      output += c.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const line = output.split('\n').find((l) => l.startsWith('chaos-summary '));
+    expect(line, output).toBeDefined();
+    const summary = JSON.parse((line as string).slice('chaos-summary '.length)) as Summary;
+    expect(summary.violations, output).toEqual([]);
+    expect(code, output).toBe(0);
+    // The run did what it claims: processes died, and every path of a window was taken under fire.
+    expect(summary.kills).toBeGreaterThanOrEqual(5);
+    expect(summary.acknowledged).toBeGreaterThan(40);
+    expect(summary.requests).toBe(summary.acknowledged);
+    expect(summary.acceptedByPreferred).toBeGreaterThan(0);
+    expect(summary.timedOut).toBeGreaterThan(0);
+    expect(summary.declined).toBeGreaterThan(0);
+  });
+});
