@@ -2,8 +2,10 @@
 // in one run: (1) one broadcast to N connected mechanics, time until the last socket has it;
 // (2) memory per connection; (3) end to end, POST /v1/session-requests → the preferred
 // mechanic's socket has the offer, at a constant rate, against the same insert + JetStream
-// publish + NATS hop + ws send. Every server runs as its own process (the gateway, intake and
-// routing from their dist/main.js), so memory and event-loop stalls are each server's own.
+// publish + NATS hop + ws send; (4) slow readers: mechanics that stop reading during a burst of
+// broadcasts are closed with 1013 while the others get every frame, and the gateway's memory
+// returns to its level before the burst. Every server runs as its own process (the gateway, intake
+// and routing from their dist/main.js), so memory and event-loop stalls are each server's own.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createTokenService } from '@dibs/auth';
@@ -24,6 +26,7 @@ import { Pool } from 'undici';
 import { benchDatabase, deleteNatsPrefix } from './lib/bench-db.js';
 import { Crowd } from './lib/fanout-clients.js';
 import { freePort, gatewayStalls, memoryAfterGc, startBareServer, startServiceProcess } from './lib/fanout-procs.js';
+import { type SlowGroup, slowReaders } from './lib/slow-readers.js';
 import { percentile, ratio } from './stats.js';
 
 const CLIENTS = Number(process.env.FANOUT_CLIENTS ?? 10_000);
@@ -33,6 +36,10 @@ const SECONDS = Number(process.env.FANOUT_E2E_SECONDS ?? 10);
 const ROUNDS = Number(process.env.FANOUT_E2E_ROUNDS ?? 2);
 const REPS = Number(process.env.FANOUT_REPS ?? 2);
 const E2E_MECHANICS = 100;
+/** (4): as measured when the slow-reader bug was found (issue 10): 50 of them, 2 000 broadcasts. */
+const SLOW = Number(process.env.FANOUT_SLOW ?? 50);
+const SLOW_HEALTHY = Number(process.env.FANOUT_SLOW_HEALTHY ?? 200);
+const SLOW_BROADCASTS = Number(process.env.FANOUT_SLOW_BROADCASTS ?? 2000);
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 
 const db = await benchDatabase();
@@ -55,7 +62,7 @@ try {
       `insert into mechanics (first_name, last_name, email, status)
        select 'Mo', 'Bench', 'm' || g || '-' || $1 || '@bench.test', 'approved' from generate_series(1, $2) g
        returning id`,
-      [prefix, CLIENTS],
+      [prefix, Math.max(CLIENTS, SLOW + SLOW_HEALTHY)],
     )
   ).rows.map((r) => r.id);
   await sql.query(`update feature_flags set is_enabled = true where flag_key = 'ENABLE_FAVORITES_PRIORITY'`);
@@ -217,6 +224,33 @@ try {
   }
 
   // Where the gateway path's time goes, from the rows: intake's insert → routing's offer committed.
+  await Promise.all([gwCrowd.close(), bareCrowd.close(), gateway.stop()]);
+  // (4): a fresh gateway, so its memory before the burst is a level, not the leftovers of (1)–(3).
+  const slowPort = await freePort();
+  // Heartbeat every 2 s (default 15 s): a reader that stopped is found in 2–4 s instead of 15–30 s.
+  const slowGateway = await startServiceProcess(
+    'notification',
+    { ...env, GATEWAY_PORT: String(slowPort), GATEWAY_HEARTBEAT_MS: '2000' },
+    slowPort,
+  );
+  cleanups.push(() => slowGateway.stop());
+  const slow = await slowReaders({
+    gateway: slowGateway,
+    wsUrl: `ws://127.0.0.1:${slowPort}/v1/ws`,
+    tokens: mechanicTokens.slice(0, SLOW_HEALTHY + SLOW),
+    healthy: SLOW_HEALTHY,
+    broadcasts: SLOW_BROADCASTS,
+    broadcast: async (marker) => {
+      const { id, event } = newRequestPayload(marker);
+      await js.publish(`${prefix}.events.request.broadcast`, JSON.stringify(event), { msgID: id });
+      return async () => {
+        const taken = takenEvent(event);
+        await js.publish(`${prefix}.events.request.accepted`, JSON.stringify(taken), { msgID: taken.id });
+      };
+    },
+  });
+  await slowGateway.stop();
+
   const stages = (
     await sql.query<{ routed_p50: number; routed_p99: number }>(
       `select percentile_cont(0.5) within group (order by extract(epoch from r.priority_notified_at - r.created_at) * 1000) routed_p50,
@@ -234,6 +268,8 @@ try {
   const eb = e2eRow('bare', e2e.bare);
   const eg = e2eRow('gateway', e2e.gateway);
   const fmt = (n: number) => n.toFixed(1);
+  const mib = (n: number) => (n / 2 ** 20).toFixed(1);
+  const { before: m0, after: m1 } = slow.memory;
   const lines = [
     `clients ${CLIENTS}, ${BROADCASTS} broadcasts × ${REPS} alternating connects per side, e2e ${RATE} req/s × ${SECONDS} s × ${ROUNDS} rounds per side; node ${process.version}`,
     '',
@@ -250,6 +286,17 @@ try {
     `| (3) e2e p99, ms | ${fmt(eb.p99)} | ${fmt(eg.p99)} | ${ratio(eg.p99, eb.p99)} | ≤ 3 |`,
     `| (3) last hop, offer on NATS → socket, p50 / p99 ms | ${fmt(percentile(hops.bare, 50))} / ${fmt(percentile(hops.bare, 99))} | ${fmt(percentile(hops.gateway, 50))} / ${fmt(percentile(hops.gateway, 99))} | ${ratio(percentile(hops.gateway, 50), percentile(hops.bare, 50))} / ${ratio(percentile(hops.gateway, 99), percentile(hops.bare, 99))} | |`,
     `| (3) gateway path: intake insert → routing's offer committed, p50 / p99 ms | | ${fmt(stages?.routed_p50 ?? Number.NaN)} / ${fmt(stages?.routed_p99 ?? Number.NaN)} | | |`,
+    '',
+    `(4) slow readers: ${slow.back.sockets + slow.gone.sockets} mechanics stop reading during ${slow.broadcasts} broadcasts (each then taken), ${slow.healthy} keep reading; GATEWAY_MAX_BUFFERED_BYTES default, heartbeat 2 s`,
+    '',
+    '| measure | before the burst | slow sockets closed | after / before |',
+    '| --- | --- | --- | --- |',
+    `| (4) gateway JS heap after full GC, MiB | ${mib(m0.heap)} | ${mib(m1.heap)} | ${ratio(m1.heap, m0.heap)} |`,
+    `| (4) gateway RSS after full GC, MiB (peak during the burst ${mib(slow.peakRss)}) | ${mib(m0.rss)} | ${mib(m1.rss)} | ${ratio(m1.rss, m0.rss)} |`,
+    '',
+    `(4) read again right after the burst: ${slowGroup(slow.back)}`,
+    `(4) read again only after the gateway let go: ${slowGroup(slow.gone)}`,
+    `(4) the gateway had closed every slow socket ${(slow.slowClosedAfterMs / 1000).toFixed(1)} s after the first broadcast; healthy sockets with every broadcast and its request_taken, still open: ${slow.healthyComplete} of ${slow.healthy}`,
     '',
     `e2e samples: bare ${eb.n}, gateway ${eg.n}; failures (non-201 or offer not received in 15 s): ${failures}`,
     `broadcast deliveries short of ${CLIENTS}: bare ${bareFan.missing}, gateway ${gwFan.missing}`,
@@ -360,8 +407,30 @@ function summarizeRuns(runs: FanoutRun[]) {
   };
 }
 
+function slowGroup(g: SlowGroup): string {
+  const closes = Object.entries(g.closes)
+    .map(([code, n]) => `${code} × ${n}`)
+    .join(', ');
+  return `${g.sockets} sockets, closed ${closes}, after ${g.frames.join('–')} broadcast frames`;
+}
+
+/** The broadcast's request taken by another mechanic: `request_taken` to every socket it was offered to. */
+function takenEvent(broadcast: RequestEvent): RequestEvent {
+  const now = new Date().toISOString();
+  const mechanicId = randomUUID();
+  return {
+    ...broadcast,
+    id: randomUUID(),
+    kind: 'accepted',
+    occurred_at: now,
+    request: { ...broadcast.request, status: 'accepted', mechanic_id: mechanicId, accepted_at: now },
+    actor_mechanic_id: mechanicId,
+    notify: [{ type: 'request_taken', mechanic_id: null }],
+  };
+}
+
 /** A broadcast as routing publishes it (a lifecycle event carrying `new_request`) and the frame a socket gets. */
-function newRequestPayload(): { id: string; event: RequestEvent; frame: Notification } {
+function newRequestPayload(planCode = 'basic'): { id: string; event: RequestEvent; frame: Notification } {
   const now = new Date().toISOString();
   const request: SessionRequest = {
     id: randomUUID(),
@@ -369,7 +438,7 @@ function newRequestPayload(): { id: string; event: RequestEvent; frame: Notifica
     customer_name: 'Bench Customer',
     customer_email: 'bench@example.test',
     session_type: 'video',
-    plan_code: 'basic',
+    plan_code: planCode,
     status: 'pending',
     routing_type: 'priority_broadcast',
     preferred_mechanic_id: randomUUID(),

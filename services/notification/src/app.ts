@@ -15,6 +15,7 @@ import { createGatewayMetrics } from './adapters/gateway.metrics.js';
 import { createPresence } from './adapters/presence.js';
 import { createRoutingCommands } from './adapters/routing-commands.js';
 import type { GatewayConfig } from './config.js';
+import type { Connection } from './connections/connection.js';
 import { relayedFrame } from './connections/frames.js';
 import { startHeartbeat } from './connections/heartbeat.js';
 import { ConnectionHub, yieldToLoop } from './connections/hub.js';
@@ -82,6 +83,12 @@ export async function buildGateway({
   });
   let draining = false;
 
+  /** A client that reads too slowly: its unsent bytes passed the bound, or it missed a pong with frames unread. */
+  function closeSlowReader(conn: Connection): void {
+    if (conn.closingSince === 0) log.warn({ conn: conn.seq, user_id: conn.userId }, 'slow client; closing (1013)');
+    closeConnection(conn, GATEWAY_CLOSE_CODES.tryAgainLater, 'slow_consumer');
+  }
+
   const ctx: GatewayContext = {
     config,
     clock,
@@ -94,10 +101,7 @@ export async function buildGateway({
     limits: {
       maxBufferedBytes: config.GATEWAY_MAX_BUFFERED_BYTES,
       countSent: metrics.countSent,
-      onOverflow(conn) {
-        if (conn.closingSince === 0) log.warn({ conn: conn.seq, user_id: conn.userId }, 'slow client; closing (1013)');
-        closeConnection(conn, GATEWAY_CLOSE_CODES.tryAgainLater, 'slow_consumer');
-      },
+      onOverflow: closeSlowReader,
     },
   };
 
@@ -158,6 +162,9 @@ export async function buildGateway({
   const heartbeat = startHeartbeat(hub, {
     intervalMs: config.GATEWAY_HEARTBEAT_MS,
     onDead(conn) {
+      // Silent with frames it has not read: a slow reader. Its close frame waits behind them and
+      // the heartbeat cuts the socket if the close never completes; its memory is bounded until then.
+      if (conn.sentSincePong > 0) return closeSlowReader(conn);
       conn.closeReason = 'heartbeat_timeout';
       conn.ws.terminate();
     },

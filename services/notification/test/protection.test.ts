@@ -193,6 +193,28 @@ describe('connection health', () => {
     }
   });
 
+  it('closes a client that stopped reading with frames unread with 1013, even when its backlog fits the kernel buffers', async () => {
+    // A few small frames: nothing stays in the gateway's own buffer (bufferedAmount is 0), so only
+    // the missed pong tells a stalled reader from a live one. It is slow, not dead: 1013, and the
+    // frames it had not read still arrive before the close.
+    const customerId = await seedCustomer(db);
+    const client = await connect(gw.wsUrl, await tokenFor('customer', customerId));
+    clients.push(client);
+    const socket = (client.ws as unknown as { _socket: import('node:net').Socket })._socket;
+    socket.pause();
+    const request = await requestRow(db, await seedRequest(db, { customerId }));
+    for (let i = 0; i < 3; i++) await publishUpdate(gw.nc, prefix, { ...request, plan_code: `unread-${i}` });
+    const conn = () => [...gw.gateway.hub.all].find((c) => c.userId === customerId);
+    await eventually(() => conn()?.closeReason === 'slow_consumer', 5000, 'the heartbeat to find the stalled reader');
+    socket.resume();
+    expect(await client.closed).toBe(1013);
+    expect(client.ofType('request_update').map((f) => (f.request as { plan_code: string }).plan_code)).toEqual([
+      'unread-0',
+      'unread-1',
+      'unread-2',
+    ]);
+  });
+
   it('closes the socket with 4001 when the token expires', async () => {
     const id = await seedMechanic(db);
     const client = await connect(gw.wsUrl, await tokenFor('mechanic', id, 2));

@@ -34,6 +34,13 @@ const MAX_OFFERS_REMEMBERED = 1000;
 export class Connection {
   /** Answered the last server ping (or never pinged yet). */
   alive = true;
+  /**
+   * Live frames' bytes written since the peer last answered a ping (the handshake's hello and
+   * snapshot do not count). A pong comes back only once the peer has read everything written
+   * before the ping, so a peer that misses its pong with bytes here is a slow reader (its backlog
+   * may sit in the kernel's buffers, where `bufferedAmount` cannot see it), not a dead one.
+   */
+  sentSincePong = 0;
   /** When the heartbeat last pinged it (ms); a new socket counts as just pinged. */
   pingedAt = Date.now();
   /** When the gateway started closing it (0 while open); a stuck close is cut later. */
@@ -69,6 +76,7 @@ export class Connection {
 
   /** Releases live frames held back while the snapshot was loading, in arrival order. */
   open(): void {
+    this.sentSincePong = 0;
     const queued = this.queued;
     this.queued = undefined;
     if (queued) for (const send of queued) send();
@@ -147,6 +155,7 @@ export class Connection {
   private send(frame: OutFrame): boolean {
     if (!this.isOpen) return false;
     this.ws.send(frame.data, TEXT);
+    this.sentSincePong += frame.data.length;
     if (this.ws.bufferedAmount > this.limits.maxBufferedBytes) this.limits.onOverflow(this);
     return true;
   }

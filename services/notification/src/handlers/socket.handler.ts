@@ -31,7 +31,9 @@ export function createSocketHandler(ctx: GatewayContext) {
     void onClientMessage(ctx, conn, data).catch((err) => logger.error({ err, conn: conn.seq }, 'client frame failed'));
   }
   function onPong(this: WebSocket): void {
-    (this as TaggedSocket)[kConn].alive = true;
+    const conn = (this as TaggedSocket)[kConn];
+    conn.alive = true;
+    conn.sentSincePong = 0;
   }
   function onError(this: WebSocket): void {
     this.terminate();
