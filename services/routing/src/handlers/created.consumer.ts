@@ -18,6 +18,15 @@ export interface CreatedConsumerOptions {
 }
 
 /**
+ * How long one pull request lasts. JetStream keeps it alive with idle heartbeats (every half of
+ * this), and the client pulls anew after two are missed: when the node leading the consumer dies
+ * while this replica is connected to another node (no disconnect to notice), its pull dies with
+ * that leader and is replaced about this long later, not after the client's default 30 s
+ * (test/nats-cluster.test.ts). An idle replica sends one pull request per period.
+ */
+const PULL_EXPIRES_MS = 5000;
+
+/**
  * Pulls `request.created` from the durable consumer every routing replica shares and routes each
  * request, then acks it: a priority window, once open, is held by its row (its stored deadline)
  * and fired by the window sweeper of whichever replica is alive (docs/decisions/011-capacity.md).
@@ -73,7 +82,9 @@ export function createCreatedConsumer(opts: CreatedConsumerOptions) {
     while (running) {
       try {
         const consumer = await opts.consumer();
-        messages = await consumer.consume({ max_messages: concurrency });
+        // stop() may have come while the consumer was being looked up, with nothing yet to close.
+        if (!running) break;
+        messages = await consumer.consume({ max_messages: concurrency, expires: PULL_EXPIRES_MS });
         for await (const msg of messages) {
           while (inFlight.size >= concurrency) await new Promise<void>((resolve) => (slotFreed = resolve));
           const p: Promise<void> = handle(msg).finally(() => {
