@@ -18,7 +18,7 @@ import {
   stopRouting,
   type World,
 } from './support/fixture.js';
-import { type PrivateNats, startPrivateNats } from './support/processes.js';
+import { type PrivateNats, startPrivateNats } from './support/nats-servers.js';
 
 // NATS and PostgreSQL going away under routing. NATS: a private nats-server this file restarts
 // (never the shared one). PostgreSQL: a TCP proxy between routing and the database that the test cuts.

@@ -23,7 +23,7 @@ import {
   testPrefix,
 } from '@dibs/testing';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { buildRouting, type Routing, type RoutingDeps } from '../../src/app.js';
 import type { RoutingConfig } from '../../src/config.js';
 
@@ -32,15 +32,24 @@ export interface World {
   db: TestDatabase;
   prefix: string;
   nc: NatsConnection;
+  /** The NATS servers `nc` and every routing started in this world connect to. */
+  servers: string[];
   routings: Routing[];
 }
 
 // The world of each test database, so createRequest can publish as intake does.
 const worlds = new WeakMap<TestDatabase, World>();
 
-export async function createWorld(label = 'rt'): Promise<World> {
-  const [db, nc] = await Promise.all([createTestDatabase(), connectTestNats()]);
-  const world = { db, prefix: testPrefix(label), nc, routings: [] };
+/**
+ * A world on the shared test NATS, or on `servers` (a private server or cluster of the test's own;
+ * the world's connection then follows a failover to any of them, as a service's would).
+ */
+export async function createWorld(label = 'rt', servers?: string[]): Promise<World> {
+  const [db, nc] = await Promise.all([
+    createTestDatabase(),
+    servers ? connect({ servers, timeout: 5000, maxReconnectAttempts: -1, reconnectTimeWait: 100 }) : connectTestNats(),
+  ]);
+  const world = { db, prefix: testPrefix(label), nc, servers: servers ?? natsServers(), routings: [] };
   worlds.set(db, world);
   return world;
 }
@@ -59,7 +68,7 @@ export async function startRouting(world: World, overrides: RoutingOverrides = {
   const { hooks, clock, flagRefreshMs, ...config } = overrides;
   const full: RoutingDeps['config'] = {
     DATABASE_URL: world.db.url,
-    NATS_URL: natsServers(),
+    NATS_URL: world.servers,
     NATS_PREFIX: world.prefix,
     PRIORITY_MINUTE_MS: 100,
     ROUTING_ACK_WAIT_MS: 30_000,

@@ -1,7 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -89,65 +87,4 @@ export function spawnNode(script: string, env: Record<string, string>): Child {
       await exited;
     },
   };
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1');
-      s.once('connect', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`nothing listens on ${port} after ${timeoutMs} ms`);
-}
-
-/** A nats-server of this test's own (never the shared one), with JetStream on a private store. */
-export interface PrivateNats {
-  url: string;
-  stop(): Promise<void>;
-  start(): Promise<void>;
-  /** Stops it for good and deletes its store. */
-  destroy(): Promise<void>;
-}
-
-export async function startPrivateNats(binary = '/usr/sbin/nats-server'): Promise<PrivateNats> {
-  const port = await freePort();
-  const storeDir = mkdtempSync(path.join(tmpdir(), 'routing-nats-'));
-  let proc: ChildProcess | undefined;
-  let exited: Promise<void> = Promise.resolve();
-  const api: PrivateNats = {
-    url: `nats://127.0.0.1:${port}`,
-    async start() {
-      proc = spawn(binary, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir], { stdio: 'ignore' });
-      const p = proc;
-      exited = new Promise((resolve) => p.on('exit', () => resolve()));
-      await waitForPort(port);
-    },
-    async stop() {
-      proc?.kill('SIGTERM');
-      await exited;
-      proc = undefined;
-    },
-    async destroy() {
-      await api.stop();
-      rmSync(storeDir, { recursive: true, force: true });
-    },
-  };
-  await api.start();
-  return api;
 }
