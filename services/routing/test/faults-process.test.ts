@@ -1,6 +1,4 @@
-import { natsNames } from '@dibs/contracts';
 import { eventually, serviceEnv } from '@dibs/testing';
-import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   addCustomer,
