@@ -14,8 +14,9 @@ import {
 import type { Registry } from 'prom-client';
 import { limitInFlight } from './admission.js';
 import { type ErrorHandlerOptions, installErrorHandlers } from './error-handler.js';
+import { strictJsonBodies } from './json-body.js';
 import { createMetrics, instrumentHttp } from './metrics.js';
-import { problem, sendProblem } from './problem.js';
+import { answerProtocolErrors, clientErrorHandler, frameworkErrors } from './protocol-errors.js';
 
 const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
@@ -43,7 +44,8 @@ export interface HttpAppOptions extends ErrorHandlerOptions {
 
 /**
  * A Fastify app with dibs' conventions: zod type provider, request ids (`x-request-id` in and out),
- * 64 KiB body limit, problem+json errors, Prometheus metrics, optional OpenAPI at /docs.
+ * 64 KiB body limit, UTF-8 JSON bodies, problem+json errors (Node's own refusals included),
+ * Prometheus metrics, optional OpenAPI at /docs.
  */
 export async function createHttpApp(opts: HttpAppOptions): Promise<{ app: HttpApp; metrics: Registry }> {
   const app = Fastify({
@@ -56,19 +58,16 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<{ app: HttpAp
     logController: new LogController({ requestIdLogLabel: 'req_id', disableRequestLogging: true }),
     genReqId: () => randomUUID(),
     // Errors the router raises before any hook runs are problem+json too (CONTRACT §3).
-    frameworkErrors: (err, _request, reply) => {
-      if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') {
-        return sendProblem(reply, problem(414, 'uri_too_long', 'a path parameter is longer than 100 characters'));
-      }
-      if (err.code === 'FST_ERR_BAD_URL') {
-        return sendProblem(reply, problem(400, 'bad_url', 'the path is not valid percent-encoded UTF-8'));
-      }
-      return sendProblem(reply, problem(500, 'internal', 'something went wrong; it has been logged'));
-    },
+    frameworkErrors,
+    clientErrorHandler,
+    // Lets a request without Host through to answerProtocolErrors' problem+json instead of Node's bare 400.
+    http: { requireHostHeader: false },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   }).withTypeProvider<ZodTypeProvider>();
 
+  answerProtocolErrors(app);
+  strictJsonBodies(app);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.addHook('onSend', async (request, reply) => {
