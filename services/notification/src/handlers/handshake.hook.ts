@@ -5,7 +5,7 @@ import type { FastifyRequest, preValidationAsyncHookHandler } from 'fastify';
 import type { Directory } from '../adapters/directory.repository.js';
 import type { GatewayMetrics } from '../adapters/gateway.metrics.js';
 import type { ConnectionHub } from '../connections/hub.js';
-import { handshakeToken, originAllowed } from '../domain/handshake.js';
+import { handshakeToken, originAllowed, upgradeRefusal } from '../domain/handshake.js';
 
 /** Who a handshake authenticated as; set by the hook, read by the socket handler. */
 export interface HandshakeIdentity {
@@ -75,6 +75,9 @@ export function handshakeHook(deps: HandshakeDeps): preValidationAsyncHookHandle
     if (!row.exists) {
       refuse(401, 'unknown_principal', `no ${role} ${principal.sub} exists`, { 'www-authenticate': 'Bearer' });
     }
+    // Who is asking first, then whether the upgrade itself is well-formed (as for a body).
+    const malformed = request.ws ? upgradeRefusal(request.headers) : undefined;
+    if (malformed) refuse(400, 'bad_handshake', malformed.detail, malformed.headers);
     let release = () => {};
     if (role === 'mechanic') {
       if (hub.slotsTaken(principal.sub) >= deps.maxConnectionsPerMechanic) {

@@ -1,0 +1,119 @@
+import fc from 'fast-check';
+import { isoTime, type Json, validText } from './hostile.js';
+import type { RouteFuzz } from './requests.js';
+
+// What the HTTP fuzzing (fuzz.test.ts) knows of each of intake's routes.
+
+export const uuid = fc.uuid();
+const text = (max: number) => validText(max) as fc.Arbitrary<Json>;
+const email = fc.oneof(
+  uuid.map((u) => `${u}@example.com`),
+  fc.emailAddress(),
+) as fc.Arbitrary<Json>;
+
+/**
+ * One entry per route the app serves (`METHOD path` as Fastify's route table prints it). A route
+ * added without an entry here fails the first test of fuzz.test.ts.
+ */
+export const ROUTES: Record<string, RouteFuzz> = {
+  'GET /healthz': { role: 'public' },
+  'GET /readyz': { role: 'public' },
+  'GET /metrics': { role: 'public' },
+  'GET /docs': { role: 'public' },
+  'GET /docs/': { role: 'public' },
+  'GET /docs/*': { role: 'public' },
+  'GET /docs/json': { role: 'public' },
+  'GET /docs/yaml': { role: 'public' },
+  'GET /docs/static/index.html': { role: 'public' },
+  'GET /docs/static/swagger-initializer.js': { role: 'public' },
+  'POST /v1/admin/mechanics': {
+    role: 'admin',
+    body: fc.record({ first_name: text(100), last_name: text(100), email }),
+  },
+  'GET /v1/admin/mechanics': { role: 'admin' },
+  'GET /v1/admin/mechanics/:id': { role: 'admin', params: { id: 'mechanic' } },
+  'PATCH /v1/admin/mechanics/:id': {
+    role: 'admin',
+    params: { id: 'mechanic' },
+    body: fc.record({ status: fc.constantFrom('approved', 'pending', 'suspended') }),
+  },
+  // Only mechanics made for it are deleted: the fixtures' tokens must keep naming existing rows.
+  'DELETE /v1/admin/mechanics/:id': { role: 'admin', params: { id: 'victim' } },
+  'POST /v1/admin/customers': { role: 'admin', body: fc.record({ name: text(200), email }) },
+  'GET /v1/admin/customers/:id': { role: 'admin', params: { id: 'customer' } },
+  'GET /v1/admin/feature-flags': { role: 'admin' },
+  'PATCH /v1/admin/feature-flags/:flag_key': {
+    role: 'admin',
+    params: { flag_key: 'flag' },
+    body: fc.record(
+      {
+        is_enabled: fc.boolean(),
+        enabled_for_roles: fc.subarray(['customer', 'mechanic', 'admin']),
+        rollout_percentage: fc.integer({ min: 0, max: 100 }),
+        description: fc.option(text(1000)),
+      },
+      { requiredKeys: [] },
+    ),
+  },
+  'GET /v1/analytics/priority/success-rate': {
+    role: 'admin',
+    query: { from: isoTime, to: isoTime, min_requests: fc.nat({ max: 1000 }).map(String) },
+  },
+  'GET /v1/analytics/priority/response-times': { role: 'admin', query: { from: isoTime, to: isoTime } },
+  'GET /v1/analytics/priority/timeout-rate': { role: 'admin', query: { from: isoTime, to: isoTime } },
+  'GET /v1/analytics/priority/fallback-effectiveness': { role: 'admin', query: { from: isoTime, to: isoTime } },
+  'GET /v1/favorites': { role: 'customer' },
+  'GET /v1/favorites/status': { role: 'customer', query: { mechanic_id: uuid } },
+  'PUT /v1/favorites/:mechanic_id': { role: 'customer', params: { mechanic_id: 'mechanic' } },
+  'DELETE /v1/favorites/:mechanic_id': { role: 'customer', params: { mechanic_id: 'mechanic' } },
+  'POST /v1/session-requests': {
+    role: 'customer',
+    headers: { 'idempotency-key': fc.string({ minLength: 1, maxLength: 200 }) },
+    body: fc.record(
+      {
+        session_type: text(100),
+        plan_code: text(100),
+        preferred_mechanic_id: fc.option(uuid),
+        routing_type: fc.constantFrom('broadcast', 'priority_broadcast'),
+        preferred_workshop_id: fc.option(uuid),
+      },
+      { requiredKeys: ['session_type', 'plan_code'] },
+    ),
+  },
+  'GET /v1/session-requests': {
+    role: 'customer',
+    query: {
+      status: fc.constantFrom('pending', 'accepted', 'cancelled'),
+      limit: fc.integer({ min: 1, max: 100 }).map(String),
+      cursor: fc.base64String({ maxLength: 80 }),
+    },
+  },
+  'GET /v1/session-requests/:id': { role: 'customer', params: { id: 'request' } },
+  'POST /v1/session-requests/:id/cancel': { role: 'customer', params: { id: 'request' } },
+  'POST /v1/session-requests/:id/accept': { role: 'mechanic', params: { id: 'request' } },
+  'POST /v1/session-requests/:id/decline': { role: 'mechanic', params: { id: 'request' } },
+  'GET /v1/mechanics/me/stats': { role: 'mechanic' },
+};
+
+/**
+ * `METHOD path` for every route in Fastify's printed route tree (`printRoutes({commonPrefix:
+ * false})`): each line is one node, indented four characters per level, its path relative to its
+ * parent's. HEAD is left out where Fastify added it to a GET route.
+ */
+export function routeTable(tree: string): string[] {
+  const routes = new Set<string>();
+  const prefixes: string[] = [];
+  for (const line of tree.split('\n')) {
+    const m = /^(.*?)[├└]── (.*?)(?: \(([^)]*)\))?$/.exec(line);
+    if (!m) continue;
+    const depth = (m[1] as string).length / 4;
+    const path = (prefixes[depth - 1] ?? '') + (m[2] as string);
+    prefixes.length = depth;
+    prefixes[depth] = path;
+    const methods = m[3]?.split(', ') ?? [];
+    for (const method of methods) {
+      if (method !== 'HEAD' || !methods.includes('GET')) routes.add(`${method} ${path}`);
+    }
+  }
+  return [...routes].sort();
+}
