@@ -153,9 +153,8 @@ try {
       const cancelAfter = random() < 0.08 ? between(0, 3000) : undefined;
       track(
         (async () => {
-          const before = customerLog.acknowledged.length;
-          await bookOnce(intake.url, token, body, customerLog, giveUpAt);
-          const booked = customerLog.acknowledged[before];
+          // Its own booking (others are acknowledged meanwhile), cancelled with its own token.
+          const booked = await bookOnce(intake.url, token, body, customerLog, giveUpAt);
           if (cancelAfter !== undefined && booked) {
             await sleep(cancelAfter);
             await cancelOnce(intake.url, token, booked.requestId, customerLog, giveUpAt);
@@ -184,11 +183,13 @@ try {
   const loadEnded = Date.now();
 
   // --- settle: every window ended, every message consumed; then the apps leave and it settles again ---
+  const waiting = new Set<string>();
   const waitSettled = async () => {
     const deadline = Date.now() + SETTLE_MS;
     for (;;) {
       const left = await settled(sql, nc, prefix);
       if (left === undefined) return;
+      waiting.add(left.replace(/\d+/g, 'N'));
       if (Date.now() > deadline) throw new Error(`not settled ${SETTLE_MS / 1000} s after the run: ${left}`);
       await sleep(200);
     }
@@ -236,7 +237,8 @@ try {
       `requests: ${figures.requests}; priority windows ${figures.priority}: accepted by the favorite ${figures.acceptedByPreferred}, timed out ${figures.timedOut}, declined ${figures.declined}, failed ${figures.failed}; cancelled ${figures.cancelled}; broadcast and still open ${figures.broadcastPending}`,
       `windows broadcast after their deadline (routing up): p50 ${figures.lateness.p50} ms, p99 ${figures.lateness.p99} ms, max ${figures.lateness.max} ms over ${figures.lateness.count}; ${figures.lateWhileRoutingDown} deadlines fell while no routing replica was up`,
       `mechanics' apps: ${mechanicLog.connects} connections, ${mechanicLog.offers} offers, command results: ${results}`,
-      `events: ${events.length}; settled ${(settleMs / 1000).toFixed(1)} s after the load stopped`,
+      `events: ${events.length}; settled ${(settleMs / 1000).toFixed(1)} s after the load stopped` +
+        (waiting.size ? ` (waited on: ${[...waiting].join('; ')})` : ''),
       violations.length === 0
         ? 'invariants: all hold'
         : `invariants VIOLATED:\n${violations.map((v) => `  ${v.check}: ${v.count} — e.g. ${JSON.stringify(v.examples)}`).join('\n')}`,

@@ -176,7 +176,8 @@ export interface CustomerLog {
 
 /**
  * A customer's app booking once: a fresh Idempotency-Key, and the same key and body on every
- * retry after a failure (intake killed, 503), until it is acknowledged or `giveUpAt`.
+ * retry after a failure (intake killed, 503), until it is acknowledged or `giveUpAt`. Resolves
+ * with the booking, or undefined when it was refused or given up.
  */
 export async function bookOnce(
   intakeUrl: string,
@@ -184,7 +185,7 @@ export async function bookOnce(
   body: Record<string, unknown>,
   log: CustomerLog,
   giveUpAt: number,
-): Promise<void> {
+): Promise<Booking | undefined> {
   const key = randomUUID();
   let backoff = 100;
   for (let attempt = 1; ; attempt++) {
@@ -198,23 +199,24 @@ export async function bookOnce(
       const text = await res.text();
       if (res.status === 201 || res.status === 200) {
         const request = JSON.parse(text) as { id: string };
-        log.acknowledged.push({
+        const booking = {
           requestId: request.id,
           priority: body.preferred_mechanic_id !== undefined,
           attempts: attempt,
-        });
-        return;
+        };
+        log.acknowledged.push(booking);
+        return booking;
       }
       if (res.status !== 503 && res.status !== 429) {
         log.unexpected.push({ status: res.status, body: text.slice(0, 300) });
-        return;
+        return undefined;
       }
     } catch {
       // intake is down or restarting: retry with the same key
     }
     if (Date.now() > giveUpAt) {
       log.abandoned++;
-      return;
+      return undefined;
     }
     log.retries++;
     await new Promise((r) => setTimeout(r, backoff));
