@@ -80,13 +80,6 @@ export const MechanicStatsSchema = z.object({
   avg_priority_response_seconds: z.number().nullable(),
 });
 
-/** Reply of any analytics report: its data, or an error code. */
-export const ReportReplySchema = z.discriminatedUnion('ok', [
-  z.object({ ok: z.literal(true), data: z.unknown() }),
-  z.object({ ok: z.literal(false), code: z.string(), detail: z.string().optional() }),
-]);
-export type ReportReply = z.infer<typeof ReportReplySchema>;
-
 export type SuccessRateRow = z.infer<typeof SuccessRateRowSchema>;
 export type ResponseTimes = z.infer<typeof ResponseTimesSchema>;
 export type TimeoutRate = z.infer<typeof TimeoutRateSchema>;
@@ -108,3 +101,26 @@ export const ANALYTICS_REPORT_SCHEMAS = {
   fallback_effectiveness: { query: ReportQuerySchema, data: FallbackEffectivenessSchema },
   mechanic_stats: { query: MechanicStatsQuerySchema, data: MechanicStatsSchema },
 } as const satisfies Record<AnalyticsReport, { query: z.ZodType; data: z.ZodType }>;
+
+/** Reply of one analytics report: its `data` (the HTTP body of CONTRACT §3), or an error code. */
+export function reportReplySchema<D extends z.ZodType>(data: D) {
+  return z.discriminatedUnion('ok', [
+    z.object({ ok: z.literal(true), data }),
+    z.object({ ok: z.literal(false), code: z.string(), detail: z.string().optional() }),
+  ]);
+}
+
+/**
+ * Reply of any analytics report, for code that reads them all; one report's own reply schema is
+ * `contracts.analytics[report].reply`.
+ */
+export const ReportReplySchema = reportReplySchema(
+  z.union([
+    ANALYTICS_REPORT_SCHEMAS.success_rate.data,
+    ANALYTICS_REPORT_SCHEMAS.response_times.data,
+    ANALYTICS_REPORT_SCHEMAS.timeout_rate.data,
+    ANALYTICS_REPORT_SCHEMAS.fallback_effectiveness.data,
+    ANALYTICS_REPORT_SCHEMAS.mechanic_stats.data,
+  ]),
+);
+export type ReportReply = z.infer<typeof ReportReplySchema>;

@@ -27,7 +27,9 @@ export type AnalyticsReport = (typeof ANALYTICS_REPORTS)[number];
  * and the stream `<P>_NOTIFY`. Notifications travel inside lifecycle events since issue 9.
  */
 export const relative = {
-  event: (kind: EventKind) => `events.request.${kind}`,
+  event: <K extends EventKind>(kind: K) => `events.request.${kind}` as const,
+  routingCommand: <C extends RoutingCommand>(command: C) => `cmd.routing.${command}` as const,
+  analyticsReport: <R extends AnalyticsReport>(report: R) => `cmd.analytics.${report}` as const,
 } as const;
 
 /** Absolute names for one deployment (one NATS_PREFIX). */
@@ -49,8 +51,8 @@ export function natsNames(prefix: string) {
     subjects: {
       eventsAll: abs('events.>'),
       event: (kind: EventKind) => abs(relative.event(kind)),
-      routingCommand: (cmd: RoutingCommand) => abs(`cmd.routing.${cmd}`),
-      analyticsReport: (report: AnalyticsReport) => abs(`cmd.analytics.${report}`),
+      routingCommand: (cmd: RoutingCommand) => abs(relative.routingCommand(cmd)),
+      analyticsReport: (report: AnalyticsReport) => abs(relative.analyticsReport(report)),
     },
     queues: {
       routing: `${prefix}_routing`,

@@ -12,7 +12,7 @@ import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { reportFilter } from '../domain/report-query.js';
 import type { ReportsRepository } from '../repositories/reports.repository.js';
 
-type Answer = (query: ReportQuery) => Promise<unknown>;
+type Answer = (query: ReportQuery) => Promise<Extract<ReportReply, { ok: true }>['data']>;
 
 /**
  * Serves each report on `cmd.analytics.<report>` in analytics' queue group; the reply is
