@@ -136,5 +136,27 @@ export async function eventually<T>(
   throw new Error(`timed out waiting for ${what}${lastErr ? `: ${(lastErr as Error).message}` : ''}`);
 }
 
+/**
+ * Resolves once the outbox of `db` holds no row about request `requestId` except its `created`
+ * event: every event a service committed about the request has reached JetStream (a publisher
+ * deletes a row only after the stream stored it). A test awaits this, instead of sleeping, before
+ * asserting that an event was stored only once. The `created` row is left out: tests store it as
+ * intake does and publish it themselves, and it stays until a relay's grace time has passed.
+ */
+export async function outboxDrained(db: TestDatabase, requestId: string, timeoutMs = 10_000): Promise<void> {
+  await eventually(
+    async () => {
+      const { rows } = await db.query<{ n: number }>(
+        `select count(*)::int as n from outbox
+         where payload->'request'->>'id' = $1 and subject not like '%.created'`,
+        [requestId],
+      );
+      return rows[0]?.n === 0;
+    },
+    timeoutMs,
+    `the outbox rows about request ${requestId} to be published`,
+  );
+}
+
 export * from './seed-sql.js';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
