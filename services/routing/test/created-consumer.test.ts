@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { natsNames } from '@dibs/contracts';
 import { requestEvent } from '@dibs/db';
-import { eventually } from '@dibs/testing';
+import { eventually, outboxDrained } from '@dibs/testing';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Routing } from '../src/app.js';
@@ -14,7 +14,6 @@ import {
   eventsOf,
   getRequest,
   setFlag,
-  sleep,
   startRouting,
   type World,
 } from './support/fixture.js';
@@ -58,7 +57,7 @@ describe('malformed and unknown-version messages', () => {
     await js.publish(subject, 'this is not json');
     await js.publish(subject, JSON.stringify({ hello: 'world' }));
     await js.publish(subject, JSON.stringify(v2));
-    await js.publish(
+    const last = await js.publish(
       subject,
       JSON.stringify({ ...(requestEvent('created', stray).payload as object), request: { id: 'x' } }),
     );
@@ -67,8 +66,9 @@ describe('malformed and unknown-version messages', () => {
     await eventually(async () => (await getRequest(world.db, stray.id)).broadcast_at !== null, 10_000);
     // …and the four bad ones are gone for good: terminated, not waiting for a redelivery.
     await eventually(async () => (await metric('routing_messages_terminated_total')) - (before || 0) === 4, 10_000);
-    await eventually(async () => (await consumerInfo()).num_ack_pending === 0, 10_000);
-    await sleep(500);
+    // The ack floor passes a message only once it is done with (acked or terminated); one handed
+    // back for a retry would hold it below the last of the four.
+    await eventually(async () => (await consumerInfo()).ack_floor.stream_seq >= last.seq, 10_000);
     expect((await consumerInfo()).num_redelivered).toBe(0);
     const another = await createRequest(world.db, { customerId: customer });
     await eventually(async () => (await getRequest(world.db, another.id)).broadcast_at !== null, 10_000);
@@ -85,9 +85,14 @@ describe('repeated and stray created events', () => {
     const subject = natsNames(world.prefix).subjects.event('created');
     const js = jetstream(world.nc);
     // Copies under new message ids: the duplicate window cannot drop them, routing must.
-    for (let i = 0; i < 3; i++) await js.publish(subject, JSON.stringify(requestEvent('created', created).payload));
+    let last = 0;
+    for (let i = 0; i < 3; i++) {
+      last = (await js.publish(subject, JSON.stringify(requestEvent('created', created).payload))).seq;
+    }
     await eventually(async () => (await getRequest(world.db, created.id)).broadcast_at !== null, 15_000);
-    await sleep(500);
+    // Every copy handled (acknowledged), and every event routing committed about it in the stream.
+    await eventually(async () => (await consumerInfo()).ack_floor.stream_seq >= last, 10_000);
+    await outboxDrained(world.db, created.id);
     expect(await eventsOf(world, created.id, 'priority_notified')).toHaveLength(1);
     expect(await eventsOf(world, created.id, 'broadcast')).toHaveLength(1);
   });
@@ -98,9 +103,28 @@ describe('repeated and stray created events', () => {
       JSON.stringify({ request: { id: ghost.id } }),
     ]);
     await world.db.query('delete from session_requests where id = $1', [ghost.id]);
-    const event = requestEvent('created', { ...ghost, id: randomUUID() });
-    await jetstream(world.nc).publish(natsNames(world.prefix).subjects.event('created'), JSON.stringify(event.payload));
-    await eventually(async () => (await consumerInfo()).num_ack_pending === 0, 10_000);
+    const before = {
+      retries: await metric('routing_message_retries_total'),
+      terminated: await metric('routing_messages_terminated_total'),
+      info: await consumerInfo(),
+    };
+    const id = randomUUID();
+    const event = requestEvent('created', { ...ghost, id });
+    const ack = await jetstream(world.nc).publish(
+      natsNames(world.prefix).subjects.event('created'),
+      JSON.stringify(event.payload),
+    );
+    // Acknowledged: the ack floor passes it, and it was neither handed back for a retry nor
+    // terminated as malformed (it is a valid event, about a request that is gone).
+    await eventually(async () => (await consumerInfo()).ack_floor.stream_seq >= ack.seq, 10_000, 'its ack');
+    const after = await consumerInfo();
+    expect(after.num_ack_pending).toBe(0);
+    expect(after.num_redelivered).toBe(before.info.num_redelivered);
+    expect(await metric('routing_message_retries_total')).toBe(before.retries);
+    expect(await metric('routing_messages_terminated_total')).toBe(before.terminated);
+    // Nothing was made of it.
+    const { rows } = await world.db.query('select 1 from session_requests where id = $1', [id]);
+    expect(rows).toEqual([]);
   });
 });
 
