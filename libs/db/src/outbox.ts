@@ -1,18 +1,32 @@
 import { randomUUID } from 'node:crypto';
 import {
+  contracts,
   type Delivery,
   EVENT_VERSION,
   type EventKind,
-  type RequestEvent,
-  relative,
+  type MessageContract,
+  type PayloadIn,
+  type RequestEventOf,
   type SessionRequest,
 } from '@dibs/contracts';
 
-/** One message waiting in the outbox: a subject relative to NATS_PREFIX and its JSON payload. */
+/**
+ * One message waiting in the outbox: a subject relative to NATS_PREFIX and its JSON payload.
+ * Built by `outboxMessage` (or `requestEvent`), so its subject and payload agree.
+ */
 export interface OutboxEntry {
   id: string;
   subject: string;
   payload: unknown;
+}
+
+/** An outbox entry for `contract` (a registry entry of `@dibs/contracts`); `id` becomes the JetStream `Nats-Msg-Id`. */
+export function outboxMessage<C extends MessageContract>(
+  contract: C,
+  payload: PayloadIn<C>,
+  id: string = randomUUID(),
+): OutboxEntry {
+  return { id, subject: contract.subject, payload };
 }
 
 const serialized = new WeakMap<OutboxEntry, string>();
@@ -50,13 +64,13 @@ export async function enqueue(tx: SqlExecutor, entries: OutboxEntry[]): Promise<
  * A lifecycle event of `request`, with what it tells whom (`notify`); its id is the outbox id
  * and so the JetStream message id, and the id of every frame rendered from it.
  */
-export function requestEvent(
-  kind: EventKind,
+export function requestEvent<K extends EventKind>(
+  kind: K,
   request: SessionRequest,
   opts: { actorMechanicId?: string | null; at?: Date; notify?: Delivery[] } = {},
 ): OutboxEntry {
   const id = randomUUID();
-  const payload: RequestEvent = {
+  const payload: RequestEventOf<K> = {
     v: EVENT_VERSION,
     id,
     kind,
@@ -65,5 +79,6 @@ export function requestEvent(
     actor_mechanic_id: opts.actorMechanicId ?? null,
     notify: opts.notify ?? [],
   };
-  return { id, subject: relative.event(kind), payload };
+  // `payload` is typed above; TypeScript cannot follow the generic `kind` into the registry's entry.
+  return outboxMessage<MessageContract>(contracts.events[kind], payload, id);
 }
