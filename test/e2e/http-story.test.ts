@@ -76,7 +76,10 @@ describe('favorites priority over HTTP', () => {
     const id = await book(ann.id);
     const broadcast = await until(id, (r) => r.broadcast_at !== null, 'the fallback broadcast');
     expect(broadcast.fallback_reason).toBe('priority_timeout');
-    expect(Date.parse(broadcast.broadcast_at)).toBeGreaterThanOrEqual(Date.parse(broadcast.priority_expires_at));
+    // Routing was up throughout: at the deadline, at most 1 s late (ARCHITECTURE.md).
+    const lateness = Date.parse(broadcast.broadcast_at) - Date.parse(broadcast.priority_expires_at);
+    expect(lateness).toBeGreaterThanOrEqual(0);
+    expect(lateness).toBeLessThanOrEqual(1000);
     const won = await s.http('POST', `/v1/session-requests/${id}/accept`, bob.token);
     expect(won.status).toBe(200);
     const late = await s.http('POST', `/v1/session-requests/${id}/accept`, ann.token);
