@@ -22,7 +22,8 @@ beforeAll(async () => {
     is_enabled: true,
   });
   expect(flag.body.is_enabled).toBe(true);
-  // The flag change reaches routing's cache within a second.
+  // The flag change reaches routing's cache within a second. Kept as a fixed wait: routing shows
+  // its cache to nobody, and a probe booking would count in the analytics this story checks.
   await new Promise((r) => setTimeout(r, 1100));
 });
 afterAll(async () => {
@@ -124,6 +125,7 @@ describe('favorites priority over HTTP', () => {
 
   it('broadcasts at once with flag_disabled when an admin switches the flag off', async () => {
     await s.http('PATCH', '/v1/admin/feature-flags/ENABLE_FAVORITES_PRIORITY', s.adminToken, { is_enabled: false });
+    // A fixed wait for routing's cache, as in beforeAll (a probe booking would count in analytics).
     await new Promise((r) => setTimeout(r, 1100));
     const id = await book(ann.id);
     const r = await until(id, (x) => x.broadcast_at !== null, 'the broadcast');

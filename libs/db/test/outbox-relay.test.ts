@@ -96,6 +96,7 @@ describe('outbox relay', () => {
       await relay(viaProxy).start();
       proxy.cut();
       const ids = await insertRows(10);
+      // Shows nothing is published (or deleted) while NATS is cut off: a fixed wait.
       await new Promise((r) => setTimeout(r, 700));
       expect(await unpublished()).toBe(10);
       proxy.restore();

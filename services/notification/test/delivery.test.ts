@@ -125,6 +125,7 @@ describe('delivery across two gateway instances', () => {
     for (const m of [a, b, late]) {
       expect(await m.client.nextOf('request_taken', requestId)).toMatchObject({ id: takenId, request_id: requestId });
     }
+    // Shows a second copy does not come: a fixed wait, nothing to await.
     await new Promise((r) => setTimeout(r, 200));
     for (const m of [a, b, late]) expect(m.client.ofType('request_taken', requestId)).toHaveLength(1);
     expect(a.client.ofType('new_request', requestId)).toHaveLength(1);
@@ -152,6 +153,7 @@ describe('delivery across two gateway instances', () => {
     const foreign = await requestRow(db, await seedRequest(db, { customerId: otherId }));
     await publishUpdate(one.nc, prefix, foreign);
     await other.nextOf('request_update', foreign.id);
+    // Shows the republished and the foreign update do not come: a fixed wait, nothing to await.
     await new Promise((r) => setTimeout(r, 200));
     expect(customer.ofType('request_update')).toHaveLength(1);
     expect(other.ofType('request_update')).toHaveLength(1);
@@ -161,6 +163,7 @@ describe('delivery across two gateway instances', () => {
     const m = await mechanicOn(two);
     const customerId = await seedCustomer(db);
     await db.query(`update mechanics set status = 'suspended' where id = $1`, [m.id]);
+    // The gateway re-reads statuses every 200 ms and shows nobody when it has: three intervals.
     await new Promise((r) => setTimeout(r, 600));
     const first = await seedRequest(db, { customerId });
     await broadcast(first);

@@ -41,6 +41,7 @@ describe('the handshake', () => {
   it('greets a customer with hello only', async () => {
     const customerId = await seedCustomer(db);
     const client = await connect(gw.wsUrl, await tokenFor('customer', customerId));
+    // Shows no snapshot follows the hello: a fixed wait, nothing to await.
     await new Promise((r) => setTimeout(r, 200));
     expect(client.types()).toEqual(['hello']);
     expect(client.frames[0]).toMatchObject({ role: 'customer', user_id: customerId });

@@ -52,6 +52,7 @@ describe('outages', () => {
     const request = await requestRow(db, await seedRequest(db, { customerId }));
     natsProxy.cut();
     const id = await publishUpdate(direct, prefix, request);
+    // Shows nothing arrives while the gateway is cut off: a fixed wait, nothing to await.
     await new Promise((r) => setTimeout(r, 500));
     expect(customer.ofType('request_update')).toEqual([]);
     natsProxy.restore();

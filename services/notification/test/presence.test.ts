@@ -29,10 +29,26 @@ describe('presence with a short TTL', () => {
     const id = await seedMechanic(db);
     const client = await connect(gw.wsUrl, await tokenFor('mechanic', id));
     const key = `${id}.${gw.gateway.instanceId}`;
-    await eventually(async () => (await kv.get(key))?.operation === 'PUT', 5000, 'the entry');
-    // Three TTLs later it is still there: the gateway rewrote it meanwhile.
-    await new Promise((r) => setTimeout(r, 4500));
-    const entry = await kv.get(key);
+    const first = await eventually(
+      async () => {
+        const e = await kv.get(key);
+        return e?.operation === 'PUT' && e;
+      },
+      5000,
+      'the entry',
+    );
+    const firstSeen = Date.now();
+    // Still there more than a TTL (1.5 s) after it was first written, rewritten meanwhile: without
+    // the gateway's refresh the bucket would have dropped it by now.
+    const entry = await eventually(
+      async () => {
+        if (Date.now() - firstSeen <= 1500) return false;
+        const e = await kv.get(key);
+        return e?.operation === 'PUT' && e.revision > first.revision && e;
+      },
+      5000,
+      'the entry rewritten and alive past its TTL',
+    );
     expect(entry?.json()).toMatchObject({ mechanic_id: id, connections: 1 });
     expect(Date.now() - Date.parse(entry?.json<{ updated_at: string }>().updated_at ?? '')).toBeLessThan(1500);
     await client.close();

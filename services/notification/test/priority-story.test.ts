@@ -183,6 +183,7 @@ describe('the priority story over sockets', () => {
     // Nothing reached those it was not meant for (a later frame proves they are not merely late).
     const later = await book(customer);
     await winner.nextOf('new_request', later.id);
+    // The later frame reached the winner; 200 ms more for the other sockets: a fixed wait.
     await new Promise((r) => setTimeout(r, 200));
     expect(aSocket.ofType('priority_session_request')).toEqual([]);
     expect(bSocket.ofType('priority_session_request')).toEqual([]);
@@ -221,6 +222,7 @@ describe('the priority story over sockets', () => {
     );
     expect(cancelled.request).toMatchObject({ id, cancelled_at: expect.any(String) });
     expect(await command(oSocket, 'accept', id)).toMatchObject({ ok: false, code: 'not_pending' });
+    // Shows the cancelled window never reaches everyone: a fixed wait, nothing to await.
     await new Promise((r) => setTimeout(r, 200));
     expect(pSocket.ofType('new_request', id)).toEqual([]);
   });

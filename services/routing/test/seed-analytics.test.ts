@@ -19,7 +19,6 @@ import {
   getRequest,
   ms,
   setFlag,
-  sleep,
   startRouting,
   type World,
 } from './support/fixture.js';
@@ -53,14 +52,13 @@ beforeAll(async () => {
   other = await addMechanic(world.db);
   await world.db.query(`update mechanics set first_name = 'Fay', last_name = 'Favorite' where id = $1`, [favorite]);
   await setFlag(world.db, { is_enabled: true });
-  const book = (windowMinutes: number) =>
-    createRequest(world.db, { customerId: customer, preferredMechanicId: favorite, windowMinutes });
+  const book = (windowMinutes: number, customerId = customer) =>
+    createRequest(world.db, { customerId, preferredMechanicId: favorite, windowMinutes });
 
   // R1, R5: accepted by the favorite inside a long window.
   for (const key of ['r1', 'r5']) {
     const r = await book(600);
     await until(r.id, 'offered');
-    await sleep(120);
     expect(await command(world, 'accept', { request_id: r.id, mechanic_id: favorite })).toMatchObject({ ok: true });
     ids[key] = r.id;
   }
@@ -80,7 +78,22 @@ beforeAll(async () => {
   ids.r4 = r4.id;
   // R6: flag off → no window → another mechanic accepts.
   await setFlag(world.db, { is_enabled: false });
-  await sleep(1000);
+  // Routing has the change once a throwaway customer's booking is routed flag_disabled; the
+  // throwaway customer goes afterwards, with its bookings (ON DELETE CASCADE), out of the seed SQL.
+  const probe = await addCustomer(world.db, 'Probe Customer');
+  await eventually(
+    async () => {
+      const p = await book(600, probe);
+      const r = await eventually(async () => {
+        const row = await getRequest(world.db, p.id);
+        return (row.priority_notified_at !== null || row.broadcast_at !== null) && row;
+      }, 15_000);
+      return r.fallback_reason === 'flag_disabled';
+    },
+    10_000,
+    'routing to see the flag off',
+  );
+  await world.db.query('delete from customers where id = $1', [probe]);
   const r6 = await book(600);
   await until(r6.id, 'broadcast');
   expect(await command(world, 'accept', { request_id: r6.id, mechanic_id: other })).toMatchObject({ ok: true });
