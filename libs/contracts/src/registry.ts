@@ -36,6 +36,15 @@ export type PayloadOut<C extends MessageContract> = z.output<C['payload']>;
 export type ReplyIn<C extends RequestContract> = z.input<C['reply']>;
 /** What a requester gets once the reply is parsed. */
 export type ReplyOut<C extends RequestContract> = z.output<C['reply']>;
+/**
+ * Entry `C` seen through its payload and reply types only: what `routingContract` and
+ * `analyticsContract` return to code generic over a command or report.
+ */
+export type RequestContractOf<C extends RequestContract> = RequestContract<
+  C['subject'],
+  z.ZodType<PayloadOut<C>, PayloadIn<C>>,
+  z.ZodType<ReplyOut<C>, ReplyIn<C>>
+>;
 
 function event<K extends EventKind>(kind: K) {
   return { subject: relative.event(kind), payload: RequestEventSchema.extend({ kind: z.literal(kind) }) };
@@ -45,8 +54,10 @@ function routingCommand<C extends RoutingCommand, P extends z.ZodType>(command: 
   return { subject: relative.routingCommand(command), payload, reply: CommandReplySchema };
 }
 
-function report<R extends AnalyticsReport>(name: R) {
-  const { query, data } = ANALYTICS_REPORT_SCHEMAS[name];
+function report<R extends AnalyticsReport, Q extends z.ZodType, D extends z.ZodType>(
+  name: R,
+  { query, data }: { query: Q; data: D },
+) {
   return { subject: relative.analyticsReport(name), payload: query, reply: reportReplySchema(data) };
 }
 
@@ -69,11 +80,11 @@ export const contracts = {
     cancel: routingCommand('cancel', CancelCommandSchema),
   },
   analytics: {
-    success_rate: report('success_rate'),
-    response_times: report('response_times'),
-    timeout_rate: report('timeout_rate'),
-    fallback_effectiveness: report('fallback_effectiveness'),
-    mechanic_stats: report('mechanic_stats'),
+    success_rate: report('success_rate', ANALYTICS_REPORT_SCHEMAS.success_rate),
+    response_times: report('response_times', ANALYTICS_REPORT_SCHEMAS.response_times),
+    timeout_rate: report('timeout_rate', ANALYTICS_REPORT_SCHEMAS.timeout_rate),
+    fallback_effectiveness: report('fallback_effectiveness', ANALYTICS_REPORT_SCHEMAS.fallback_effectiveness),
+    mechanic_stats: report('mechanic_stats', ANALYTICS_REPORT_SCHEMAS.mechanic_stats),
   },
 } as const satisfies {
   events: { [K in EventKind]: MessageContract<`events.request.${K}`> };
@@ -84,6 +95,19 @@ export const contracts = {
 export type EventContracts = typeof contracts.events;
 export type RoutingContracts = typeof contracts.routing;
 export type AnalyticsContracts = typeof contracts.analytics;
+
+// TypeScript cannot follow a type parameter into the registry's entries (`contracts.routing[C]`
+// is the union of every entry), so code generic over a key gets its entry from these.
+
+/** The entry of routing command `command`, typed by that command. */
+export function routingContract<C extends RoutingCommand>(command: C): RequestContractOf<RoutingContracts[C]> {
+  return contracts.routing[command] as unknown as RequestContractOf<RoutingContracts[C]>;
+}
+
+/** The entry of analytics report `report`, typed by that report. */
+export function analyticsContract<R extends AnalyticsReport>(report: R): RequestContractOf<AnalyticsContracts[R]> {
+  return contracts.analytics[report] as unknown as RequestContractOf<AnalyticsContracts[R]>;
+}
 
 /**
  * The lifecycle event kind of an absolute subject under `prefix`, from the registry's subjects;

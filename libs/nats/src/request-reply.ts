@@ -35,19 +35,7 @@ export function serve<P extends z.ZodType, R extends z.ZodType>(
   return serveOn(nc, names.abs(contract.subject), queue, contract.payload, handler, logger);
 }
 
-/** @deprecated use `request` with a registry entry. */
-export async function requestReply<S extends z.ZodType>(
-  nc: NatsConnection,
-  subject: string,
-  payload: unknown,
-  replySchema: S,
-  timeoutMs = 5000,
-): Promise<z.infer<S>> {
-  const msg = await nc.request(subject, JSON.stringify(payload), { timeout: timeoutMs });
-  return replySchema.parse(msg.json());
-}
-
-/** @deprecated use `serve` with a registry entry. */
+/** @deprecated use `serve` with a registry entry; goes once its last caller (a notification test) moves. */
 export function serveRequests<S extends z.ZodType>(
   nc: NatsConnection,
   subject: string,

@@ -1,22 +1,14 @@
-import {
-  type AnalyticsReport,
-  MechanicStatsQuerySchema,
-  type NatsNames,
-  type ReportQuery,
-  ReportQuerySchema,
-  type ReportReply,
-} from '@dibs/contracts';
+import { contracts, type NatsNames } from '@dibs/contracts';
 import type { Logger } from '@dibs/logger';
-import { serveRequests } from '@dibs/nats';
+import { serve } from '@dibs/nats';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { reportFilter } from '../domain/report-query.js';
 import type { ReportsRepository } from '../repositories/reports.repository.js';
 
-type Answer = (query: ReportQuery) => Promise<Extract<ReportReply, { ok: true }>['data']>;
-
 /**
- * Serves each report on `cmd.analytics.<report>` in analytics' queue group; the reply is
- * `{ok:true, data}` with `data` exactly the HTTP body of CONTRACT §3, which intake returns as is.
+ * Serves each report on its registry entry (`cmd.analytics.<report>`) in analytics' queue group;
+ * the reply is `{ok:true, data}` with `data` exactly the HTTP body of CONTRACT §3, which intake
+ * returns as is. The entry's reply schema types `data`; it is not parsed here.
  */
 export function serveReports(
   nc: NatsConnection,
@@ -24,31 +16,52 @@ export function serveReports(
   reports: ReportsRepository,
   logger: Logger,
 ): Subscription[] {
-  const answers: Record<Exclude<AnalyticsReport, 'mechanic_stats'>, Answer> = {
-    success_rate: (q) => reports.successRate(reportFilter(q)),
-    response_times: (q) => reports.responseTimes(reportFilter(q)),
-    timeout_rate: (q) => reports.timeoutRate(reportFilter(q)),
-    fallback_effectiveness: (q) => reports.fallbackEffectiveness(reportFilter(q)),
-  };
-  const subs = Object.entries(answers).map(([report, answer]) =>
-    serveRequests(
+  const queue = names.queues.analytics;
+  const { analytics } = contracts;
+  return [
+    serve(
       nc,
-      names.subjects.analyticsReport(report as AnalyticsReport),
-      names.queues.analytics,
-      ReportQuerySchema,
-      async (q): Promise<ReportReply> => ({ ok: true, data: await answer(q) }),
+      names,
+      analytics.success_rate,
+      queue,
+      async (q) => ok(await reports.successRate(reportFilter(q))),
       logger,
     ),
-  );
-  subs.push(
-    serveRequests(
+    serve(
       nc,
-      names.subjects.analyticsReport('mechanic_stats'),
-      names.queues.analytics,
-      MechanicStatsQuerySchema,
-      async (q): Promise<ReportReply> => ({ ok: true, data: await reports.mechanicStats(q.mechanic_id) }),
+      names,
+      analytics.response_times,
+      queue,
+      async (q) => ok(await reports.responseTimes(reportFilter(q))),
       logger,
     ),
-  );
-  return subs;
+    serve(
+      nc,
+      names,
+      analytics.timeout_rate,
+      queue,
+      async (q) => ok(await reports.timeoutRate(reportFilter(q))),
+      logger,
+    ),
+    serve(
+      nc,
+      names,
+      analytics.fallback_effectiveness,
+      queue,
+      async (q) => ok(await reports.fallbackEffectiveness(reportFilter(q))),
+      logger,
+    ),
+    serve(
+      nc,
+      names,
+      analytics.mechanic_stats,
+      queue,
+      async (q) => ok(await reports.mechanicStats(q.mechanic_id)),
+      logger,
+    ),
+  ];
+}
+
+function ok<D>(data: D): { ok: true; data: D } {
+  return { ok: true, data };
 }

@@ -1,18 +1,23 @@
 import {
+  type AnalyticsContracts,
   type AnalyticsReport,
+  analyticsContract,
   COMMAND_ERROR_STATUS,
   type CommandReply,
-  CommandReplySchema,
   type NatsNames,
-  type ReportReply,
-  ReportReplySchema,
+  type PayloadIn,
+  type ReplyOut,
   type RoutingCommand,
+  type RoutingContracts,
+  routingContract,
   type SessionRequest,
 } from '@dibs/contracts';
 import { HttpProblem } from '@dibs/http';
-import { requestReply } from '@dibs/nats';
+import { request } from '@dibs/nats';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { z } from 'zod';
+
+/** The `data` of a report's successful reply: the HTTP body of CONTRACT §3. */
+export type ReportData<R extends AnalyticsReport> = Extract<ReplyOut<AnalyticsContracts[R]>, { ok: true }>['data'];
 
 const unavailable = (who: string) =>
   new HttpProblem(503, 'unavailable', `${who} is not answering; retry shortly`, { 'retry-after': '2' });
@@ -20,10 +25,10 @@ const unavailable = (who: string) =>
 /** Asks routing (request-reply) to apply a command; maps its error codes to HTTP problems. */
 export function createRoutingClient(nc: NatsConnection, names: NatsNames, timeoutMs: number) {
   return {
-    async send(command: RoutingCommand, payload: Record<string, string>): Promise<SessionRequest> {
+    async send<C extends RoutingCommand>(command: C, payload: PayloadIn<RoutingContracts[C]>): Promise<SessionRequest> {
       let reply: CommandReply;
       try {
-        reply = await requestReply(nc, names.subjects.routingCommand(command), payload, CommandReplySchema, timeoutMs);
+        reply = await request(nc, names, routingContract(command), payload, timeoutMs);
       } catch {
         throw unavailable('routing');
       }
@@ -35,21 +40,20 @@ export function createRoutingClient(nc: NatsConnection, names: NatsNames, timeou
 }
 export type RoutingClient = ReturnType<typeof createRoutingClient>;
 
-/** Asks analytics (request-reply) for a report; returns its data. */
+/** Asks analytics (request-reply) for a report; returns its data, checked against the report's reply schema. */
 export function createAnalyticsClient(nc: NatsConnection, names: NatsNames, timeoutMs: number) {
   return {
-    async report<S extends z.ZodType>(
-      report: AnalyticsReport,
-      query: Record<string, unknown>,
-      schema: S,
-    ): Promise<z.infer<S>> {
-      let reply: ReportReply;
+    async report<R extends AnalyticsReport>(
+      report: R,
+      query: PayloadIn<AnalyticsContracts[R]>,
+    ): Promise<ReportData<R>> {
+      let reply: ReplyOut<AnalyticsContracts[R]>;
       try {
-        reply = await requestReply(nc, names.subjects.analyticsReport(report), query, ReportReplySchema, timeoutMs);
+        reply = await request(nc, names, analyticsContract(report), query, timeoutMs);
       } catch {
         throw unavailable('analytics');
       }
-      if (reply.ok) return schema.parse(reply.data);
+      if (reply.ok) return reply.data;
       if (reply.code === 'invalid_command')
         throw new HttpProblem(400, 'validation_failed', reply.detail ?? 'invalid query');
       throw unavailable('analytics');

@@ -61,10 +61,10 @@ export function registerCommandRoutes(app: HttpApp, deps: CommandRouteDeps): voi
         response: { 200: MechanicStatsSchema, ...problems(401, 403, 503) },
       },
     },
-    async (request) => analytics.report('mechanic_stats', { mechanic_id: request.principal.sub }, MechanicStatsSchema),
+    async (request) => analytics.report('mechanic_stats', { mechanic_id: request.principal.sub }),
   );
 
-  const reportSchema = <S extends z.ZodType>(response: S, querystring: z.ZodType = RangeQuery) => ({
+  const reportSchema = <S extends z.ZodType, Q extends z.ZodType>(response: S, querystring: Q) => ({
     tags: ['analytics'],
     security: bearerSecurity,
     querystring,
@@ -79,24 +79,21 @@ export function registerCommandRoutes(app: HttpApp, deps: CommandRouteDeps): voi
         RangeQuery.extend({ min_requests: z.coerce.number().int().min(0).max(1_000_000).default(5) }),
       ),
     },
-    async (request) =>
-      analytics.report('success_rate', request.query as Record<string, unknown>, z.array(SuccessRateRowSchema)),
+    async (request) => analytics.report('success_rate', request.query),
   );
   app.get(
     '/v1/analytics/priority/response-times',
-    { onRequest: adminOnly, schema: reportSchema(ResponseTimesSchema) },
-    async (request) =>
-      analytics.report('response_times', request.query as Record<string, unknown>, ResponseTimesSchema),
+    { onRequest: adminOnly, schema: reportSchema(ResponseTimesSchema, RangeQuery) },
+    async (request) => analytics.report('response_times', request.query),
   );
   app.get(
     '/v1/analytics/priority/timeout-rate',
-    { onRequest: adminOnly, schema: reportSchema(TimeoutRateSchema) },
-    async (request) => analytics.report('timeout_rate', request.query as Record<string, unknown>, TimeoutRateSchema),
+    { onRequest: adminOnly, schema: reportSchema(TimeoutRateSchema, RangeQuery) },
+    async (request) => analytics.report('timeout_rate', request.query),
   );
   app.get(
     '/v1/analytics/priority/fallback-effectiveness',
-    { onRequest: adminOnly, schema: reportSchema(FallbackEffectivenessSchema) },
-    async (request) =>
-      analytics.report('fallback_effectiveness', request.query as Record<string, unknown>, FallbackEffectivenessSchema),
+    { onRequest: adminOnly, schema: reportSchema(FallbackEffectivenessSchema, RangeQuery) },
+    async (request) => analytics.report('fallback_effectiveness', request.query),
   );
 }

@@ -1,13 +1,13 @@
-import { type CommandReply, CommandReplySchema, type MechanicCommand, type NatsNames } from '@dibs/contracts';
+import { type CommandReply, contracts, type MechanicCommand, type NatsNames } from '@dibs/contracts';
 import type { Logger } from '@dibs/logger';
-import { requestReply } from '@dibs/nats';
+import { request } from '@dibs/nats';
 import type { NatsConnection } from '@nats-io/transport-node';
 
 /** Forwards a mechanic's accept/decline to routing (request-reply); any failure to get an answer is `unavailable`. */
 export function createRoutingCommands(nc: NatsConnection, names: NatsNames, timeoutMs: number, logger: Logger) {
   return async function send(command: 'accept' | 'decline', body: MechanicCommand): Promise<CommandReply> {
     try {
-      return await requestReply(nc, names.subjects.routingCommand(command), body, CommandReplySchema, timeoutMs);
+      return await request(nc, names, contracts.routing[command], body, timeoutMs);
     } catch (err) {
       // No responders, a timeout or a reply off the contract: the client may retry.
       logger.warn(

@@ -1,4 +1,12 @@
-import { type Delivery, type Notification, type RequestEvent, RequestEventSchema, renderFrame } from '@dibs/contracts';
+import {
+  type Delivery,
+  type EventKind,
+  eventKindOf,
+  type Notification,
+  type RequestEvent,
+  RequestEventSchema,
+  renderFrame,
+} from '@dibs/contracts';
 
 export type OfferKind = 'priority' | 'broadcast';
 
@@ -27,11 +35,22 @@ export type DeliveryPlan =
   | { action: 'update'; audience: { kind: 'customer'; id: string }; frame: Notification };
 
 /** Lifecycle events that never notify anyone: the gateway skips them by subject, unparsed. */
-const SILENT_KINDS = new Set(['created', 'declined']);
+const SILENT_KINDS: ReadonlySet<EventKind> = new Set(['created', 'declined']);
 
-/** Whether an event on the absolute `subject` under `prefix` may carry notifications. */
+// The registry's subject → kind lookup for each prefix (one per process in practice).
+const kindOfByPrefix = new Map<string, (subject: string) => EventKind | undefined>();
+
+/**
+ * Whether an event on the absolute `subject` under `prefix` may carry notifications: a lifecycle
+ * event of the registry (`contracts.events`) whose kind is not silent.
+ */
 export function mayNotify(prefix: string, subject: string): boolean {
-  const kind = subject.startsWith(`${prefix}.events.request.`) ? subject.slice(prefix.length + 16) : undefined;
+  let kindOf = kindOfByPrefix.get(prefix);
+  if (kindOf === undefined) {
+    kindOf = eventKindOf(prefix);
+    kindOfByPrefix.set(prefix, kindOf);
+  }
+  const kind = kindOf(subject);
   return kind !== undefined && !SILENT_KINDS.has(kind);
 }
 

@@ -1,6 +1,6 @@
-import { CancelCommandSchema, MechanicCommandSchema, type NatsNames } from '@dibs/contracts';
+import { contracts, type NatsNames } from '@dibs/contracts';
 import type { Logger } from '@dibs/logger';
-import { serveRequests } from '@dibs/nats';
+import { serve } from '@dibs/nats';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { CommandService } from '../services/command-service.js';
 
@@ -14,11 +14,10 @@ export function serveCommands(
   commands: CommandService,
   logger: Logger,
 ): Subscription[] {
-  const { routingCommand } = names.subjects;
   const queue = names.queues.routing;
   return [
-    serveRequests(nc, routingCommand('accept'), queue, MechanicCommandSchema, commands.accept, logger),
-    serveRequests(nc, routingCommand('decline'), queue, MechanicCommandSchema, commands.decline, logger),
-    serveRequests(nc, routingCommand('cancel'), queue, CancelCommandSchema, commands.cancel, logger),
+    serve(nc, names, contracts.routing.accept, queue, commands.accept, logger),
+    serve(nc, names, contracts.routing.decline, queue, commands.decline, logger),
+    serve(nc, names, contracts.routing.cancel, queue, commands.cancel, logger),
   ];
 }

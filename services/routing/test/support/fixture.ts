@@ -1,18 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import {
   type CommandReply,
-  CommandReplySchema,
   type Delivery,
   type EventKind,
   natsNames,
+  type PayloadIn,
   type RequestEvent,
   type RoutingCommand,
+  type RoutingContracts,
   renderFrame,
+  routingContract,
   type SessionRequest,
 } from '@dibs/contracts';
 import { enqueue, requestEvent, SESSION_REQUEST_COLUMNS, type SessionRequestRecord, toSessionRequest } from '@dibs/db';
 import { createLogger } from '@dibs/logger';
-import { requestReply } from '@dibs/nats';
+import { request } from '@dibs/nats';
 import {
   cleanupNats,
   connectTestNats,
@@ -202,14 +204,12 @@ export async function getRequest(db: TestDatabase, id: string): Promise<SessionR
 }
 
 /** Sends a routing command exactly as intake's HTTP routes do. */
-export function command(world: World, cmd: RoutingCommand, payload: Record<string, string>): Promise<CommandReply> {
-  return requestReply(
-    world.nc,
-    natsNames(world.prefix).subjects.routingCommand(cmd),
-    payload,
-    CommandReplySchema,
-    10_000,
-  );
+export function command<C extends RoutingCommand>(
+  world: World,
+  cmd: C,
+  payload: PayloadIn<RoutingContracts[C]>,
+): Promise<CommandReply> {
+  return request(world.nc, natsNames(world.prefix), routingContract(cmd), payload, 10_000);
 }
 
 export interface StoredMessage {
