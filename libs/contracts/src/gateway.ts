@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CommandErrorCodeSchema } from './commands.js';
+import { NotificationSchema } from './notifications.js';
 import { FallbackReasonSchema, MechanicRequestSchema, RoleSchema, SessionRequestSchema } from './session-request.js';
 
 /**
@@ -47,6 +48,8 @@ export const ResultFrameSchema = z.object({
   ref: z.unknown(),
   ok: z.boolean(),
   code: CommandErrorCodeSchema.optional(),
+  /** Why, in words, when `ok` is false. */
+  detail: z.string().optional(),
   request: SessionRequestSchema.optional(),
 });
 
@@ -71,6 +74,26 @@ export const TokenExpiringFrameSchema = z.object({
   type: z.literal('token_expiring'),
   expires_at: z.iso.datetime({ offset: true }),
 });
+
+/**
+ * The gateway's own frames by type. It builds each one from its schema's type (`GatewayFrameInit`),
+ * and tests (and clients) parse what they receive with the same schema.
+ */
+export const GATEWAY_FRAME_SCHEMAS = {
+  hello: HelloFrameSchema,
+  snapshot: SnapshotFrameSchema,
+  result: ResultFrameSchema,
+  error: ErrorFrameSchema,
+  pong: PongFrameSchema,
+  token_expiring: TokenExpiringFrameSchema,
+} as const;
+export type GatewayFrameType = keyof typeof GATEWAY_FRAME_SCHEMAS;
+export type GatewayFrameOf<T extends GatewayFrameType> = z.infer<(typeof GATEWAY_FRAME_SCHEMAS)[T]>;
+export type GatewayFrame = GatewayFrameOf<GatewayFrameType>;
+/** One of the gateway's own frames without its `id` and `at`, which the gateway adds when it sends it. */
+export type GatewayFrameInit = {
+  [T in GatewayFrameType]: Omit<z.input<(typeof GATEWAY_FRAME_SCHEMAS)[T]>, 'id' | 'at'>;
+}[GatewayFrameType];
 
 /** Frames a client may send. `ref` is echoed in the `result`. */
 export const ClientFrameSchema = z.discriminatedUnion('type', [
@@ -114,3 +137,15 @@ export function presenceKey(mechanicId: string, instanceId: string): string {
 export function presenceKeysOf(mechanicId: string): string {
   return `${mechanicId}.>`;
 }
+
+/** Every frame the server sends (CONTRACT §4): the gateway's own and the relayed notifications. */
+export const ServerFrameSchema = z.discriminatedUnion('type', [
+  HelloFrameSchema,
+  SnapshotFrameSchema,
+  ResultFrameSchema,
+  ErrorFrameSchema,
+  PongFrameSchema,
+  TokenExpiringFrameSchema,
+  NotificationSchema,
+]);
+export type ServerFrame = z.infer<typeof ServerFrameSchema>;

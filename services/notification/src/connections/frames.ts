@@ -1,10 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import type { Notification } from '@dibs/contracts';
+import type { GatewayFrameInit, Notification } from '@dibs/contracts';
 import type { OutFrame } from './connection.js';
 
-/** One of the gateway's own frames, with a fresh id and `at` (CONTRACT §4: every frame has both). */
-export function ownFrame(type: string, body: Record<string, unknown>, now: number): OutFrame {
+/**
+ * One of the gateway's own frames, typed by its schema in `@dibs/contracts`
+ * (`GATEWAY_FRAME_SCHEMAS`), with a fresh id and `at` (CONTRACT §4: every frame has both).
+ */
+export function ownFrame(init: GatewayFrameInit, now: number): OutFrame {
   const id = randomUUID();
+  const { type, ...body } = init;
   return { id, type, data: Buffer.from(JSON.stringify({ id, type, at: new Date(now).toISOString(), ...body })) };
 }
 

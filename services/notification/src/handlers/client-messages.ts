@@ -1,4 +1,4 @@
-import { GATEWAY_CLOSE_CODES } from '@dibs/contracts';
+import { GATEWAY_CLOSE_CODES, type GatewayFrameInit } from '@dibs/contracts';
 import type { RawData } from 'ws';
 import type { Connection } from '../connections/connection.js';
 import { ownFrame } from '../connections/frames.js';
@@ -14,7 +14,8 @@ export async function onClientMessage(ctx: GatewayContext, conn: Connection, dat
   const now = ctx.clock();
   if (!conn.isOpen) return;
   if (!conn.guard.admit(now)) {
-    refuse(ctx, conn, 'error', {
+    refuse(ctx, conn, {
+      type: 'error',
       code: 'rate_limited',
       detail: `at most ${ctx.config.GATEWAY_RATE_LIMIT} frames per second`,
     });
@@ -23,19 +24,19 @@ export async function onClientMessage(ctx: GatewayContext, conn: Connection, dat
   const bytes = byteLength(data);
   const parsed = parseClientFrame(bytes > MAX_CLIENT_FRAME_BYTES ? '' : text(data), bytes);
   if (!parsed.ok) {
-    if (parsed.answer === 'error') refuse(ctx, conn, 'error', { code: parsed.code, detail: parsed.detail });
-    else refuse(ctx, conn, 'result', { ref: parsed.ref, ok: false, code: parsed.code, detail: parsed.detail });
+    if (parsed.answer === 'error') refuse(ctx, conn, { type: 'error', code: parsed.code, detail: parsed.detail });
+    else refuse(ctx, conn, { type: 'result', ref: parsed.ref, ok: false, code: parsed.code, detail: parsed.detail });
     return;
   }
   const frame = parsed.frame;
   if (frame.type === 'ping') {
-    conn.write(ownFrame('pong', {}, now));
+    conn.write(ownFrame({ type: 'pong' }, now));
     return;
   }
   const ref = frame.ref ?? null;
   if (conn.role !== 'mechanic') {
     conn.write(
-      ownFrame('result', { ref, ok: false, code: 'forbidden', detail: 'only mechanics accept or decline' }, now),
+      ownFrame({ type: 'result', ref, ok: false, code: 'forbidden', detail: 'only mechanics accept or decline' }, now),
     );
     return;
   }
@@ -43,11 +44,17 @@ export async function onClientMessage(ctx: GatewayContext, conn: Connection, dat
   const reply = await ctx.commands(frame.type, { request_id: frame.request_id, mechanic_id: conn.userId });
   if (reply.ok) {
     ctx.hub.setApproved(conn.userId, true);
-    conn.write(ownFrame('result', { ref, ok: true, request: reply.request }, ctx.clock()));
+    conn.write(ownFrame({ type: 'result', ref, ok: true, request: reply.request }, ctx.clock()));
   } else {
     if (reply.code === 'mechanic_not_approved') ctx.hub.setApproved(conn.userId, false);
-    const body = { ref, ok: false, code: reply.code, ...(reply.detail ? { detail: reply.detail } : {}) };
-    conn.write(ownFrame('result', body, ctx.clock()));
+    const result = {
+      type: 'result',
+      ref,
+      ok: false,
+      code: reply.code,
+      ...(reply.detail ? { detail: reply.detail } : {}),
+    } as const;
+    conn.write(ownFrame(result, ctx.clock()));
   }
   // After the result: a loser then gets the request_taken that may have overtaken the reply.
   if (frame.type === 'accept') conn.endAccept(frame.request_id, reply.ok);
@@ -57,10 +64,14 @@ export async function onClientMessage(ctx: GatewayContext, conn: Connection, dat
   );
 }
 
-function refuse(ctx: GatewayContext, conn: Connection, type: 'error' | 'result', body: Record<string, unknown>): void {
+function refuse(
+  ctx: GatewayContext,
+  conn: Connection,
+  frame: Extract<GatewayFrameInit, { type: 'error' | 'result' }>,
+): void {
   const now = ctx.clock();
-  ctx.metrics.framesDropped.inc({ reason: String(body.code) });
-  conn.write(ownFrame(type, body, now));
+  ctx.metrics.framesDropped.inc({ reason: String(frame.code) });
+  conn.write(ownFrame(frame, now));
   if (conn.guard.strike(now)) {
     ctx.logger.warn({ user_id: conn.userId, role: conn.role, conn: conn.seq }, 'closing an abusive connection');
     closeConnection(conn, GATEWAY_CLOSE_CODES.policyViolation, 'abuse');

@@ -68,8 +68,13 @@ export function createSocketHandler(ctx: GatewayContext) {
     ws.on('pong', onPong);
     ws.once('close', onClose);
 
-    const hello = { role: conn.role, user_id: conn.userId, heartbeat_ms: config.GATEWAY_HEARTBEAT_MS };
-    conn.write(ownFrame('hello', hello, now));
+    const hello = {
+      type: 'hello',
+      role: conn.role,
+      user_id: conn.userId,
+      heartbeat_ms: config.GATEWAY_HEARTBEAT_MS,
+    } as const;
+    conn.write(ownFrame(hello, now));
     if (conn.role === 'customer') {
       conn.open();
       return;
@@ -95,7 +100,7 @@ async function sendSnapshot(ctx: GatewayContext, conn: Connection, approved: boo
     const open = await ctx.directory.openRequests(conn.userId, approved, now, ctx.config.GATEWAY_SNAPSHOT_LIMIT);
     const items = snapshotItems(open, now);
     for (const item of items) conn.markOffered(item.request.id, item.kind);
-    conn.write(ownFrame('snapshot', { open_requests: items }, ctx.clock()));
+    conn.write(ownFrame({ type: 'snapshot', open_requests: items }, ctx.clock()));
     conn.open();
   } catch (err) {
     // Without its snapshot the client could miss an open offer: make it reconnect instead.

@@ -46,7 +46,7 @@ export function startExpirySweep(hub: ConnectionHub, clock: () => number, logger
       closeConnection(conn, GATEWAY_CLOSE_CODES.tokenExpired, 'token_expired');
     } else if (conn.warnAt !== 0 && now >= conn.warnAt) {
       conn.warnAt = 0;
-      conn.write(ownFrame('token_expiring', { expires_at: new Date(conn.expiresAt).toISOString() }, now));
+      conn.write(ownFrame({ type: 'token_expiring', expires_at: new Date(conn.expiresAt).toISOString() }, now));
     }
   }
 

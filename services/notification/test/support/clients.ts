@@ -1,17 +1,54 @@
+import { ServerFrameSchema } from '@dibs/contracts';
 import { WebSocket } from 'ws';
 
 export type Frame = Record<string, unknown> & { id: string; type: string; at: string };
 
-/** A real `ws` client that records every frame and how the socket ended. */
+/**
+ * Why `frame` breaks the contract (CONTRACT §4), or undefined: it must parse with its schema in
+ * `@dibs/contracts` (the one the SDK parses with) and carry nothing the schema leaves out (a
+ * mechanic's `request` without `customer_email`, for one).
+ */
+export function frameViolation(frame: unknown): string | undefined {
+  const parsed = ServerFrameSchema.safeParse(frame);
+  const type = (frame as { type?: unknown } | null)?.type;
+  if (!parsed.success) return `frame ${JSON.stringify(type)} off its schema: ${parsed.error.message}`;
+  if (canonical(parsed.data) !== canonical(frame))
+    return `frame ${JSON.stringify(type)} carries fields its schema does not: ${JSON.stringify(frame)}`;
+  return undefined;
+}
+
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
+/**
+ * A real `ws` client that records every frame and how the socket ended. Every frame is checked
+ * against its schema: a frame off the contract makes `next` reject and is thrown as an uncaught
+ * error, so the test fails even when it waits for nothing.
+ */
 export class TestClient {
   readonly frames: Frame[] = [];
+  /** Frames that broke their schema, each with why. */
+  readonly violations: string[] = [];
   closeCode: number | undefined;
   readonly closed: Promise<number>;
   private listeners = new Set<() => void>();
 
   constructor(readonly ws: WebSocket) {
     ws.on('message', (data) => {
-      this.frames.push(JSON.parse(data.toString()) as Frame);
+      const frame = JSON.parse(data.toString()) as Frame;
+      const violation = frameViolation(frame);
+      if (violation) {
+        this.violations.push(violation);
+        setImmediate(() => {
+          throw new Error(violation);
+        });
+      }
+      this.frames.push(frame);
       for (const l of this.listeners) l();
     });
     this.closed = new Promise((resolve) => {
@@ -29,7 +66,10 @@ export class TestClient {
     return new Promise((resolve, reject) => {
       const check = () => {
         const found = this.frames.find(match);
-        if (found) {
+        if (this.violations.length > 0) {
+          done();
+          reject(new Error(this.violations[0]));
+        } else if (found) {
           done();
           resolve(found);
         } else if (this.closeCode !== undefined) {
