@@ -18,6 +18,8 @@ export interface ServiceChild {
   url: string;
   /** The process's inspector (it runs with --inspect so the bench can force a GC). */
   inspector: Promise<string>;
+  /** Lines the process wrote (stdout or stderr) containing `needle`, counted from the first call with it. */
+  linesWith(needle: string): number;
   stop(): Promise<void>;
 }
 
@@ -73,12 +75,19 @@ export async function startServiceProcess(
   probe = '/readyz',
 ): Promise<ServiceChild> {
   let output = '';
+  const counted = new Map<string, number>();
+  let partial = '';
   const child = spawn(process.execPath, [INSPECT, `${root}services/${name}/dist/main.js`], {
     env: { ...process.env, LOG_LEVEL: 'warn', HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const keep = (c: Buffer) => {
     output = (output + c.toString()).slice(-5000);
+    const lines = (partial + c.toString()).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines)
+      for (const needle of counted.keys())
+        if (line.includes(needle)) counted.set(needle, (counted.get(needle) ?? 0) + 1);
   };
   const inspector = inspectorUrl(child);
   child.stdout?.on('data', keep);
@@ -101,6 +110,10 @@ export async function startServiceProcess(
     child,
     url,
     inspector,
+    linesWith(needle) {
+      if (!counted.has(needle)) counted.set(needle, 0);
+      return counted.get(needle) ?? 0;
+    },
     async stop() {
       if (child.exitCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));

@@ -1,4 +1,3 @@
-import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WebSocket } from 'ws';
 import { memoryAfterGc, rssOf, type ServiceChild } from './fanout-procs.js';
@@ -11,6 +10,8 @@ export interface SlowReadersOptions {
   tokens: string[];
   healthy: number;
   broadcasts: number;
+  /** The gateway's GATEWAY_HEARTBEAT_MS: it finds a stalled reader one to two of these after it stopped. */
+  heartbeatMs: number;
   /** Publishes one broadcast whose frame contains `marker`; resolves with a function that publishes its taking. */
   broadcast(marker: string): Promise<() => Promise<void>>;
 }
@@ -34,17 +35,26 @@ export interface SlowReadersResult {
   broadcasts: number;
   /** Healthy sockets that received every broadcast and its `request_taken`, and were never closed. */
   healthyComplete: number;
-  /** Slow sockets that read again as soon as the burst was over (a phone out of a tunnel). */
+  /** Slow sockets that read again `COMEBACK_HEARTBEATS` heartbeat intervals after they stopped (a phone out of a tunnel). */
   back: SlowGroup;
   /** Slow sockets that read again only after the gateway had given up on them (a phone gone). */
   gone: SlowGroup;
-  /** From the first broadcast until the gateway had closed every slow socket, ms. */
+  /** Slow sockets the gateway had started closing (its log) when the `back` group read again. */
+  closingAtComeback: number;
+  /** From the first broadcast until every healthy socket had the last `request_taken`, ms. */
+  burstMs: number;
+  /** From the first broadcast until the gateway had closed every slow socket (or the wait ended), ms. */
   slowClosedAfterMs: number;
   /** The gateway after a full GC: before the burst, and once the gateway had closed the slow sockets. */
   memory: { before: MemoryPoint; after: MemoryPoint };
   /** The gateway's highest RSS sampled during the burst. */
   peakRss: number;
 }
+
+/** What the gateway logs when it starts closing a slow reader (services/notification/src/app.ts). */
+const SLOW_LOG = 'slow client; closing (1013)';
+/** When the `back` group reads again, in heartbeat intervals after it stopped. */
+export const COMEBACK_HEARTBEATS = 3.5;
 
 interface Reader {
   ws: WebSocket;
@@ -70,7 +80,10 @@ export async function slowReaders(opts: SlowReadersOptions): Promise<SlowReaders
   const slow = readers.slice(opts.healthy);
   const back = slow.slice(0, Math.ceil(slow.length / 2));
   const gone = slow.slice(back.length);
-  for (const r of slow) socketOf(r.ws).pause();
+  // ws's own pause: the socket stays paused (pausing the net.Socket alone, ws resumes it when its
+  // receiver drains, and the 'stalled' reader quietly reads on).
+  for (const r of slow) r.ws.pause();
+  const pausedAt = Date.now();
   await sleep(1000);
   const before = await memoryAfterGc(inspector, pid);
 
@@ -80,6 +93,17 @@ export async function slowReaders(opts: SlowReadersOptions): Promise<SlowReaders
   }, 50);
   const started = Date.now();
   let slowClosedAfterMs = Number.NaN;
+  let burstMs = Number.NaN;
+  let closingAtComeback = Number.NaN;
+  gateway.linesWith(SLOW_LOG);
+  // Out of the tunnel, whether the burst is over or not, once the gateway has found them and before
+  // it cuts a close they did not complete. A socket is first pinged about one heartbeat after it
+  // connected and found silent one heartbeat later, within the heartbeat's lap: 2–3 heartbeats in;
+  // the close is cut two heartbeats (at least 5 s) after it began. So 3.5 heartbeats in.
+  const comeback = sleep(Math.max(0, pausedAt + COMEBACK_HEARTBEATS * opts.heartbeatMs - Date.now())).then(() => {
+    closingAtComeback = gateway.linesWith(SLOW_LOG);
+    for (const r of back) r.ws.resume();
+  });
   try {
     // The burst, 50 broadcasts at a time, each batch then taken (as requests are): a healthy socket
     // forgets each offer again, so what it remembers stays small while a slow one's backlog grows.
@@ -92,16 +116,20 @@ export async function slowReaders(opts: SlowReadersOptions): Promise<SlowReaders
       () => healthy.every((r) => r.frames >= broadcasts && r.taken >= broadcasts),
       'every broadcast and its request_taken on every healthy socket',
     );
-    for (const r of back) socketOf(r.ws).resume();
+    burstMs = Date.now() - started;
+    await comeback;
+    // Not a failure of the bench if some are never closed: the report says so ('still open').
     const closedSlow = async () => (await disconnects(gateway.url, 'slow_consumer')) >= slow.length;
-    await until(closedSlow, 'the gateway to close every slow socket');
+    await until(closedSlow, 'the gateway to close every slow socket', 4 * opts.heartbeatMs + 30_000).catch(
+      () => undefined,
+    );
     slowClosedAfterMs = Date.now() - started;
   } finally {
     clearInterval(sampler);
   }
   const after = await memoryAfterGc(inspector, pid);
 
-  for (const r of gone) socketOf(r.ws).resume();
+  for (const r of gone) r.ws.resume();
   const [backGroup, goneGroup] = await Promise.all([settle(back), settle(gone)]);
   const healthyComplete = healthy.filter(
     (r) => r.frames >= broadcasts && r.taken >= broadcasts && r.ws.readyState === WebSocket.OPEN,
@@ -113,6 +141,8 @@ export async function slowReaders(opts: SlowReadersOptions): Promise<SlowReaders
     healthyComplete,
     back: backGroup,
     gone: goneGroup,
+    burstMs,
+    closingAtComeback,
     slowClosedAfterMs,
     memory: { before, after },
     peakRss,
@@ -127,10 +157,6 @@ async function settle(group: Reader[]): Promise<SlowGroup> {
   for (const code of codes) closes[String(code)] = (closes[String(code)] ?? 0) + 1;
   const counts = group.map((r) => r.frames);
   return { sockets: group.length, closes, frames: [Math.min(...counts), Math.max(...counts)] };
-}
-
-function socketOf(ws: WebSocket): Socket {
-  return (ws as unknown as { _socket: Socket })._socket;
 }
 
 // Opens a mechanic's socket and resolves once its snapshot arrived (the gateway is sending live frames).

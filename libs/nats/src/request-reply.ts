@@ -35,18 +35,6 @@ export function serve<P extends z.ZodType, R extends z.ZodType>(
   return serveOn(nc, names.abs(contract.subject), queue, contract.payload, handler, logger);
 }
 
-/** @deprecated use `serve` with a registry entry; goes once its last caller (a notification test) moves. */
-export function serveRequests<S extends z.ZodType>(
-  nc: NatsConnection,
-  subject: string,
-  queue: string,
-  requestSchema: S,
-  handler: (req: z.infer<S>) => Promise<unknown>,
-  logger: Logger,
-): Subscription {
-  return serveOn(nc, subject, queue, requestSchema, handler, logger);
-}
-
 function serveOn<S extends z.ZodType>(
   nc: NatsConnection,
   subject: string,

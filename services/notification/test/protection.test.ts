@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { CommandReplySchema, MechanicCommandSchema, natsNames } from '@dibs/contracts';
+import { CommandReplySchema, contracts, natsNames } from '@dibs/contracts';
 import { createLogger } from '@dibs/logger';
-import { serveRequests } from '@dibs/nats';
+import { serve } from '@dibs/nats';
 import { cleanupNats, createTestDatabase, eventually, type TestDatabase, testPrefix, tokenFor } from '@dibs/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, refusedHandshake, type TestClient } from './support/clients.js';
@@ -111,11 +111,11 @@ describe('accept and decline over the socket', () => {
     const names = natsNames(prefix);
     const logger = createLogger({ service: 'fake-routing', level: 'silent', pretty: false });
     const subs = [
-      serveRequests(
+      serve(
         gw.nc,
-        names.subjects.routingCommand('accept'),
+        names,
+        contracts.routing.accept,
         'r',
-        MechanicCommandSchema,
         async (cmd) => {
           received.push({ accept: cmd });
           return CommandReplySchema.parse({
@@ -125,11 +125,11 @@ describe('accept and decline over the socket', () => {
         },
         logger,
       ),
-      serveRequests(
+      serve(
         gw.nc,
-        names.subjects.routingCommand('decline'),
+        names,
+        contracts.routing.decline,
         'r',
-        MechanicCommandSchema,
         async (cmd) => {
           received.push({ decline: cmd });
           return { ok: false, code: 'already_taken' };
@@ -173,7 +173,7 @@ describe('connection health', () => {
     const roomy = await startGateway(db, prefix, { GATEWAY_MAX_BUFFERED_BYTES: '65536' });
     const customerId = await seedCustomer(db);
     const client = await connect(roomy.wsUrl, await tokenFor('customer', customerId));
-    const socket = (client.ws as unknown as { _socket: import('node:net').Socket })._socket;
+    const socket = client.ws;
     socket.pause();
     const request = {
       ...(await requestRow(db, await seedRequest(db, { customerId }))),
@@ -200,7 +200,7 @@ describe('connection health', () => {
     const customerId = await seedCustomer(db);
     const client = await connect(gw.wsUrl, await tokenFor('customer', customerId));
     clients.push(client);
-    const socket = (client.ws as unknown as { _socket: import('node:net').Socket })._socket;
+    const socket = client.ws;
     socket.pause();
     const request = await requestRow(db, await seedRequest(db, { customerId }));
     for (let i = 0; i < 3; i++) await publishUpdate(gw.nc, prefix, { ...request, plan_code: `unread-${i}` });
