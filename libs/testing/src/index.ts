@@ -18,6 +18,23 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
+/**
+ * A checksum of every table's rows in `db`, one per table: equal before and after something that
+ * must not write (a refused request), whatever table it might have touched.
+ */
+export async function tableChecksums(db: TestDatabase): Promise<() => Promise<Record<string, string>>> {
+  const { rows } = await db.query<{ name: string }>(
+    `select tablename as name from pg_tables where schemaname = 'public' order by 1`,
+  );
+  const sql = `select ${rows
+    .map(({ name }) => {
+      const table = pg.escapeIdentifier(name);
+      return `(select md5(coalesce(string_agg(t::text, E'\\n' order by t::text), '')) from ${table} t) as ${table}`;
+    })
+    .join(', ')}`;
+  return async () => (await db.query<Record<string, string>>(sql)).rows[0] as Record<string, string>;
+}
+
 /** Clones the migrated template into a fresh database (STYLE §10: one database per test file). */
 export async function createTestDatabase(): Promise<TestDatabase> {
   const base = inject('dibsDatabaseUrl');

@@ -10,10 +10,9 @@ import {
   natsNames,
 } from '@dibs/contracts';
 import { type SessionRequestRecord, toSessionRequest } from '@dibs/db';
-import { tokenFor, tokenWithoutExp } from '@dibs/testing';
+import { tableChecksums, tokenFor, tokenWithoutExp } from '@dibs/testing';
 import type { Subscription } from '@nats-io/transport-node';
 import fc from 'fast-check';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { rawExchange, rawRequests } from './fuzz/raw-http.js';
@@ -45,7 +44,8 @@ const pools = {} as Record<ParamKind, string[]>;
 const stubs: Subscription[] = [];
 /** Commands and report queries that reached the stand-ins for routing and analytics off their contract. */
 const offContract: unknown[] = [];
-let snapshotSql: string;
+/** Every table's checksum: a refused request must leave them all as they were. */
+let snapshot: () => Promise<Record<string, string>>;
 
 beforeAll(async () => {
   // No relay: nothing but the requests under test writes to the database while they run.
@@ -93,15 +93,7 @@ beforeAll(async () => {
   } satisfies Record<Caller, string | undefined>);
 
   stubRoutingAndAnalytics();
-  const { rows } = await h.db.query<{ name: string }>(
-    `select tablename as name from pg_tables where schemaname = 'public' order by 1`,
-  );
-  snapshotSql = `select ${rows
-    .map(
-      ({ name }) =>
-        `(select md5(coalesce(string_agg(t::text, E'\\n' order by t::text), '')) from ${pg.escapeIdentifier(name)} t) as ${pg.escapeIdentifier(name)}`,
-    )
-    .join(', ')}`;
+  snapshot = await tableChecksums(h.db);
 });
 
 afterAll(async () => {
@@ -218,10 +210,6 @@ function validParam(kind: ParamKind): fc.Arbitrary<string> {
     return fc.constantFrom('static/index.html', 'static/swagger-ui.css', 'favicon-32x32.png', 'x', 'static/');
   }
   return fc.oneof(fc.constantFrom(...(pools[kind] as string[])), kind === 'flag' ? fc.constant('NO_SUCH_FLAG') : uuid);
-}
-
-async function snapshot(): Promise<Record<string, string>> {
-  return (await h.db.query(snapshotSql)).rows[0];
 }
 
 /** Routing and analytics stand-ins: answer like the real services for ids they do not know, and record any message off its contract. */

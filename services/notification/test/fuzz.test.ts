@@ -1,9 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { CLIENT_FRAME_TYPES, MechanicCommandSchema, natsNames } from '@dibs/contracts';
-import { cleanupNats, createTestDatabase, eventually, type TestDatabase, testPrefix, tokenFor } from '@dibs/testing';
+import {
+  cleanupNats,
+  createTestDatabase,
+  eventually,
+  type TestDatabase,
+  tableChecksums,
+  testPrefix,
+  tokenFor,
+} from '@dibs/testing';
 import type { Subscription } from '@nats-io/transport-node';
 import fc from 'fast-check';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { connect, type Frame, type TestClient } from './support/clients.js';
@@ -64,7 +71,8 @@ let expectedForwards = 0;
 /** Connections closed with 1008 (and reopened) during the fuzzing. */
 let abuseCloses = 0;
 let stubs: Subscription[] = [];
-let snapshotSql: string;
+/** Every table's checksum: a refused request must leave them all as they were. */
+let snapshot: () => Promise<Record<string, string>>;
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -88,15 +96,7 @@ beforeAll(async () => {
     await seedRequest(db, { customerId, status: 'accepted' }),
   ];
   stubs = stubRouting();
-  const { rows } = await db.query<{ name: string }>(
-    `select tablename as name from pg_tables where schemaname = 'public' order by 1`,
-  );
-  snapshotSql = `select ${rows
-    .map(
-      ({ name }) =>
-        `(select md5(coalesce(string_agg(t::text, E'\\n' order by t::text), '')) from ${pg.escapeIdentifier(name)} t) as ${pg.escapeIdentifier(name)}`,
-    )
-    .join(', ')}`;
+  snapshot = await tableChecksums(db);
 });
 
 afterAll(async () => {
@@ -298,8 +298,4 @@ function openConnections(): Promise<number> {
   return new Promise((resolve, reject) =>
     gw.gateway.app.server.getConnections((err, n) => (err ? reject(err) : resolve(n))),
   );
-}
-
-async function snapshot(): Promise<Record<string, string>> {
-  return (await db.query(snapshotSql)).rows[0];
 }
