@@ -91,8 +91,10 @@ describe('npm start with PostgreSQL and NATS', () => {
     expect(output).toContain(`ws://localhost:${ports.GATEWAY_PORT}/v1/ws`);
     expect(output).toMatch(/npm run token -- --role admin --sub [0-9a-f-]{36}/);
     expect(output).toContain('npm run demo');
+    // Every service's own JSON lines, prefixed with its name (a service's first line may come a
+    // moment after the supervisor's summary: loggers write asynchronously).
     for (const name of ['intake', 'routing', 'notification', 'analytics']) {
-      expect(stack.lines.some((l) => l.startsWith(`${name.padEnd(12)} │ {`))).toBe(true);
+      await stack.waitFor(new RegExp(`^${name.padEnd(12)} │ \\{`));
     }
     for (const port of Object.values(ports)) {
       expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
