@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { acceptVerdict, cancelVerdict, declineVerdict, offeredTo } from '../src/domain/command-rules.js';
+import { cancelVerdict, declineVerdict, offeredTo } from '../src/domain/command-rules.js';
 import type { MechanicState, RequestState } from '../src/domain/request-state.js';
+import { acceptVerdict } from '../src/domain/rules/accept.js';
 
 const NOW = 1_800_000_000_000;
 const MINUTE = 1000;

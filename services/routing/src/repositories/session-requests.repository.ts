@@ -2,6 +2,7 @@ import type { FallbackReason, MechanicStatus, RequestStatus, RoutingType } from 
 import { type OutboxEntry, payloadJson, SESSION_REQUEST_COLUMNS, type SessionRequestRecord } from '@dibs/db';
 import type { MechanicState, RequestState } from '../domain/request-state.js';
 import type { BroadcastTrigger } from '../domain/routing-decision.js';
+import { ACCEPT_GUARD_SQL } from '../domain/rules/accept.js';
 import type { Queryable } from '../infra/pg.js';
 
 /** A row as read by routing: the contract columns plus who declined it. */
@@ -237,7 +238,7 @@ export async function broadcastDueWindows(tx: Queryable, now: Date, limit: numbe
 }
 
 /**
- * The one statement that decides an accept (see `acceptVerdict` for the rule in words). Row
+ * The one statement that decides an accept (the rule: domain/rules/accept.ts). Row
  * locking makes concurrent accepts queue on the request; each re-checks `status = 'pending'`
  * after the one before it committed, so exactly one wins.
  */
@@ -254,12 +255,7 @@ export async function markAccepted(
     text: `update session_requests r set status = 'accepted', mechanic_id = $2,
        accepted_at = greatest($3::timestamptz, r.broadcast_at, r.priority_notified_at),
        updated_at = greatest($3::timestamptz, r.broadcast_at, r.priority_notified_at)
-     where r.id = $1 and r.status = 'pending'
-       and exists (select 1 from mechanics m where m.id = $2 and m.status = 'approved')
-       and not exists (select 1 from session_request_declines d where d.request_id = r.id and d.mechanic_id = $2)
-       and (r.broadcast_at is not null
-            or r.priority_expires_at <= $3
-            or (r.preferred_mechanic_id = $2 and r.priority_notified_at is not null))
+     where r.id = $1 and ${ACCEPT_GUARD_SQL}
      returning ${COLUMNS}, ${DECLINED}`,
     values: [id, mechanicId, now],
   });

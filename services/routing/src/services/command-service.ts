@@ -2,7 +2,9 @@ import type { CancelCommand, CommandReply, MechanicCommand } from '@dibs/contrac
 import { enqueue, toSessionRequest } from '@dibs/db';
 import type { Logger } from '@dibs/logger';
 import type pg from 'pg';
-import { acceptVerdict, cancelVerdict, declineVerdict, type Refusal } from '../domain/command-rules.js';
+import { cancelVerdict, declineVerdict } from '../domain/command-rules.js';
+import type { Refusal } from '../domain/refusal.js';
+import { acceptVerdict } from '../domain/rules/accept.js';
 import { inTransaction } from '../infra/pg.js';
 import type { RoutingMetrics } from '../metrics.js';
 import {

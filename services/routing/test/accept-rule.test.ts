@@ -1,0 +1,125 @@
+import { createTestDatabase, type TestDatabase } from '@dibs/testing';
+import fc from 'fast-check';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { acceptVerdict } from '../src/domain/rules/accept.js';
+import { findRequest, markAccepted, toState } from '../src/repositories/session-requests.repository.js';
+
+const NOW = Date.UTC(2027, 0, 4, 12);
+const MINUTE = 60_000;
+const ACTING = '11111111-1111-4111-8111-111111111111';
+const OTHER = '22222222-2222-4222-8222-222222222222';
+/** A mechanic id with no row (deleted, or never existed). */
+const GHOST = '99999999-9999-4999-8999-999999999999';
+
+// Instants around NOW, with the boundaries (a deadline exactly now, a millisecond either side) often.
+const offset = fc.oneof(
+  { arbitrary: fc.constantFrom(-1, 0, 1), weight: 2 },
+  { arbitrary: fc.integer({ min: -30 * MINUTE, max: 30 * MINUTE }), weight: 1 },
+);
+
+/** A request as routing can leave it, and who tries to accept it. */
+const stateArb = fc.record({
+  status: fc.constantFrom('pending', 'pending', 'pending', 'accepted', 'cancelled'),
+  acceptedBy: fc.constantFrom('acting', 'other'),
+  acting: fc.constantFrom('approved', 'approved', 'pending', 'suspended', 'missing'),
+  preferred: fc.constantFrom('acting', 'other', null),
+  // The window's deadline, relative to NOW; routing stores priority_notified_at and
+  // priority_expires_at together, or neither.
+  deadline: fc.option(offset, { nil: null }),
+  windowMinutes: fc.integer({ min: 1, max: 30 }),
+  broadcast: fc.option(offset, { nil: null, freq: 2 }),
+  declined: fc.constantFrom(false, false, false, true),
+});
+type State = typeof stateArb extends fc.Arbitrary<infer T> ? T : never;
+
+let db: TestDatabase;
+let client: pg.Client;
+let customerId: string;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  const { rows } = await client.query(
+    `insert into customers (name, email) values ('Dana', 'dana@x.test') returning id`,
+  );
+  customerId = rows[0].id;
+});
+
+afterAll(async () => {
+  await client?.end();
+  await db?.drop();
+});
+
+/** Inserts `s` (inside the caller's transaction) and returns the request's id and the acting mechanic's id. */
+async function insert(s: State): Promise<{ id: string; mechanicId: string }> {
+  const mechanicId = s.acting === 'missing' ? GHOST : ACTING;
+  await client.query(
+    `insert into mechanics (id, first_name, last_name, email, status) values ($1, 'O', 'Ther', 'o@x.test', 'approved')`,
+    [OTHER],
+  );
+  if (s.acting !== 'missing') {
+    await client.query(
+      `insert into mechanics (id, first_name, last_name, email, status) values ($1, 'A', 'Cting', 'a@x.test', $2)`,
+      [ACTING, s.acting],
+    );
+  }
+  const preferred =
+    s.preferred === 'other' ? OTHER : s.preferred === 'acting' && s.acting !== 'missing' ? ACTING : null;
+  const winner = s.status !== 'accepted' ? null : s.acceptedBy === 'acting' && s.acting !== 'missing' ? ACTING : OTHER;
+  const at = (o: number | null) => (o === null ? null : new Date(NOW + o));
+  const { rows } = await client.query(
+    `insert into session_requests (customer_id, session_type, plan_code, status, routing_type, preferred_mechanic_id,
+       priority_window_minutes, priority_notified_at, priority_expires_at, broadcast_at, mechanic_id)
+     values ($1, 'video', 'basic', $2, 'priority_broadcast', $3, $4, $5, $6, $7, $8) returning id`,
+    [
+      customerId,
+      s.status,
+      preferred,
+      s.windowMinutes,
+      s.deadline === null ? null : at(s.deadline - s.windowMinutes * MINUTE),
+      at(s.deadline),
+      at(s.broadcast),
+      winner,
+    ],
+  );
+  const id = rows[0].id as string;
+  if (s.declined && s.acting !== 'missing') {
+    await client.query(`insert into session_request_declines (request_id, mechanic_id) values ($1, $2)`, [id, ACTING]);
+  }
+  return { id, mechanicId };
+}
+
+describe('the accept rule', () => {
+  it('lets the accept UPDATE win exactly when acceptVerdict grants a first win', async () => {
+    const seen = { won: 0, refused: 0 };
+    await fc.assert(
+      fc.asyncProperty(stateArb, async (s) => {
+        await client.query('begin');
+        try {
+          const { id, mechanicId } = await insert(s);
+          const row = await findRequest(client, id);
+          const { rows: m } = await client.query('select id, status from mechanics where id = $1', [mechanicId]);
+          const verdict = acceptVerdict({
+            request: row ? toState(row) : null,
+            mechanicId,
+            mechanic: m[0] ?? null,
+            declinedByMechanic: row?.declined.includes(mechanicId) ?? false,
+            now: NOW,
+            minuteMs: MINUTE,
+          });
+          const won = (await markAccepted(client, id, mechanicId, new Date(NOW))) !== null;
+          seen[won ? 'won' : 'refused']++;
+          expect(won).toBe(verdict.ok === true && !verdict.repeat);
+        } finally {
+          await client.query('rollback');
+        }
+      }),
+      { seed: 20270104, numRuns: 500 },
+    );
+    // Both outcomes were exercised, not one of them every time.
+    expect(seen.won).toBeGreaterThan(50);
+    expect(seen.refused).toBeGreaterThan(50);
+  });
+});
