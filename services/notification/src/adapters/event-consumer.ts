@@ -35,17 +35,15 @@ export async function startEventConsumer({ nc, names, logger, handle, retryMs = 
   const jsm = await jetstreamManager(nc);
   const streamCreated = async () => (await jsm.streams.info(names.streams.events)).created;
 
-  type Start = { policy: 'new' } | { policy: 'after'; seq: number } | { policy: 'since'; time: string };
+  type Start = { policy: 'after'; seq: number } | { policy: 'since'; time: string };
 
-  // At start-up from "now"; after a failure, right after the last message handled; after the
-  // stream was re-created, everything stored in the new stream.
+  // At start-up and after a failure, right after the last message handled (at start-up: the last
+  // one stored); after the stream was re-created, everything stored in the new stream.
   async function open(start: Start): Promise<ConsumerMessages> {
     const from =
       start.policy === 'after'
         ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: start.seq + 1 }
-        : start.policy === 'since'
-          ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: start.time }
-          : { deliver_policy: DeliverPolicy.New };
+        : { deliver_policy: DeliverPolicy.StartTime, opt_start_time: start.time };
     const consumer = await js.consumers.get(names.streams.events, {
       filter_subjects: names.subjects.eventsAll,
       ...from,
@@ -105,12 +103,7 @@ export async function startEventConsumer({ nc, names, logger, handle, retryMs = 
       try {
         if (!iter) {
           const now = await streamCreated();
-          const start: Start =
-            now !== created
-              ? { policy: 'since', time: now }
-              : lastSeq > 0
-                ? { policy: 'after', seq: lastSeq }
-                : { policy: 'new' };
+          const start: Start = now !== created ? { policy: 'since', time: now } : { policy: 'after', seq: lastSeq };
           if (now !== created) lastSeq = 0;
           created = now;
           iter = await open(start);
@@ -128,8 +121,13 @@ export async function startEventConsumer({ nc, names, logger, handle, retryMs = 
     }
   }
 
+  // "Now" is the stream's last sequence at start-up, pinned: a consumer started with DeliverPolicy.New
+  // and re-created (by this loop, or by the ordered consumer itself after missed heartbeats) before
+  // its first message would start from a new "now" and skip what was published meanwhile.
   // The first consumer is created before start-up completes, so a missing stream fails it loudly.
-  const loop = run(await open({ policy: 'new' }), await streamCreated());
+  const info = await jsm.streams.info(names.streams.events);
+  lastSeq = info.state.last_seq;
+  const loop = run(await open({ policy: 'after', seq: lastSeq }), info.created);
 
   return {
     /** Whether notifications are being consumed (readiness). */
