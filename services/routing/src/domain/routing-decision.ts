@@ -1,5 +1,6 @@
 import type { FallbackReason } from '@dibs/contracts';
 import { type MechanicState, type RequestState, windowDeadline } from './request-state.js';
+import type { BroadcastTrigger } from './rules/broadcast.js';
 
 /**
  * What to do with a session request now:
@@ -14,9 +15,6 @@ export type RoutingDecision =
   | { kind: 'broadcast'; reason: FallbackReason | null; trigger: BroadcastTrigger }
   | { kind: 'wait'; ms: number; deadline: number }
   | { kind: 'done'; why: 'accepted' | 'cancelled' | 'broadcast' };
-
-/** `route`: decided before any window opened; `timeout`: the window ended; `declined`: the preferred mechanic said no. */
-export type BroadcastTrigger = 'route' | 'timeout' | 'declined';
 
 export interface RoutingInput {
   request: RequestState;

@@ -1,8 +1,8 @@
 import type { FallbackReason, MechanicStatus, RequestStatus, RoutingType } from '@dibs/contracts';
 import { type OutboxEntry, payloadJson, SESSION_REQUEST_COLUMNS, type SessionRequestRecord } from '@dibs/db';
 import type { MechanicState, RequestState } from '../domain/request-state.js';
-import type { BroadcastTrigger } from '../domain/routing-decision.js';
 import { ACCEPT_GUARD_SQL } from '../domain/rules/accept.js';
+import { type BroadcastTrigger, broadcastGuardSql, windowDueSql } from '../domain/rules/broadcast.js';
 import type { Queryable } from '../infra/pg.js';
 
 /** A row as read by routing: the contract columns plus who declined it. */
@@ -158,22 +158,16 @@ export async function openPriorityWindows(db: Queryable, items: OfferItem[]): Pr
   return new Set(rows.map((r) => r.id));
 }
 
-// Each trigger guards its write so that whichever decider comes second finds nothing to do:
-// a request routed straight to everyone must not have had a window; a timeout needs the deadline
-// to have passed; a decline ends the window whenever it comes.
-const BROADCAST_GUARD: Record<BroadcastTrigger, string> = {
-  route: 'r.priority_notified_at is null',
-  timeout: 'r.priority_expires_at <= x.at',
-  declined: 'true',
-};
-
 export interface BroadcastItem {
   id: string;
   reason: FallbackReason | null;
   at: Date;
 }
 
-/** Broadcasts requests once: sets `broadcast_at` and the reason while pending and not yet broadcast. */
+/**
+ * Broadcasts requests once: sets `broadcast_at` and the reason where the trigger's guard still
+ * holds (domain/rules/broadcast.ts), so that whichever decider comes second finds nothing to do.
+ */
 export async function markBroadcast(
   tx: Queryable,
   items: BroadcastItem[],
@@ -183,7 +177,7 @@ export async function markBroadcast(
     `update session_requests r set broadcast_at = greatest(x.at, r.priority_notified_at), fallback_reason = x.reason,
        updated_at = greatest(x.at, r.priority_notified_at)
      from unnest($1::uuid[], $2::timestamptz[], $3::text[]) as x(id, at, reason)
-     where r.id = x.id and r.status = 'pending' and r.broadcast_at is null and ${BROADCAST_GUARD[trigger]}
+     where r.id = x.id and ${broadcastGuardSql(trigger, 'r', 'x.at')}
      returning ${COLUMNS}, ${DECLINED}`,
     [items.map((i) => i.id), items.map((i) => i.at), items.map((i) => i.reason)],
   );
@@ -206,26 +200,23 @@ export async function nextWindowDeadline(db: Queryable): Promise<number | null> 
 export async function anyWindowDue(db: Queryable, now: Date): Promise<boolean> {
   const { rowCount } = await db.query({
     name: 'routing-any-window-due',
-    text: `select 1 from session_requests
-           where status = 'pending' and broadcast_at is null and priority_expires_at is not null
-             and priority_expires_at <= $1
-           limit 1`,
+    text: `select 1 from session_requests d where ${windowDueSql('d', '$1')} limit 1`,
     values: [now],
   });
   return Boolean(rowCount);
 }
 
 /**
- * Broadcasts up to `limit` windows whose deadline has passed (`priority_timeout`), skipping rows
+ * Broadcasts up to `limit` windows whose deadline has passed (`priority_timeout`, the rule
+ * `windowDue` of domain/rules/broadcast.ts), skipping rows
  * another replica is handling right now. Reads only the open-windows index.
  */
 export async function broadcastDueWindows(tx: Queryable, now: Date, limit: number): Promise<RequestRow[]> {
   const { rows } = await tx.query<RequestRow>({
     name: 'routing-broadcast-due-windows',
     text: `with due as (
-       select id from session_requests
-       where status = 'pending' and broadcast_at is null and priority_expires_at is not null
-         and priority_expires_at <= $1
+       select id from session_requests d
+       where ${windowDueSql('d', '$1')}
        order by priority_expires_at
        limit $2
        for update skip locked)
