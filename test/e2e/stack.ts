@@ -1,15 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { type Analytics, buildAnalytics } from '@dibs/analytics';
 import { DEV_JWT_SECRET } from '@dibs/config';
-import { natsNames } from '@dibs/contracts';
-import { createOrm, type Orm } from '@dibs/db';
+import { createOrm, createPool, type Orm } from '@dibs/db';
 import { buildIntake, type Intake } from '@dibs/intake';
 import { loadIntakeConfig } from '@dibs/intake/config';
 import { createLogger } from '@dibs/logger';
-import { connectNats, provisionStreams } from '@dibs/nats';
+import { openNats } from '@dibs/nats';
 import { buildRouting, type Routing, RoutingConfigSchema } from '@dibs/routing';
 import { cleanupNats, createTestDatabase, natsServers, type TestDatabase, testPrefix, tokenFor } from '@dibs/testing';
-import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 
 // biome-ignore lint/suspicious/noExplicitAny: response bodies of every route, read field by field in tests
@@ -46,13 +44,25 @@ export async function startStack(minuteMs: number): Promise<Stack> {
     LOG_LEVEL: 'silent',
   };
   const orm: Orm = await createOrm({ url: db.url, poolMax: 5 });
-  const nc: NatsConnection = await connectNats({ servers: natsServers(), name: 'e2e-intake' });
-  await provisionStreams(await jetstreamManager(nc), natsNames(prefix));
+  // One NATS connection for the three services of this process; each keeps its own pool.
+  const nc: NatsConnection = await openNats({ NATS_URL: natsServers(), NATS_PREFIX: prefix }, { name: 'e2e' });
+  const routingConfig = RoutingConfigSchema.parse(env);
+  const routingPool = createPool({
+    url: db.url,
+    max: routingConfig.ROUTING_DB_POOL,
+    logger,
+    connectionTimeoutMillis: 5000,
+  });
+  const analyticsPool = createPool({ url: db.url, max: 5, logger });
   const intake = await buildIntake({ config: loadIntakeConfig(env), jwtSecret: DEV_JWT_SECRET, orm, nc, logger });
-  const routing = await buildRouting({ config: RoutingConfigSchema.parse(env), logger, flagRefreshMs: 500 });
-  await routing.start();
-  const analytics = await buildAnalytics({ config: env, logger });
-  await analytics.start();
+  const routing = await buildRouting({
+    config: routingConfig,
+    logger,
+    nc,
+    pool: routingPool,
+    flagRefreshMs: 500,
+  });
+  const analytics = await buildAnalytics({ config: { NATS_PREFIX: prefix }, logger, nc, pool: analyticsPool });
   const adminToken = await tokenFor('admin', randomUUID());
 
   const stack: Stack = {
@@ -91,6 +101,7 @@ export async function startStack(minuteMs: number): Promise<Stack> {
       await routing.close();
       await intake.close();
       await nc.drain();
+      await Promise.all([routingPool.end(), analyticsPool.end()]);
       await orm.close();
       await db.drop();
       await cleanupNats(prefix);

@@ -5,6 +5,7 @@ export { createOrm, ensureDatabase, migrate, type Orm, type OrmOptions, prepareD
 export { enqueue, type OutboxEntry, outboxMessage, payloadJson, requestEvent, type SqlExecutor } from './outbox.js';
 export { createOutboxPublisher, type OutboxPublisher, PUBLISHER_GRACE_MS } from './outbox-publisher.js';
 export { createOutboxRelay, type OutboxRelay, type OutboxRelayOptions, type RelayStep } from './outbox-relay.js';
+export { createPool, type PoolOptions } from './pool.js';
 export {
   iso,
   type NewRequestFields,

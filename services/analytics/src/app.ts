@@ -1,10 +1,10 @@
 import { natsNames } from '@dibs/contracts';
 import { createHttpApp, type HttpApp, registerProbes } from '@dibs/http';
 import type { Logger } from '@dibs/logger';
-import { connectNats, natsIsUp, provisionStreams } from '@dibs/nats';
+import { natsIsUp } from '@dibs/nats';
 import { jetstream } from '@nats-io/jetstream';
-import type { NatsConnection, Subscription } from '@nats-io/transport-node';
-import pg from 'pg';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type pg from 'pg';
 import type { AnalyticsConfig } from './config.js';
 import { createEventProjector, type EventProjector } from './handlers/event-projector.js';
 import { serveReports } from './handlers/report-handlers.js';
@@ -13,16 +13,13 @@ import { createFactsRepository, type FactsRepository } from './repositories/fact
 import { createReportsRepository, type ReportsRepository } from './repositories/reports.repository.js';
 
 export interface AnalyticsDeps {
-  /** The parsed config, or raw env values (`NATS_URL` as a comma-separated string is accepted). */
-  config: Pick<AnalyticsConfig, 'DATABASE_URL' | 'NATS_PREFIX'> & {
-    NATS_URL: string[] | string;
-    /** Replicas for streams this replica creates; existing streams keep theirs when unset. */
-    NATS_STREAM_REPLICAS?: number;
-  };
+  config: Pick<AnalyticsConfig, 'NATS_PREFIX'>;
   logger: Logger;
+  /** The caller's NATS connection (streams provisioned); it outlives `close()`, the caller drains it. */
+  nc: NatsConnection;
+  /** Analytics' own pool; the caller ends it after `close()`. */
+  pool: pg.Pool;
   clock?: () => number;
-  /** Database pool size of this replica. */
-  poolMax?: number;
 }
 
 export interface Analytics {
@@ -33,21 +30,18 @@ export interface Analytics {
   facts: FactsRepository;
   reports: ReportsRepository;
   projector: EventProjector;
-  /** Provisions the streams, starts the consumer and answers report requests. */
-  start(): Promise<void>;
-  /** Stops consuming and answering, then frees NATS, the pool and the HTTP app. */
+  /** Stops consuming and answering, then the HTTP app; leaves `nc` and `pool` to the caller. */
   close(): Promise<void>;
 }
 
-/** Wires analytics: read-model projector, report responders, probes. Connects, never listens. */
+/**
+ * Wires analytics on the connections it is given (it never connects them): the read-model
+ * projector (started) and the report responders (answering), plus probes; never listens.
+ */
 export async function buildAnalytics(deps: AnalyticsDeps): Promise<Analytics> {
-  const { config, logger } = deps;
+  const { config, logger, nc, pool } = deps;
   const names = natsNames(config.NATS_PREFIX);
-  const servers = typeof config.NATS_URL === 'string' ? config.NATS_URL.split(',') : config.NATS_URL;
-  const nc = await connectNats({ servers, name: 'dibs-analytics', logger });
   const js = jetstream(nc);
-  const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: deps.poolMax ?? 5 });
-  pool.on('error', (err) => logger.warn({ err }, 'analytics pool connection error'));
   const facts = createFactsRepository(pool);
   const reports = createReportsRepository(pool);
 
@@ -68,7 +62,9 @@ export async function buildAnalytics(deps: AnalyticsDeps): Promise<Analytics> {
     consumer: () => projector.isRunning(),
   });
 
-  let subs: Subscription[] = [];
+  await projector.start();
+  const subs = serveReports(nc, names, reports, logger);
+  await nc.flush();
   return {
     app,
     nc,
@@ -76,18 +72,10 @@ export async function buildAnalytics(deps: AnalyticsDeps): Promise<Analytics> {
     facts,
     reports,
     projector,
-    async start() {
-      await provisionStreams(await js.jetstreamManager(), names, { replicas: config.NATS_STREAM_REPLICAS });
-      await projector.start();
-      subs = serveReports(nc, names, reports, logger);
-      await nc.flush();
-    },
     async close() {
       for (const sub of subs) sub.unsubscribe();
       await projector.stop();
       await app.close();
-      await nc.drain().catch(() => undefined);
-      await pool.end();
     },
   };
 }

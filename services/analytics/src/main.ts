@@ -1,18 +1,27 @@
 import { runMain, StartupError } from '@dibs/config';
-import { prepareDatabase } from '@dibs/db';
+import { createPool, prepareDatabase } from '@dibs/db';
 import { closeOnSignals } from '@dibs/http';
 import { createLogger } from '@dibs/logger';
+import { openNats } from '@dibs/nats';
 import { buildAnalytics } from './app.js';
 import { loadAnalyticsConfig } from './config.js';
 
+// Process only: config → logger → connect → build → close on signals → listen (docs/decisions/012-service-shape.md).
 await runMain('analytics', async () => {
   const config = loadAnalyticsConfig();
   const logger = createLogger({ service: 'analytics', level: config.LOG_LEVEL });
+
   await prepareDatabase(config.DATABASE_URL);
-  const analytics = await buildAnalytics({ config, logger }).catch((err: Error) => {
+  const pool = createPool({ url: config.DATABASE_URL, max: 5, logger });
+  const nc = await openNats(config, { name: 'dibs-analytics', logger });
+
+  const analytics = await buildAnalytics({ config, logger, nc, pool }).catch((err: Error) => {
     throw new StartupError(`cannot start: ${err.message}`);
   });
-  closeOnSignals(logger, () => analytics.close());
-  await analytics.start();
+  closeOnSignals(logger, async () => {
+    await analytics.close();
+    await nc.drain().catch(() => undefined);
+    await pool.end();
+  });
   await analytics.app.listen({ host: config.HOST, port: config.ANALYTICS_PORT });
 });

@@ -3,6 +3,7 @@ import { natsNames } from '@dibs/contracts';
 import {
   createOutboxPublisher,
   createOutboxRelay,
+  createPool,
   isDbUnavailable,
   type Orm,
   type OutboxRelay,
@@ -13,7 +14,7 @@ import type { Logger } from '@dibs/logger';
 import { natsIsUp } from '@dibs/nats';
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import pg from 'pg';
+import type pg from 'pg';
 import { Gauge } from 'prom-client';
 import { createAnalyticsClient, createRoutingClient } from './clients/routing.client.js';
 import type { IntakeConfig } from './config.js';
@@ -35,6 +36,11 @@ export interface IntakeDeps {
   jwtSecret: string;
   orm: Orm;
   nc: NatsConnection;
+  /**
+   * The booking path's own pool (main.ts opens it; the caller ends it after `close()`). Without
+   * one, intake opens its own from `DATABASE_URL` and ends it in `close()` (bench/ builds it so).
+   */
+  db?: pg.Pool;
   logger: Logger;
   /** Run the outbox relay in this process (default true; tests of the relay turn it off). */
   relay?: boolean;
@@ -43,12 +49,13 @@ export interface IntakeDeps {
 export interface Intake {
   app: HttpApp;
   relay: OutboxRelay | undefined;
-  /** Stops the relay and the HTTP server; the caller owns `orm` and `nc`. */
+  /** Stops the relay and the HTTP server; the caller owns `orm`, `nc` and `db`. */
   close(): Promise<void>;
 }
 
 /** Builds the intake HTTP API (CONTRACT §3) and its outbox relay; never listens. */
-export async function buildIntake({ config, jwtSecret, orm, nc, logger, relay = true }: IntakeDeps): Promise<Intake> {
+export async function buildIntake(deps: IntakeDeps): Promise<Intake> {
+  const { config, jwtSecret, orm, nc, logger, relay = true } = deps;
   const names = natsNames(config.NATS_PREFIX);
   const { app, metrics } = await createHttpApp({
     service: 'intake',
@@ -64,12 +71,7 @@ export async function buildIntake({ config, jwtSecret, orm, nc, logger, relay = 
 
   // The booking path (who exists, booking, reading bookings) speaks SQL on its own pool with
   // prepared statements; the ORM serves the admin and favorites routes (docs/decisions/011-capacity.md).
-  const db = new pg.Pool({
-    connectionString: config.DATABASE_URL,
-    max: config.INTAKE_DB_POOL,
-    connectionTimeoutMillis: 5000,
-  });
-  db.on('error', (err) => logger.warn({ err: { message: err.message } }, 'postgres pool connection lost'));
+  const db = deps.db ?? createIntakePool(config, logger);
   rejectUnstorableText(app);
   const directory = createDirectory(db);
   const tokens = createTokenService(jwtSecret, Date.now, config.AUTH_MAX_TOKEN_TTL);
@@ -138,7 +140,12 @@ export async function buildIntake({ config, jwtSecret, orm, nc, logger, relay = 
       await app.close();
       await publisher?.stop();
       await outbox?.stop();
-      await db.end();
+      if (!deps.db) await db.end();
     },
   };
+}
+
+/** Intake's booking pool, as main.ts opens it. */
+export function createIntakePool(config: IntakeConfig, logger: Logger): pg.Pool {
+  return createPool({ url: config.DATABASE_URL, max: config.INTAKE_DB_POOL, logger, connectionTimeoutMillis: 5000 });
 }

@@ -1,13 +1,12 @@
-import { resolveJwtSecret, runMain, StartupError } from '@dibs/config';
-import { natsNames } from '@dibs/contracts';
+import { resolveJwtSecret, runMain } from '@dibs/config';
 import { createOrm, prepareDatabase } from '@dibs/db';
 import { closeOnSignals } from '@dibs/http';
 import { createLogger } from '@dibs/logger';
-import { connectNats, provisionStreams } from '@dibs/nats';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { buildIntake } from './app.js';
+import { openNats } from '@dibs/nats';
+import { buildIntake, createIntakePool } from './app.js';
 import { loadIntakeConfig } from './config.js';
 
+// Process only: config → logger → connect → build → close on signals → listen (docs/decisions/012-service-shape.md).
 await runMain('intake', async () => {
   const config = loadIntakeConfig();
   const jwtSecret = resolveJwtSecret(config);
@@ -15,19 +14,15 @@ await runMain('intake', async () => {
 
   await prepareDatabase(config.DATABASE_URL);
   const orm = await createOrm({ url: config.DATABASE_URL, logger, poolMax: config.INTAKE_DB_POOL });
-  const nc = await connectNats({ servers: config.NATS_URL, name: 'dibs-intake', logger }).catch((err: Error) => {
-    throw new StartupError(
-      `NATS is not reachable at ${config.NATS_URL.join(',')} (${err.message}). Start one: \`docker compose up -d nats\`, or nats-server -js.`,
-    );
-  });
-  await provisionStreams(await jetstreamManager(nc), natsNames(config.NATS_PREFIX), {
-    replicas: config.NATS_STREAM_REPLICAS,
-  });
+  // The booking path's SQL pool (docs/decisions/011-capacity.md); the ORM serves admin and favorites.
+  const db = createIntakePool(config, logger);
+  const nc = await openNats(config, { name: 'dibs-intake', logger });
 
-  const intake = await buildIntake({ config, jwtSecret, orm, nc, logger });
+  const intake = await buildIntake({ config, jwtSecret, orm, nc, db, logger });
   closeOnSignals(logger, async () => {
     await intake.close();
     await nc.drain();
+    await db.end();
     await orm.close();
   });
   await intake.app.listen({ port: config.INTAKE_PORT, host: config.HOST });

@@ -9,16 +9,17 @@ import {
 } from '@dibs/db';
 import { createHttpApp, type HttpApp, registerProbes } from '@dibs/http';
 import type { Logger } from '@dibs/logger';
-import { connectNats, ensureConsumer, natsIsUp, provisionStreams } from '@dibs/nats';
+import { ensureConsumer, natsIsUp } from '@dibs/nats';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { nanos } from '@nats-io/transport-node';
+import type pg from 'pg';
 import type { RoutingConfig } from './config.js';
 import { FAVORITES_PRIORITY_FLAG } from './domain/feature-flag.js';
 import { serveCommands } from './handlers/commands.handler.js';
 import { createCreatedConsumer } from './handlers/created.consumer.js';
 import { createFlagCache } from './infra/flag-cache.js';
-import { createPool, onCommittedOutbox } from './infra/pg.js';
+import { onCommittedOutbox } from './infra/pg.js';
 import { createRoutingMetrics } from './metrics.js';
 import { countOpenWindows, nextWindowDeadline } from './repositories/session-requests.repository.js';
 import { createCommandService } from './services/command-service.js';
@@ -32,9 +33,7 @@ export interface RoutingDeps {
   config: Pick<
     RoutingConfig,
     | 'DATABASE_URL'
-    | 'NATS_URL'
     | 'NATS_PREFIX'
-    | 'NATS_STREAM_REPLICAS'
     | 'PRIORITY_MINUTE_MS'
     | 'ROUTING_ACK_WAIT_MS'
     | 'ROUTING_SWEEP_MS'
@@ -42,6 +41,10 @@ export interface RoutingDeps {
     | 'ROUTING_DB_POOL'
   >;
   logger: Logger;
+  /** The caller's NATS connection (streams provisioned); it outlives `close()`, the caller drains it. */
+  nc: NatsConnection;
+  /** Routing's own pool (raw SQL); the caller ends it after `close()`. */
+  pool: pg.Pool;
   /** Injected time (epoch ms); every deadline is computed from it. */
   clock?: () => number;
   hooks?: RoutingHooks;
@@ -52,27 +55,22 @@ export interface RoutingDeps {
 export interface Routing {
   /** Probes and metrics; never listens by itself. */
   app: HttpApp;
+  /** The connection it was built with. */
   nc: NatsConnection;
-  /** Provisions streams and the consumer, loads the flag, then consumes, serves and sweeps. */
-  start(): Promise<void>;
-  /** Stops taking work, finishes what is in hand, frees every connection. */
+  /** Stops taking work and finishes what is in hand; leaves `nc` and `pool` to the caller. */
   close(): Promise<void>;
 }
 
-/** Builds routing: the durable priority window, the fallback broadcast and the commands. */
+/**
+ * Builds routing on the connections it is given (it never connects them): the durable priority
+ * window, the fallback broadcast and the commands. Ensures its consumer, loads the flag, then
+ * consumes, serves and sweeps; never listens.
+ */
 export async function buildRouting(deps: RoutingDeps): Promise<Routing> {
-  const { config, logger } = deps;
+  const { config, logger, nc, pool } = deps;
   const clock = deps.clock ?? Date.now;
   const names = natsNames(config.NATS_PREFIX);
-
-  let nc: NatsConnection;
-  try {
-    nc = await connectNats({ servers: config.NATS_URL, name: 'routing', logger });
-  } catch (err) {
-    throw new StartupError(`NATS is not reachable at ${config.NATS_URL.join(',')} (${(err as Error).message})`);
-  }
   const js = jetstream(nc);
-  const pool = createPool(config.DATABASE_URL, config.ROUTING_DB_POOL, logger);
   const { app, metrics: registry } = await createHttpApp({
     service: 'routing',
     logger,
@@ -129,44 +127,40 @@ export async function buildRouting(deps: RoutingDeps): Promise<Routing> {
     concurrency: config.ROUTING_CONCURRENCY,
     ackWaitMs: config.ROUTING_ACK_WAIT_MS,
   });
-  let subscriptions: Subscription[] = [];
-
   registerProbes(app, registry, {
     nats: () => natsIsUp(nc),
     db: async () => (await pool.query('select 1')).rowCount === 1,
   });
 
+  const jsm = await jetstreamManager(nc);
+  await ensureConsumer(jsm, names.streams.events, {
+    durable_name: names.consumers.routingCreated,
+    description: 'routing: request.created, acknowledged once routed',
+    // One filter only: nats-server 2.9 has no multi-filter consumers.
+    filter_subject: names.subjects.event('created'),
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    ack_wait: nanos(config.ROUTING_ACK_WAIT_MS),
+    // Unlimited: a database outage may hand a message back many times.
+    max_deliver: -1,
+    // Messages in hand across all replicas (each takes ROUTING_CONCURRENCY); a window holds none.
+    max_ack_pending: MAX_ACK_PENDING,
+    // No `backoff`: it would override the delay each retry's nak asks for.
+  });
+  try {
+    await flags.start();
+  } catch (err) {
+    throw new StartupError(describeDbError(err, config.DATABASE_URL));
+  }
+  const subscriptions = serveCommands(nc, names, commands, logger);
+  consumer.start();
+  sweeper.start();
+  await relay.start();
+  logger.info({ prefix: config.NATS_PREFIX, minute_ms: minuteMs }, 'routing started');
+
   return {
     app,
     nc,
-    async start() {
-      const jsm = await jetstreamManager(nc);
-      await provisionStreams(jsm, names, { replicas: config.NATS_STREAM_REPLICAS });
-      await ensureConsumer(jsm, names.streams.events, {
-        durable_name: names.consumers.routingCreated,
-        description: 'routing: request.created, acknowledged once routed',
-        // One filter only: nats-server 2.9 has no multi-filter consumers.
-        filter_subject: names.subjects.event('created'),
-        ack_policy: AckPolicy.Explicit,
-        deliver_policy: DeliverPolicy.All,
-        ack_wait: nanos(config.ROUTING_ACK_WAIT_MS),
-        // Unlimited: a database outage may hand a message back many times.
-        max_deliver: -1,
-        // Messages in hand across all replicas (each takes ROUTING_CONCURRENCY); a window holds none.
-        max_ack_pending: MAX_ACK_PENDING,
-        // No `backoff`: it would override the delay each retry's nak asks for.
-      });
-      try {
-        await flags.start();
-      } catch (err) {
-        throw new StartupError(describeDbError(err, config.DATABASE_URL));
-      }
-      subscriptions = serveCommands(nc, names, commands, logger);
-      consumer.start();
-      sweeper.start();
-      await relay.start();
-      logger.info({ prefix: config.NATS_PREFIX, minute_ms: minuteMs }, 'routing started');
-    },
     async close() {
       for (const s of subscriptions) s.unsubscribe();
       await consumer.stop();
@@ -177,8 +171,6 @@ export async function buildRouting(deps: RoutingDeps): Promise<Routing> {
       await relay.stop();
       await flags.stop();
       await app.close();
-      await nc.drain().catch(() => undefined);
-      await pool.end();
     },
   };
 }

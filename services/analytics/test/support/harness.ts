@@ -1,5 +1,7 @@
 import { natsNames, type RequestEvent } from '@dibs/contracts';
+import { createPool } from '@dibs/db';
 import { createLogger } from '@dibs/logger';
+import { openNats } from '@dibs/nats';
 import { connectTestNats, eventually, natsServers, type TestDatabase } from '@dibs/testing';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -8,14 +10,22 @@ import { reportFilter } from '../../src/domain/report-query.js';
 
 export const silentLogger = createLogger({ service: 'analytics-test', level: 'silent' });
 
-/** Analytics built on the test database and prefix, started (consumer running, reports served). */
+/**
+ * Analytics built on the test database and prefix with connections of its own, as main.ts builds
+ * it (consumer running, reports served); closing it frees those connections too.
+ */
 export async function startAnalytics(db: TestDatabase, prefix: string): Promise<Analytics> {
-  const analytics = await buildAnalytics({
-    config: { DATABASE_URL: db.url, NATS_URL: natsServers(), NATS_PREFIX: prefix },
-    logger: silentLogger,
-  });
-  await analytics.start();
-  return analytics;
+  const nc = await openNats({ NATS_URL: natsServers(), NATS_PREFIX: prefix }, { name: 'dibs-analytics' });
+  const pool = createPool({ url: db.url, max: 5, logger: silentLogger });
+  const analytics = await buildAnalytics({ config: { NATS_PREFIX: prefix }, logger: silentLogger, nc, pool });
+  return {
+    ...analytics,
+    async close() {
+      await analytics.close();
+      await nc.drain().catch(() => undefined);
+      await pool.end();
+    },
+  };
 }
 
 /**

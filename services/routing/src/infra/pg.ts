@@ -1,23 +1,11 @@
 import type { OutboxEntry, SqlExecutor } from '@dibs/db';
-import type { Logger } from '@dibs/logger';
-import pg from 'pg';
+import type pg from 'pg';
 
 /** A connection (or the pool) that runs `$n`-placeholder SQL. */
 export type Queryable = Pick<pg.PoolClient, 'query'>;
 
 /** An open transaction: `$n` queries, plus `execute` with `?` placeholders for the outbox's `enqueue`. */
 export interface Tx extends Queryable, SqlExecutor {}
-
-/**
- * Routing's own pool. Routing speaks raw SQL only (conditional UPDATEs, `= any($1::uuid[])`,
- * `FOR UPDATE SKIP LOCKED`), so it talks to `pg` directly instead of through the ORM.
- */
-export function createPool(url: string, max: number, logger: Logger): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5000 });
-  // An idle client losing its connection (PostgreSQL restarting, a network cut) is not fatal.
-  pool.on('error', (err) => logger.warn({ err: { message: err.message } }, 'postgres pool connection lost'));
-  return pool;
-}
 
 // Where each pool's committed outbox rows go right after the commit (the outbox fast path). Kept
 // beside the pool so every transaction helper call site stays as it is.

@@ -12,9 +12,16 @@ import {
   routingContract,
   type SessionRequest,
 } from '@dibs/contracts';
-import { enqueue, requestEvent, SESSION_REQUEST_COLUMNS, type SessionRequestRecord, toSessionRequest } from '@dibs/db';
+import {
+  createPool,
+  enqueue,
+  requestEvent,
+  SESSION_REQUEST_COLUMNS,
+  type SessionRequestRecord,
+  toSessionRequest,
+} from '@dibs/db';
 import { createLogger } from '@dibs/logger';
-import { request } from '@dibs/nats';
+import { openNats, request } from '@dibs/nats';
 import {
   cleanupNats,
   connectTestNats,
@@ -63,31 +70,58 @@ export async function destroyWorld(world: World): Promise<void> {
   await world.db.drop();
 }
 
-export type RoutingOverrides = Partial<RoutingDeps['config']> & Pick<RoutingDeps, 'hooks' | 'clock' | 'flagRefreshMs'>;
+export type RoutingOverrides = Partial<
+  RoutingDeps['config'] & Pick<RoutingConfig, 'NATS_URL' | 'NATS_STREAM_REPLICAS'>
+> &
+  Pick<RoutingDeps, 'hooks' | 'clock' | 'flagRefreshMs'>;
 
-/** An in-process routing replica on the world's database and prefix. */
+/**
+ * An in-process routing replica on the world's database and prefix, connected as main.ts connects
+ * it (its own NATS connection and pool); closing it frees those too.
+ */
 export async function startRouting(world: World, overrides: RoutingOverrides = {}): Promise<Routing> {
-  const { hooks, clock, flagRefreshMs, ...config } = overrides;
+  const { hooks, clock, flagRefreshMs, NATS_URL, NATS_STREAM_REPLICAS, ...config } = overrides;
   const full: RoutingDeps['config'] = {
     DATABASE_URL: world.db.url,
-    NATS_URL: world.servers,
     NATS_PREFIX: world.prefix,
     PRIORITY_MINUTE_MS: 100,
     ROUTING_ACK_WAIT_MS: 30_000,
     ROUTING_SWEEP_MS: 250,
     ROUTING_CONCURRENCY: 16,
     ROUTING_DB_POOL: 6,
-    NATS_STREAM_REPLICAS: 1,
-    ...(config as Partial<RoutingConfig>),
+    ...config,
   };
-  const routing = await buildRouting({
+  const logger = createLogger({
+    service: 'routing-test',
+    level: process.env.TEST_LOG_LEVEL ?? 'silent',
+    pretty: false,
+  });
+  const nc = await openNats(
+    { NATS_URL: NATS_URL ?? world.servers, NATS_PREFIX: world.prefix, NATS_STREAM_REPLICAS: NATS_STREAM_REPLICAS ?? 1 },
+    { name: 'routing', logger },
+  );
+  const pool = createPool({ url: full.DATABASE_URL, max: full.ROUTING_DB_POOL, logger, connectionTimeoutMillis: 5000 });
+  const built = await buildRouting({
     config: full,
-    logger: createLogger({ service: 'routing-test', level: process.env.TEST_LOG_LEVEL ?? 'silent', pretty: false }),
+    logger,
+    nc,
+    pool,
     ...(hooks ? { hooks } : {}),
     ...(clock ? { clock } : {}),
     ...(flagRefreshMs ? { flagRefreshMs } : {}),
+  }).catch(async (err: unknown) => {
+    await nc.close();
+    await pool.end();
+    throw err;
   });
-  await routing.start();
+  const routing: Routing = {
+    ...built,
+    async close() {
+      await built.close();
+      await nc.drain().catch(() => undefined);
+      await pool.end();
+    },
+  };
   world.routings.push(routing);
   return routing;
 }
