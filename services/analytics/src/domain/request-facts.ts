@@ -50,7 +50,8 @@ export const STATUS_RANK: Record<RequestStatus, number> = { pending: 0, accepted
 /**
  * Merges what two events say about the same request. Set-once facts keep the first non-null
  * value (routing writes each at most once, so every event that has one agrees); the status keeps
- * the highest rank. The SQL upsert in facts.repository.ts applies exactly these rules.
+ * the highest rank. `MERGE_FACTS_SQL` below applies exactly these rules to a stored row;
+ * test/request-facts-sql.test.ts checks on PostgreSQL that the two agree.
  */
 export function mergeFacts(a: RequestFacts, b: RequestFacts): RequestFacts {
   return {
@@ -71,6 +72,24 @@ export function mergeFacts(a: RequestFacts, b: RequestFacts): RequestFacts {
     cancelled_at: a.cancelled_at ?? b.cancelled_at,
   };
 }
+
+/**
+ * `mergeFacts(stored, incoming)` as the `DO UPDATE` of the facts upsert (`f`: the stored row,
+ * `excluded`: the incoming one): set-once facts keep the stored value when there is one; a
+ * terminal status is never replaced. The columns it leaves alone (created_at, routing_type,
+ * priority_window_minutes) are the ones `mergeFacts` takes from its first argument.
+ */
+export const MERGE_FACTS_SQL = `
+  preferred_mechanic_id = coalesce(f.preferred_mechanic_id, excluded.preferred_mechanic_id),
+  preferred_workshop_id = coalesce(f.preferred_workshop_id, excluded.preferred_workshop_id),
+  priority_notified_at = coalesce(f.priority_notified_at, excluded.priority_notified_at),
+  priority_expires_at = coalesce(f.priority_expires_at, excluded.priority_expires_at),
+  broadcast_at = coalesce(f.broadcast_at, excluded.broadcast_at),
+  fallback_reason = coalesce(f.fallback_reason, excluded.fallback_reason),
+  status = case when f.status = 'pending' then excluded.status else f.status end,
+  mechanic_id = coalesce(f.mechanic_id, excluded.mechanic_id),
+  accepted_at = coalesce(f.accepted_at, excluded.accepted_at),
+  cancelled_at = coalesce(f.cancelled_at, excluded.cancelled_at)`;
 
 /** Folds a batch of events into one facts row per request (an upsert touches each row once). */
 export function foldEvents(events: readonly RequestEvent[]): RequestFacts[] {

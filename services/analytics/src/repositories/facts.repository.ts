@@ -1,6 +1,6 @@
 import type { RequestEvent } from '@dibs/contracts';
 import type pg from 'pg';
-import { foldEvents } from '../domain/request-facts.js';
+import { foldEvents, MERGE_FACTS_SQL } from '../domain/request-facts.js';
 
 /** An event as read from the stream, with its stream sequence when known. */
 export interface StreamEvent {
@@ -18,8 +18,7 @@ export interface FactsRepository {
 // One statement: the ledger insert and the facts upsert commit together. Arrays instead of
 // VALUES lists keep the statement text constant whatever the batch size.
 //
-// The DO UPDATE clause is `mergeFacts` (domain/request-facts.ts) in SQL: set-once facts keep
-// the stored value when there is one; a terminal status is never replaced.
+// The DO UPDATE clause is `mergeFacts` in SQL; both live in domain/request-facts.ts.
 const APPLY_SQL = `
 with ledger as (
   insert into analytics_events (event_id, request_id, kind, occurred_at, stream_seq)
@@ -35,17 +34,7 @@ select * from unnest(
   $12::timestamptz[], $13::timestamptz[], $14::timestamptz[], $15::text[], $16::text[], $17::uuid[],
   $18::timestamptz[], $19::timestamptz[]
 )
-on conflict (request_id) do update set
-  preferred_mechanic_id = coalesce(f.preferred_mechanic_id, excluded.preferred_mechanic_id),
-  preferred_workshop_id = coalesce(f.preferred_workshop_id, excluded.preferred_workshop_id),
-  priority_notified_at = coalesce(f.priority_notified_at, excluded.priority_notified_at),
-  priority_expires_at = coalesce(f.priority_expires_at, excluded.priority_expires_at),
-  broadcast_at = coalesce(f.broadcast_at, excluded.broadcast_at),
-  fallback_reason = coalesce(f.fallback_reason, excluded.fallback_reason),
-  status = case when f.status = 'pending' then excluded.status else f.status end,
-  mechanic_id = coalesce(f.mechanic_id, excluded.mechanic_id),
-  accepted_at = coalesce(f.accepted_at, excluded.accepted_at),
-  cancelled_at = coalesce(f.cancelled_at, excluded.cancelled_at)`;
+on conflict (request_id) do update set ${MERGE_FACTS_SQL}`;
 
 export function createFactsRepository(pool: pg.Pool): FactsRepository {
   return {
