@@ -45,12 +45,13 @@ await provisionStreams(await jetstreamManager(nc), names);
 const logger = createLogger({ service: 'bench-windows', level: 'warn', pretty: false });
 const relay = createOutboxRelay({
   databaseUrl: db.url,
+  owner: 'intake',
   js: jetstream(nc),
   prefix,
   logger,
   graceMs: PUBLISHER_GRACE_MS,
 });
-const publisher = createOutboxPublisher({ databaseUrl: db.url, js: jetstream(nc), prefix, logger });
+const publisher = createOutboxPublisher({ databaseUrl: db.url, owner: 'intake', js: jetstream(nc), prefix, logger });
 await relay.start();
 
 const customers = await insertMany(

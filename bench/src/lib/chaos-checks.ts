@@ -58,12 +58,12 @@ export async function readEvents(
   return { events, messages: events.length };
 }
 
-/** Whether nothing is left in flight: outbox published, both durable consumers caught up, no window open. */
+/** Whether nothing is left in flight: both outboxes published, both durable consumers caught up, no window open. */
 export async function settled(sql: pg.Pool, nc: NatsConnection, prefix: string): Promise<string | undefined> {
   const names = natsNames(prefix);
   const jsm = await jetstreamManager(nc);
   const { rows } = await sql.query<{ outbox: number; open: number }>(
-    `select (select count(*) from outbox)::int as outbox,
+    `select (select count(*) from intake_outbox)::int + (select count(*) from outbox)::int as outbox,
             (select count(*) from session_requests
              where status = 'pending' and broadcast_at is null and priority_expires_at is not null)::int as open`,
   );

@@ -56,7 +56,7 @@ export function requestStore(
            preferred_mechanic_id, priority_window_minutes, created_at, updated_at)
          select id, c, n, 'video', 'basic', 'priority_broadcast', m, w, $6, $6
          from unnest($1::uuid[], $2::uuid[], $3::text[], $4::uuid[], $5::int[]) as x(id, c, n, m, w))
-       insert into outbox (id, subject, payload) select * from unnest($7::uuid[], $8::text[], $9::jsonb[])`,
+       insert into intake_outbox (id, subject, payload) select * from unnest($7::uuid[], $8::text[], $9::jsonb[])`,
       [
         records.map((r) => r.id),
         records.map((r) => r.customer_id),

@@ -2,7 +2,16 @@ export * from './entities/index.js';
 export { describeDbError, isDbUnavailable, pgCode } from './errors.js';
 export { migrationsList } from './migrations/index.js';
 export { createOrm, ensureDatabase, migrate, type Orm, type OrmOptions, prepareDatabase } from './orm.js';
-export { enqueue, type OutboxEntry, outboxMessage, payloadJson, requestEvent, type SqlExecutor } from './outbox.js';
+export {
+  enqueue,
+  OUTBOX_TABLES,
+  type OutboxEntry,
+  type OutboxOwner,
+  outboxMessage,
+  payloadJson,
+  requestEvent,
+  type SqlExecutor,
+} from './outbox.js';
 export { createOutboxPublisher, type OutboxPublisher, PUBLISHER_GRACE_MS } from './outbox-publisher.js';
 export { createOutboxRelay, type OutboxRelay, type OutboxRelayOptions, type RelayStep } from './outbox-relay.js';
 export { createPool, type PoolOptions } from './pool.js';

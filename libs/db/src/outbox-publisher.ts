@@ -1,11 +1,13 @@
 import type { Logger } from '@dibs/logger';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import pg from 'pg';
-import { type OutboxEntry, payloadJson } from './outbox.js';
+import { OUTBOX_TABLES, type OutboxEntry, type OutboxOwner, payloadJson } from './outbox.js';
 import { OUTBOX_DELETE_SESSION } from './outbox-relay.js';
 
 export interface OutboxPublisherOptions {
   databaseUrl: string;
+  /** Whose outbox the published rows are deleted from: the service that wrote them. */
+  owner: OutboxOwner;
   js: JetStreamClient;
   prefix: string;
   logger: Logger;
@@ -38,6 +40,7 @@ export const PUBLISHER_GRACE_MS = 2000;
  */
 export function createOutboxPublisher(opts: OutboxPublisherOptions): OutboxPublisher {
   const { js, prefix, logger } = opts;
+  const table = OUTBOX_TABLES[opts.owner];
   const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: 1, options: OUTBOX_DELETE_SESSION });
   pool.on('error', (err) => logger.warn({ err: { message: err.message } }, 'outbox publisher connection lost'));
   let published: string[] = [];
@@ -49,8 +52,8 @@ export function createOutboxPublisher(opts: OutboxPublisherOptions): OutboxPubli
     published = [];
     try {
       await pool.query({
-        name: 'outbox-delete-published',
-        text: 'delete from outbox where id = any($1)',
+        name: `${table}-delete-published`,
+        text: `delete from ${table} where id = any($1)`,
         values: [ids],
       });
     } catch (err) {

@@ -1,9 +1,12 @@
 import type { Logger } from '@dibs/logger';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import pg from 'pg';
+import { OUTBOX_TABLES, type OutboxOwner } from './outbox.js';
 
 export interface OutboxRelayOptions {
   databaseUrl: string;
+  /** Whose outbox this relay publishes: the service it runs in. It never reads another's table. */
+  owner: OutboxOwner;
   js: JetStreamClient;
   /** NATS_PREFIX; stored subjects are relative to it. */
   prefix: string;
@@ -62,13 +65,14 @@ export const OUTBOX_DELETE_SESSION = '-c synchronous_commit=off';
 const DUE = `published_at is null and created_at <= clock_timestamp() - make_interval(secs => $1)`;
 
 /**
- * The outbox relay: publishes committed outbox rows to JetStream with `Nats-Msg-Id` = row id and
+ * The outbox relay of one service: publishes committed rows of its outbox to JetStream with `Nats-Msg-Id` = row id and
  * deletes them. Rows are claimed `FOR UPDATE SKIP LOCKED` inside a transaction that stays open
  * until they are deleted, so replicas never publish the same row concurrently and a crash between
  * publish and delete only causes a republish that the stream's duplicate window drops.
  */
 export function createOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
   const { databaseUrl, js, prefix, logger } = opts;
+  const table = OUTBOX_TABLES[opts.owner];
   const batchSize = opts.batchSize ?? 200;
   const pollMs = opts.pollMs ?? 500;
   const graceMs = opts.graceMs ?? 0;
@@ -104,7 +108,7 @@ export function createOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
 
   /** One round trip, no transaction: whether any row is due (the usual answer is no). */
   async function anyDue(grace: number): Promise<boolean> {
-    const { rowCount } = await pool.query(`select 1 from outbox where ${DUE} limit 1`, [grace / 1000]);
+    const { rowCount } = await pool.query(`select 1 from ${table} where ${DUE} limit 1`, [grace / 1000]);
     return (rowCount ?? 0) > 0;
   }
 
@@ -122,7 +126,7 @@ export function createOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
     try {
       await client.query('begin');
       const { rows } = await client.query<Row>(
-        `select id, subject, payload::text as payload from outbox where ${DUE}
+        `select id, subject, payload::text as payload from ${table} where ${DUE}
          order by created_at, id limit $2 for update skip locked`,
         [grace / 1000, batchSize],
       );
@@ -139,11 +143,11 @@ export function createOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
         );
       } catch (err) {
         await client.query('rollback');
-        await client.query('update outbox set attempts = attempts + 1 where id = any($1)', [ids]);
+        await client.query(`update ${table} set attempts = attempts + 1 where id = any($1)`, [ids]);
         throw err;
       }
       await opts.onStep?.('published', ids);
-      await client.query('delete from outbox where id = any($1)', [ids]);
+      await client.query(`delete from ${table} where id = any($1)`, [ids]);
       await opts.onStep?.('deleted', ids);
       await client.query('commit');
       return rows.length;
@@ -193,7 +197,7 @@ export function createOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
     },
     wake,
     async backlog() {
-      const { rows } = await pool.query<{ n: string }>('select count(*) as n from outbox where published_at is null');
+      const { rows } = await pool.query<{ n: string }>(`select count(*) as n from ${table} where published_at is null`);
       return Number(rows[0]?.n ?? 0);
     },
     async flush() {

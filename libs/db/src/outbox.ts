@@ -41,22 +41,34 @@ export function payloadJson(entry: OutboxEntry): string {
   return json;
 }
 
-/** Anything that runs SQL with `?` placeholders in the caller's transaction (a MikroORM EntityManager). */
+/**
+ * Each writing service's own outbox table (docs/decisions/013-table-ownership.md): a service
+ * writes its messages there and its relay polls that table alone, so no relay ever publishes
+ * another service's rows. Routing's keeps the table's original name.
+ */
+export const OUTBOX_TABLES = { intake: 'intake_outbox', routing: 'outbox' } as const;
+
+/** A service that writes messages through an outbox of its own. */
+export type OutboxOwner = keyof typeof OUTBOX_TABLES;
+
+/** Anything that runs SQL with `?` placeholders (as MikroORM's `execute` does) in the caller's transaction. */
 export interface SqlExecutor {
   execute(sql: string, params?: unknown[]): Promise<unknown>;
+  /** The service whose transaction this is: its outbox receives the entries. */
+  outbox: OutboxOwner;
   /** Told what was enqueued, so the caller can publish it right after the commit (fast path). */
   queued?(entries: OutboxEntry[]): void;
 }
 
 /**
- * Writes entries into the outbox. Call it inside the transaction that made the change, so the
- * change and its messages commit (or vanish) together.
+ * Writes entries into the outbox of the service that owns `tx`. Call it inside the transaction
+ * that made the change, so the change and its messages commit (or vanish) together.
  */
 export async function enqueue(tx: SqlExecutor, entries: OutboxEntry[]): Promise<void> {
   if (entries.length === 0) return;
   const values = entries.map(() => '(?, ?, ?::jsonb)').join(', ');
   const params = entries.flatMap((e) => [e.id, e.subject, payloadJson(e)]);
-  await tx.execute(`insert into outbox (id, subject, payload) values ${values}`, params);
+  await tx.execute(`insert into ${OUTBOX_TABLES[tx.outbox]} (id, subject, payload) values ${values}`, params);
   tx.queued?.(entries);
 }
 

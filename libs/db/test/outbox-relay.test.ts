@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { natsNames } from '@dibs/contracts';
-import { createOutboxPublisher, createOutboxRelay, type OutboxRelay } from '@dibs/db';
+import { createOutboxPublisher, createOutboxRelay, OUTBOX_TABLES, type OutboxOwner, type OutboxRelay } from '@dibs/db';
 import { createLogger } from '@dibs/logger';
 import { provisionStreams } from '@dibs/nats';
 import {
@@ -36,6 +36,7 @@ afterAll(async () => {
 beforeEach(async () => {
   prefix = testPrefix('ob');
   await provisionStreams(await jetstreamManager(nc), natsNames(prefix));
+  await db.query('delete from intake_outbox');
   await db.query('delete from outbox');
 });
 afterEach(async () => {
@@ -44,18 +45,20 @@ afterEach(async () => {
   await cleanupNats(prefix);
 });
 
-function relay(conn: NatsConnection = nc, databaseUrl = db.url): OutboxRelay {
-  const r = createOutboxRelay({ databaseUrl, js: jetstream(conn), prefix, logger, pollMs: 200 });
+function relay(conn: NatsConnection = nc, owner: OutboxOwner = 'intake'): OutboxRelay {
+  const r = createOutboxRelay({ databaseUrl: db.url, owner, js: jetstream(conn), prefix, logger, pollMs: 200 });
   relays.push(r);
   return r;
 }
 
-async function insertRows(n: number): Promise<string[]> {
+/** Rows as `owner` writes them: intake's `created` events, routing's `broadcast` events. */
+async function insertRows(n: number, owner: OutboxOwner = 'intake'): Promise<string[]> {
   const ids = Array.from({ length: n }, () => randomUUID());
+  const subject = owner === 'intake' ? 'events.request.created' : 'events.request.broadcast';
   await db.query(
-    `insert into outbox (id, subject, payload) select id, 'events.request.created', jsonb_build_object('n', ord)
+    `insert into ${OUTBOX_TABLES[owner]} (id, subject, payload) select id, $2, jsonb_build_object('n', ord)
      from unnest($1::uuid[]) with ordinality as t(id, ord)`,
-    [ids],
+    [ids, subject],
   );
   return ids;
 }
@@ -73,8 +76,8 @@ async function streamMsgIds(): Promise<string[]> {
   return ids;
 }
 
-async function unpublished(): Promise<number> {
-  return (await db.query('select count(*)::int as n from outbox')).rows[0].n;
+async function unpublished(owner: OutboxOwner = 'intake'): Promise<number> {
+  return (await db.query(`select count(*)::int as n from ${OUTBOX_TABLES[owner]}`)).rows[0].n;
 }
 
 describe('outbox relay', () => {
@@ -150,6 +153,24 @@ describe('outbox relay', () => {
     expect(new Set(published)).toEqual(new Set(ids));
   });
 
+  it.each([
+    ['intake', 'routing'],
+    ['routing', 'intake'],
+  ] as const)("%s's relay publishes its own outbox and never a row of %s's", async (owner, other) => {
+    const others = await insertRows(8, other);
+    const own = await insertRows(12, owner);
+    const r = relay(nc, owner);
+    expect(await r.backlog()).toBe(12);
+    await r.start();
+    await eventually(async () => (await unpublished(owner)) === 0, 10_000, `${owner}'s rows published`);
+    // More of its own rows, published by a later look: the other's rows were there at every look.
+    own.push(...(await insertRows(5, owner)));
+    await eventually(async () => (await unpublished(owner)) === 0, 10_000, `${owner}'s later rows published`);
+    await r.flush();
+    expect((await streamMsgIds()).sort()).toEqual([...own].sort());
+    expect(await unpublished(other)).toBe(others.length);
+  });
+
   it('commits writes without NOTIFY: only the feature flags trigger calls pg_notify', async () => {
     // NOTIFY takes one lock for the whole cluster at commit, held through the WAL flush: on a
     // hot path it makes every transaction commit after the one before (issue 9).
@@ -161,7 +182,14 @@ describe('outbox relay', () => {
   });
 
   it('looks at once when woken instead of waiting for its next poll', async () => {
-    const r = createOutboxRelay({ databaseUrl: db.url, js: jetstream(nc), prefix, logger, pollMs: 60_000 });
+    const r = createOutboxRelay({
+      databaseUrl: db.url,
+      owner: 'intake',
+      js: jetstream(nc),
+      prefix,
+      logger,
+      pollMs: 60_000,
+    });
     relays.push(r);
     const first = await insertRows(1);
     await r.start();
@@ -182,11 +210,20 @@ describe('outbox relay', () => {
   });
 
   it('fast path: publishes just-committed rows at once and deletes them; the relay takes only what it missed', async () => {
-    const r = createOutboxRelay({ databaseUrl: db.url, js: jetstream(nc), prefix, logger, pollMs: 200, graceMs: 500 });
+    const r = createOutboxRelay({
+      databaseUrl: db.url,
+      owner: 'intake',
+      js: jetstream(nc),
+      prefix,
+      logger,
+      pollMs: 200,
+      graceMs: 500,
+    });
     relays.push(r);
     await r.start();
     const publisher = createOutboxPublisher({
       databaseUrl: db.url,
+      owner: 'intake',
       js: jetstream(nc),
       prefix,
       logger,

@@ -154,18 +154,17 @@ export async function eventually<T>(
 }
 
 /**
- * Resolves once the outbox of `db` holds no row about request `requestId` except its `created`
- * event: every event a service committed about the request has reached JetStream (a publisher
- * deletes a row only after the stream stored it). A test awaits this, instead of sleeping, before
- * asserting that an event was stored only once. The `created` row is left out: tests store it as
- * intake does and publish it themselves, and it stays until a relay's grace time has passed.
+ * Resolves once routing's outbox in `db` holds no row about request `requestId`: every event
+ * routing committed about the request has reached JetStream (a publisher deletes a row only after
+ * the stream stored it). A test awaits this, instead of sleeping, before asserting that an event
+ * was stored only once. Intake's `created` rows (`intake_outbox`) are left out: tests store them
+ * as intake does and publish them themselves, and they stay until a relay's grace time has passed.
  */
 export async function outboxDrained(db: TestDatabase, requestId: string, timeoutMs = 10_000): Promise<void> {
   await eventually(
     async () => {
       const { rows } = await db.query<{ n: number }>(
-        `select count(*)::int as n from outbox
-         where payload->'request'->>'id' = $1 and subject not like '%.created'`,
+        `select count(*)::int as n from outbox where payload->'request'->>'id' = $1`,
         [requestId],
       );
       return rows[0]?.n === 0;

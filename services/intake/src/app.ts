@@ -93,7 +93,13 @@ export async function buildIntake(deps: IntakeDeps): Promise<Intake> {
   registerFavoriteRoutes(app, { customerOnly, favorites: createFavoritesRepository(orm) });
   const js = jetstream(nc);
   const publisher = relay
-    ? createOutboxPublisher({ databaseUrl: config.DATABASE_URL, js, prefix: config.NATS_PREFIX, logger })
+    ? createOutboxPublisher({
+        databaseUrl: config.DATABASE_URL,
+        owner: 'intake',
+        js,
+        prefix: config.NATS_PREFIX,
+        logger,
+      })
     : undefined;
   registerSessionRequestRoutes(app, {
     customerOnly,
@@ -112,6 +118,7 @@ export async function buildIntake(deps: IntakeDeps): Promise<Intake> {
   const outbox = relay
     ? createOutboxRelay({
         databaseUrl: config.DATABASE_URL,
+        owner: 'intake',
         js,
         prefix: config.NATS_PREFIX,
         logger,

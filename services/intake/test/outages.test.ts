@@ -56,7 +56,7 @@ describe('PostgreSQL unreachable', () => {
     const rows = await h.db.query(`select count(*)::int as n from session_requests where customer_id = $1`, [c.id]);
     expect(rows.rows[0].n).toBe(2);
     const events = await h.db.query(
-      `select count(*)::int as n from outbox where payload->'request'->>'customer_id' = $1`,
+      `select count(*)::int as n from intake_outbox where payload->'request'->>'customer_id' = $1`,
       [c.id],
     );
     expect(events.rows[0].n).toBe(2);
@@ -93,7 +93,7 @@ describe('NATS unreachable', () => {
     const pending = async () =>
       (
         await h.db.query(
-          `select count(*)::int as n from outbox where published_at is null and payload->'request'->>'customer_id' = $1`,
+          `select count(*)::int as n from intake_outbox where published_at is null and payload->'request'->>'customer_id' = $1`,
           [c.id],
         )
       ).rows[0].n;

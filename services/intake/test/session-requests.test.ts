@@ -84,7 +84,7 @@ describe('booking a session request', () => {
     expect(msgId).toBe(event.id);
     // Gone from the outbox shortly after the publish (the fast path deletes in batches).
     await eventually(
-      async () => (await h.db.query('select 1 from outbox where id = $1', [event.id])).rowCount === 0,
+      async () => (await h.db.query('select 1 from intake_outbox where id = $1', [event.id])).rowCount === 0,
       5000,
       'the outbox row deleted once published',
     );
@@ -139,9 +139,10 @@ describe('Idempotency-Key', () => {
     expect(second.json()).toEqual(first.json());
     const rows = await h.db.query('select count(*)::int as n from session_requests where idempotency_key = $1', [key]);
     expect(rows.rows[0].n).toBe(1);
-    const events = await h.db.query(`select count(*)::int as n from outbox where payload->'request'->>'id' = $1`, [
-      first.json().id,
-    ]);
+    const events = await h.db.query(
+      `select count(*)::int as n from intake_outbox where payload->'request'->>'id' = $1`,
+      [first.json().id],
+    );
     expect(events.rows[0].n).toBe(1);
   });
 

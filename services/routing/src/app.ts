@@ -78,13 +78,20 @@ export async function buildRouting(deps: RoutingDeps): Promise<Routing> {
   });
   const relay = createOutboxRelay({
     databaseUrl: config.DATABASE_URL,
+    owner: 'routing',
     js,
     prefix: config.NATS_PREFIX,
     logger,
     graceMs: PUBLISHER_GRACE_MS,
   });
   // Offers and broadcasts leave the moment their transaction commits; the relay covers failures.
-  const publisher = createOutboxPublisher({ databaseUrl: config.DATABASE_URL, js, prefix: config.NATS_PREFIX, logger });
+  const publisher = createOutboxPublisher({
+    databaseUrl: config.DATABASE_URL,
+    owner: 'routing',
+    js,
+    prefix: config.NATS_PREFIX,
+    logger,
+  });
   onCommittedOutbox(pool, (entries) => void publisher.publish(entries));
   const metrics = createRoutingMetrics(registry, {
     openWindows: () => countOpenWindows(pool),

@@ -99,7 +99,7 @@ describe('repeated and stray created events', () => {
 
   it('acknowledges the event of a request that no longer exists', async () => {
     const ghost = await createRequest(world.db, { customerId: customer });
-    await world.db.query('delete from outbox where payload @> $1::jsonb', [
+    await world.db.query('delete from intake_outbox where payload @> $1::jsonb', [
       JSON.stringify({ request: { id: ghost.id } }),
     ]);
     await world.db.query('delete from session_requests where id = $1', [ghost.id]);

@@ -179,9 +179,10 @@ describe('PostgreSQL unreachable for a while', () => {
       preferredMechanicId: favorite,
       windowMinutes: 600,
     });
-    const { rows } = await world.db.query(`select id, payload from outbox where payload->'request'->>'id' = $1`, [
-      fresh.id,
-    ]);
+    const { rows } = await world.db.query(
+      `select id, payload from intake_outbox where payload->'request'->>'id' = $1`,
+      [fresh.id],
+    );
     await jetstream(world.nc).publish(names.subjects.event('created'), JSON.stringify(rows[0].payload), {
       msgID: rows[0].id,
     });

@@ -32,8 +32,9 @@ export type CreateOutcome =
   | { kind: 'unknown_customer' };
 
 /**
- * A booking in one atomic statement: the request row and its `request.created` outbox row (no
- * BEGIN/COMMIT round trips), inserted only when the customer has not used the Idempotency-Key.
+ * A booking in one atomic statement: the request row and its `request.created` row in intake's
+ * outbox (no BEGIN/COMMIT round trips), inserted only when the customer has not used the
+ * Idempotency-Key.
  */
 const INSERT_BOOKING_SQL = `with sr as (
          insert into session_requests (id, customer_id, customer_name, customer_email, session_type, plan_code,
@@ -42,7 +43,7 @@ const INSERT_BOOKING_SQL = `with sr as (
          values ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9, $10, $11, $12, $13, $13)
          on conflict (customer_id, idempotency_key) do nothing
          returning id)
-       insert into outbox (id, subject, payload) select $14, $15, $16::jsonb from sr returning id`;
+       insert into intake_outbox (id, subject, payload) select $14, $15, $16::jsonb from sr returning id`;
 
 /**
  * The booking statement for `record`, its idempotency fields and its `created` event. A named

@@ -37,6 +37,7 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (tx: Tx) => Promise<T>
     const tx: Tx = {
       query: client.query.bind(client) as Tx['query'],
       execute: (sql: string, params: unknown[] = []) => client.query(numbered(sql), params),
+      outbox: 'routing',
       queued: (entries) => enqueued.push(...entries),
     };
     const result = await fn(tx);

@@ -13,8 +13,11 @@ import {
   type SessionRequest,
 } from '@dibs/contracts';
 import {
+  createOutboxRelay,
   createPool,
   enqueue,
+  type OutboxRelay,
+  PUBLISHER_GRACE_MS,
   requestEvent,
   SESSION_REQUEST_COLUMNS,
   type SessionRequestRecord,
@@ -49,6 +52,9 @@ export interface World {
 // The world of each test database, so createRequest can publish as intake does.
 const worlds = new WeakMap<TestDatabase, World>();
 
+// Intake's relay beside each routing replica (see startRouting), stopped with it.
+const intakeRelays = new WeakMap<Routing, OutboxRelay>();
+
 /**
  * A world on the shared test NATS, or on `servers` (a private server or cluster of the test's own;
  * the world's connection then follows a failover to any of them, as a service's would).
@@ -64,7 +70,10 @@ export async function createWorld(label = 'rt', servers?: string[]): Promise<Wor
 }
 
 export async function destroyWorld(world: World): Promise<void> {
-  for (const r of world.routings.splice(0)) await r.close().catch(() => undefined);
+  for (const r of world.routings.splice(0)) {
+    await intakeRelays.get(r)?.stop();
+    await r.close().catch(() => undefined);
+  }
   await world.nc.close();
   await cleanupNats(world.prefix);
   await world.db.drop();
@@ -123,11 +132,26 @@ export async function startRouting(world: World, overrides: RoutingOverrides = {
     },
   };
   world.routings.push(routing);
+  // Intake is not running, so its relay runs beside each replica on the replica's NATS, as
+  // routing's relay did when the outbox was shared: it publishes the `created` rows stored in
+  // intake's outbox whose own publish failed or went to another server. Routing's relay
+  // publishes routing's outbox only.
+  const intakeRelay = createOutboxRelay({
+    databaseUrl: world.db.url,
+    owner: 'intake',
+    js: jetstream(routing.nc),
+    prefix: world.prefix,
+    logger: createLogger({ service: 'intake-relay-test', level: 'silent', pretty: false }),
+    graceMs: PUBLISHER_GRACE_MS,
+  });
+  await intakeRelay.start();
+  intakeRelays.set(routing, intakeRelay);
   return routing;
 }
 
 export async function stopRouting(world: World, routing: Routing): Promise<void> {
   world.routings.splice(world.routings.indexOf(routing), 1);
+  await intakeRelays.get(routing)?.stop();
   await routing.close();
 }
 
@@ -216,9 +240,10 @@ export async function storeRequest(
   };
 }
 
-/** The outbox's `?` placeholders over the test database's `$n` queries. */
+/** The outbox's `?` placeholders over the test database's `$n` queries, writing as intake does. */
 export function sqlExecutor(db: TestDatabase) {
   return {
+    outbox: 'intake' as const,
     execute: (sql: string, params: unknown[] = []) => {
       let n = 0;
       return db.query(

@@ -72,21 +72,22 @@ async function storedEvents(world: World): Promise<StoredEvent[]> {
 }
 
 /**
- * Waits until routing has published everything it wrote about `ids` (no outbox row of theirs is
- * left, so nothing more can reach the stream), checks that no event was stored twice, and returns
- * each request's stored events.
+ * Waits until routing, and intake's relay standing in for intake, published everything written
+ * about `ids` (no row of theirs is left in either outbox, so nothing more can reach the stream),
+ * checks that no event was stored twice, and returns each request's stored events.
  */
 export async function settledEvents(world: World, ids: string[]): Promise<Map<string, StoredEvent[]>> {
   await eventually(
     async () => {
       const { rows } = await world.db.query(
-        `select count(*)::int as n from outbox where payload->'request'->>'id' = any($1)`,
+        `select (select count(*) from intake_outbox where payload->'request'->>'id' = any($1))::int
+              + (select count(*) from outbox where payload->'request'->>'id' = any($1))::int as n`,
         [ids],
       );
       return rows[0].n === 0;
     },
     30_000,
-    'routing to publish every outbox row',
+    'every outbox row to be published',
   );
   // Reading needs a consumer of its own, which JetStream may not place while it recovers from a
   // lost node: retried.
