@@ -2,6 +2,7 @@ import type { Role } from '@dibs/contracts';
 import { SESSION_REQUEST_COLUMNS, type SessionRequestRecord, toSessionRequest } from '@dibs/db';
 import type pg from 'pg';
 import type { OfferKind } from '../domain/delivery.js';
+import { BROADCAST_OFFER_SQL, PRIORITY_OFFER_SQL } from '../domain/rules/open-offer.js';
 import type { OpenRequest } from '../domain/snapshot.js';
 
 /** Who a handshake's token names: whether the row exists and, for mechanics, whether approved. */
@@ -25,17 +26,13 @@ const cols = SESSION_REQUEST_COLUMNS.split(',')
   .join(', ');
 
 // Own offers inside their window, then broadcast ones (approved mechanics only); never one this
-// mechanic declined. The partial indexes on pending/preferred requests keep both halves cheap.
+// mechanic declined: the rule of domain/rules/open-offer.ts, one half per kind of offer, so that
+// the partial indexes on pending/preferred requests keep both halves cheap.
 const OPEN_REQUESTS_SQL = `
   select * from (
-    select 'priority' as kind, ${cols} from session_requests r
-     where r.preferred_mechanic_id = $1 and r.status = 'pending' and r.priority_notified_at is not null
-       and r.broadcast_at is null and r.priority_expires_at > $2
-       and not exists (select 1 from session_request_declines d where d.request_id = r.id and d.mechanic_id = $1)
+    select 'priority' as kind, ${cols} from session_requests r where ${PRIORITY_OFFER_SQL}
     union all
-    select 'broadcast' as kind, ${cols} from session_requests r
-     where $3::boolean and r.status = 'pending' and r.broadcast_at is not null
-       and not exists (select 1 from session_request_declines d where d.request_id = r.id and d.mechanic_id = $1)
+    select 'broadcast' as kind, ${cols} from session_requests r where ${BROADCAST_OFFER_SQL}
   ) open
   order by (kind = 'priority') desc, created_at desc, id
   limit $4`;

@@ -1,0 +1,48 @@
+import type { SessionRequest } from '@dibs/contracts';
+import type { OfferKind } from '../delivery.js';
+
+// What a mechanic's snapshot lists (CONTRACT §4): the offers the gateway delivered to this
+// mechanic, live, that still stand. As a pure function, and as the SQL of the snapshot query
+// (adapters/directory.repository.ts); test/open-offer-rule.test.ts checks on PostgreSQL that
+// they agree.
+//
+// Why not routing's accept rule (routing src/domain/rules/accept.ts): this is a different rule on
+// purpose. It is what was offered, not who may win: a mechanic whose approval was withdrawn keeps
+// its own open priority offer in the snapshot, as it got it live (and routing refuses its accept),
+// and a window that has ended but is not broadcast yet is no longer an offer to anyone, though
+// routing would take an accept for it. Why not ask routing for the list: every mechanic's
+// (re)connect, thousands at once after a gateway restart, would become a request to routing, and
+// a routing outage would fail snapshots that PostgreSQL alone can serve. The gateway reads routing's
+// rows to replay its own deliveries, and states here the two facts of them it relies on: a window
+// is open until its stored deadline, and a request is broadcast once `broadcast_at` is set.
+
+/**
+ * The kind of offer `request` still is to `mechanicId` at `now`, or null: its own priority window,
+ * until the deadline, whatever its approval; a broadcast, to approved mechanics; never a request
+ * that is no longer pending or that this mechanic declined.
+ */
+export function openOfferKind(
+  request: SessionRequest,
+  mechanicId: string,
+  approved: boolean,
+  declinedByMechanic: boolean,
+  now: number,
+): OfferKind | null {
+  if (request.status !== 'pending' || declinedByMechanic) return null;
+  if (request.broadcast_at !== null) return approved ? 'broadcast' : null;
+  const open =
+    request.preferred_mechanic_id === mechanicId &&
+    request.priority_notified_at !== null &&
+    request.priority_expires_at !== null &&
+    Date.parse(request.priority_expires_at) > now;
+  return open ? 'priority' : null;
+}
+
+const NOT_DECLINED = `not exists (select 1 from session_request_declines d where d.request_id = r.id and d.mechanic_id = $1)`;
+
+/** `openOfferKind(r, $1, $3, …, $2) = 'priority'` as SQL over the row `r`. */
+export const PRIORITY_OFFER_SQL = `r.preferred_mechanic_id = $1 and r.status = 'pending' and r.priority_notified_at is not null
+  and r.broadcast_at is null and r.priority_expires_at > $2 and ${NOT_DECLINED}`;
+
+/** `openOfferKind(r, $1, $3, …, $2) = 'broadcast'` as SQL over the row `r`. */
+export const BROADCAST_OFFER_SQL = `$3::boolean and r.status = 'pending' and r.broadcast_at is not null and ${NOT_DECLINED}`;
