@@ -14,7 +14,9 @@ import type { OfferKind } from '../delivery.js';
 // (re)connect, thousands at once after a gateway restart, would become a request to routing, and
 // a routing outage would fail snapshots that PostgreSQL alone can serve. The gateway reads routing's
 // rows to replay its own deliveries, and states here the two facts of them it relies on: a window
-// is open until its stored deadline, and a request is broadcast once `broadcast_at` is set.
+// is open until its stored deadline, and a request is broadcast once `broadcast_at` is set. That
+// read is §6 of docs/decisions/013-table-ownership.md; when routing publishes the open offers
+// there, this module and its test move to routing with it.
 
 /**
  * The kind of offer `request` still is to `mechanicId` at `now`, or null: its own priority window,
