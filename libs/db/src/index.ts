@@ -1,6 +1,12 @@
 export * from './entities/index.js';
 export { describeDbError, isDbUnavailable, pgCode } from './errors.js';
-export { migrationsList } from './migrations/index.js';
+export {
+  type MigrationEntry,
+  type MigrationOwner,
+  migrationsByOwner,
+  migrationsList,
+  migrationsOf,
+} from './migrations/index.js';
 export { createOrm, ensureDatabase, migrate, type Orm, type OrmOptions, prepareDatabase } from './orm.js';
 export {
   enqueue,

@@ -5,7 +5,7 @@ import { MikroORM } from '@mikro-orm/postgresql';
 import pg from 'pg';
 import { entities } from './entities/index.js';
 import { describeDbError } from './errors.js';
-import { migrationsList } from './migrations/index.js';
+import { type MigrationEntry, type MigrationOwner, migrationsList, migrationsOf } from './migrations/index.js';
 
 export type Orm = MikroORM;
 
@@ -14,15 +14,19 @@ export interface OrmOptions {
   logger?: Logger;
   /** Pool size; each replica keeps at most this many connections. */
   poolMax?: number;
+  /** What `migrate` applies: every migration unless told (see `migrationsOf`). */
+  migrations?: MigrationEntry[];
 }
 
 /** Opens the ORM (entities, explicit migrations list) against `url`; call `orm.close()` to free it. */
-export async function createOrm({ url, logger, poolMax = 10 }: OrmOptions): Promise<Orm> {
+export async function createOrm({ url, logger, poolMax = 10, migrations = migrationsList }: OrmOptions): Promise<Orm> {
   return MikroORM.init({
     clientUrl: url,
     entities,
     extensions: [Migrator],
-    migrations: { migrationsList, tableName: 'mikro_orm_migrations', silent: true, snapshot: false },
+    // One ledger for every owner: names are unique, and each owner's migrator skips what it does
+    // not list, so a database migrated by an earlier release (one list for all) needs no copying.
+    migrations: { migrationsList: migrations, tableName: 'mikro_orm_migrations', silent: true, snapshot: false },
     pool: { min: 0, max: poolMax },
     // Every request and message works in its own fork; the global context would leak identity maps.
     allowGlobalContext: false,
@@ -75,17 +79,18 @@ const MIGRATION_LOCK = 7_423_011;
 
 /**
  * What every service does before it starts (CONTRACT §1): create the database if missing and apply
- * pending migrations under the migration lock, so any service can start first, alone or with
- * replicas, and never race `npm run migrate` or the Kubernetes migrate Job.
+ * the shared baseline and its own pending migrations (`owner`; `'all'` for `npm run migrate`)
+ * under the migration lock, so any service can start first, alone or with replicas, and never
+ * race another service, `npm run migrate` or the Kubernetes migrate Job.
  * Returns the migrations applied; throws StartupError (one readable line) when PostgreSQL is unreachable.
  */
-export async function prepareDatabase(url: string): Promise<string[]> {
+export async function prepareDatabase(url: string, owner: MigrationOwner | 'all'): Promise<string[]> {
   try {
     await ensureDatabase(url);
   } catch (err) {
     throw new StartupError(describeDbError(err, url));
   }
-  const orm = await createOrm({ url, poolMax: 2 });
+  const orm = await createOrm({ url, poolMax: 2, migrations: migrationsOf(owner) });
   try {
     return await migrate(orm, url);
   } finally {

@@ -11,7 +11,7 @@ await runMain('analytics', async () => {
   const config = loadAnalyticsConfig();
   const logger = createLogger({ service: 'analytics', level: config.LOG_LEVEL });
 
-  await prepareDatabase(config.DATABASE_URL);
+  await prepareDatabase(config.DATABASE_URL, 'analytics');
   const pool = createPool({ url: config.DATABASE_URL, max: 5, logger });
   const nc = await openNats(config, { name: 'dibs-analytics', logger });
 

@@ -12,7 +12,7 @@ await runMain('intake', async () => {
   const jwtSecret = resolveJwtSecret(config);
   const logger = createLogger({ service: 'intake', level: config.LOG_LEVEL });
 
-  await prepareDatabase(config.DATABASE_URL);
+  await prepareDatabase(config.DATABASE_URL, 'intake');
   const orm = await createOrm({ url: config.DATABASE_URL, logger, poolMax: config.INTAKE_DB_POOL });
   // The booking path's SQL pool (docs/decisions/011-capacity.md); the ORM serves admin and favorites.
   const db = createIntakePool(config, logger);

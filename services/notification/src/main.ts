@@ -12,7 +12,7 @@ await runMain('notification', async () => {
   const jwtSecret = resolveJwtSecret(config);
   const logger = createLogger({ service: 'notification', level: config.LOG_LEVEL });
 
-  await prepareDatabase(config.DATABASE_URL);
+  await prepareDatabase(config.DATABASE_URL, 'notification');
   const pool = createPool({ url: config.DATABASE_URL, max: config.GATEWAY_DB_POOL, logger });
   await pool.query('select 1').catch((err: unknown) => {
     throw new StartupError(describeDbError(err, config.DATABASE_URL));

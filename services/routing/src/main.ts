@@ -11,7 +11,7 @@ await runMain('routing', async () => {
   const config = loadConfig(RoutingConfigSchema);
   const logger = createLogger({ service: 'routing', level: config.LOG_LEVEL });
 
-  await prepareDatabase(config.DATABASE_URL);
+  await prepareDatabase(config.DATABASE_URL, 'routing');
   // Routing speaks raw SQL only (conditional UPDATEs, `= any($1::uuid[])`, `FOR UPDATE SKIP
   // LOCKED`), so it talks to `pg` directly instead of through the ORM.
   const pool = createPool({

@@ -4,11 +4,45 @@ import { Migration20261123000030RoutingOpenWindows } from './Migration2026112300
 import { Migration20261129000040OutboxWithoutNotify } from './Migration20261129000040_outbox_without_notify.js';
 import { Migration20261129000050IntakeOutbox } from './Migration20261129000050_intake_outbox.js';
 
-/** Every migration in order; listed explicitly so the compiled build needs no file discovery. */
-export const migrationsList = [
-  { name: 'Migration20261123000001_initial', class: Migration20261123000001Initial },
-  { name: 'Migration20261123000020_analytics', class: Migration20261123000020Analytics },
-  { name: 'Migration20261123000030_routing_open_windows', class: Migration20261123000030RoutingOpenWindows },
-  { name: 'Migration20261129000040_outbox_without_notify', class: Migration20261129000040OutboxWithoutNotify },
-  { name: 'Migration20261129000050_intake_outbox', class: Migration20261129000050IntakeOutbox },
+// Listed explicitly so the compiled build needs no file discovery. Ownership: docs/decisions/013-table-ownership.md.
+
+/**
+ * The shared baseline: the first migration, shipped before tables had owners, creating tables of
+ * intake and routing at once. Frozen (nothing is ever added here); every service applies it under
+ * the migration lock, so any service may start first on an empty database.
+ */
+const baseline = [{ name: 'Migration20261123000001_initial', class: Migration20261123000001Initial }];
+
+/**
+ * Each service's own migrations, in order, applied by that service alone. One touches only its
+ * owner's tables and depends on nothing but the baseline, so the lists commute: any start order
+ * ends in the same schema. Notification owns no table.
+ */
+export const migrationsByOwner = {
+  intake: [{ name: 'Migration20261129000050_intake_outbox', class: Migration20261129000050IntakeOutbox }],
+  routing: [
+    { name: 'Migration20261123000030_routing_open_windows', class: Migration20261123000030RoutingOpenWindows },
+    { name: 'Migration20261129000040_outbox_without_notify', class: Migration20261129000040OutboxWithoutNotify },
+  ],
+  analytics: [{ name: 'Migration20261123000020_analytics', class: Migration20261123000020Analytics }],
+  notification: [],
+};
+
+/** A service that applies migrations at start-up: its own, after the shared baseline. */
+export type MigrationOwner = keyof typeof migrationsByOwner;
+
+/** One migration as MikroORM's migrator takes it. */
+export type MigrationEntry = (typeof baseline)[number] | (typeof migrationsByOwner)[MigrationOwner][number];
+
+/** What `owner` applies (the baseline, then its own), or every migration for `'all'`. */
+export function migrationsOf(owner: MigrationOwner | 'all'): MigrationEntry[] {
+  return owner === 'all' ? migrationsList : [...baseline, ...migrationsByOwner[owner]];
+}
+
+/** Every migration: the baseline, then each owner's (the test template, `npm run migrate`). */
+export const migrationsList: MigrationEntry[] = [
+  ...baseline,
+  ...migrationsByOwner.intake,
+  ...migrationsByOwner.routing,
+  ...migrationsByOwner.analytics,
 ];
