@@ -1,4 +1,5 @@
 import type { NatsNames } from '@dibs/contracts';
+import { keepRunning } from '@dibs/http';
 import type { Logger } from '@dibs/logger';
 import { type ConsumerMessages, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -96,28 +97,27 @@ export async function startEventConsumer({ nc, names, logger, handle, retryMs = 
 
   let lastSeq = 0;
 
-  async function run(first: ConsumerMessages, firstCreated: string): Promise<void> {
-    let iter: ConsumerMessages | undefined = first;
-    let created = firstCreated;
-    while (!stopping) {
-      try {
-        if (!iter) {
-          const now = await streamCreated();
-          const start: Start = now !== created ? { policy: 'since', time: now } : { policy: 'after', seq: lastSeq };
-          if (now !== created) lastSeq = 0;
-          created = now;
-          iter = await open(start);
-        }
-        messages = iter;
-        consuming = true;
-        void watch(iter, created).catch(() => undefined);
-        await drain(iter);
-      } catch (err) {
-        logger.error({ err }, 'notification consumer failed; starting a new one');
+  let iter: ConsumerMessages | undefined;
+  let created = '';
+
+  // One consumer at a time; when it ends or fails a new one starts `retryMs` later, from where
+  // the last one stopped.
+  async function consume(): Promise<void> {
+    try {
+      if (!iter) {
+        const now = await streamCreated();
+        const start: Start = now !== created ? { policy: 'since', time: now } : { policy: 'after', seq: lastSeq };
+        if (now !== created) lastSeq = 0;
+        created = now;
+        iter = await open(start);
       }
+      messages = iter;
+      consuming = true;
+      void watch(iter, created).catch(() => undefined);
+      await drain(iter);
+    } finally {
       consuming = false;
       iter = undefined;
-      if (!stopping) await new Promise((r) => setTimeout(r, retryMs));
     }
   }
 
@@ -127,15 +127,23 @@ export async function startEventConsumer({ nc, names, logger, handle, retryMs = 
   // The first consumer is created before start-up completes, so a missing stream fails it loudly.
   const info = await jsm.streams.info(names.streams.events);
   lastSeq = info.state.last_seq;
-  const loop = run(await open({ policy: 'after', seq: lastSeq }), info.created);
+  iter = await open({ policy: 'after', seq: lastSeq });
+  created = info.created;
+  const loop = keepRunning(consume, {
+    name: 'notification consumer',
+    logger,
+    retryMs,
+    idleMs: retryMs,
+  });
 
   return {
     /** Whether notifications are being consumed (readiness). */
     healthy: () => consuming,
     async stop(): Promise<void> {
       stopping = true;
+      const stopped = loop.stop();
       await messages?.close();
-      await loop;
+      await stopped;
     },
   };
 }

@@ -1,4 +1,5 @@
 import { type PresenceEntry, presenceKey } from '@dibs/contracts';
+import { every } from '@dibs/http';
 import type { Logger } from '@dibs/logger';
 import { jetstream } from '@nats-io/jetstream';
 import { type KV, Kvm } from '@nats-io/kv';
@@ -78,25 +79,29 @@ export async function createPresence({ nc, bucket, instanceId, ttlMs, replicas, 
   // of the TTL and 10k connected mechanics cost a steady trickle, not a burst every 20 s.
   const refreshMs = Math.max(1000, Math.floor(ttlMs / 3));
   let cursor: Iterator<string> | undefined;
-  const refresh = setInterval(() => {
-    const slice = Math.ceil(counts.size / (refreshMs / 1000));
-    const due = new Set<string>();
-    let restarted = false;
-    cursor ??= counts.keys();
-    while (due.size < slice) {
-      const next = cursor.next();
-      if (!next.done) {
-        due.add(next.value);
-        continue;
+  const refresh = every(
+    1000,
+    () => {
+      const slice = Math.ceil(counts.size / (refreshMs / 1000));
+      const due = new Set<string>();
+      let restarted = false;
+      cursor ??= counts.keys();
+      while (due.size < slice) {
+        const next = cursor.next();
+        if (!next.done) {
+          due.add(next.value);
+          continue;
+        }
+        // Wrapped around: start over once, so the slice stays full and no entry waits a lap.
+        cursor = counts.keys();
+        if (restarted) break;
+        restarted = true;
       }
-      // Wrapped around: start over once, so the slice stays full and no entry waits a lap.
-      cursor = counts.keys();
-      if (restarted) break;
-      restarted = true;
-    }
-    void writeAll([...due]);
-  }, 1000);
-  refresh.unref();
+      // Not awaited: a slow write must not hold the next slices off.
+      void writeAll([...due]);
+    },
+    { name: 'presence refresh', logger },
+  );
 
   return {
     /** The mechanic now has `connections` sockets on this instance (0 = gone). */
@@ -108,7 +113,7 @@ export async function createPresence({ nc, bucket, instanceId, ttlMs, replicas, 
     /** Stops refreshing and removes this instance's entries. */
     async stop(): Promise<void> {
       stopped = true;
-      clearInterval(refresh);
+      await refresh.stop();
       const ids = [...counts.keys()];
       counts.clear();
       await writeAll(ids).catch(() => undefined);

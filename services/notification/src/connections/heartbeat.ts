@@ -1,3 +1,4 @@
+import { every } from '@dibs/http';
 import { WebSocket } from 'ws';
 import type { Connection } from './connection.js';
 import type { ConnectionHub } from './hub.js';
@@ -21,24 +22,27 @@ export function startHeartbeat(hub: ConnectionHub, { intervalMs, onDead, onStuck
   const stuckAfterMs = Math.max(2 * intervalMs, 5000);
   let cursor: Iterator<Connection> | undefined;
 
-  const timer = setInterval(() => {
-    const now = Date.now();
-    const slice = Math.ceil((hub.all.size * tickMs) / intervalMs);
-    let restarted = false;
-    cursor ??= hub.all.values();
-    for (let visited = 0; visited < slice; ) {
-      const next = cursor.next();
-      if (next.done) {
-        cursor = hub.all.values();
-        if (restarted) break;
-        restarted = true;
-        continue;
+  const periodic = every(
+    tickMs,
+    () => {
+      const now = Date.now();
+      const slice = Math.ceil((hub.all.size * tickMs) / intervalMs);
+      let restarted = false;
+      cursor ??= hub.all.values();
+      for (let visited = 0; visited < slice; ) {
+        const next = cursor.next();
+        if (next.done) {
+          cursor = hub.all.values();
+          if (restarted) break;
+          restarted = true;
+          continue;
+        }
+        visit(next.value, now);
+        visited++;
       }
-      visit(next.value, now);
-      visited++;
-    }
-  }, tickMs);
-  timer.unref();
+    },
+    { name: 'heartbeat' },
+  );
 
   // With few sockets a lap takes fewer ticks than an interval; each socket still gets one ping
   // per interval, and a whole interval to answer it.
@@ -60,7 +64,7 @@ export function startHeartbeat(hub: ConnectionHub, { intervalMs, onDead, onStuck
 
   return {
     stop() {
-      clearInterval(timer);
+      void periodic.stop();
     },
   };
 }

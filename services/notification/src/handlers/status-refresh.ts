@@ -1,3 +1,4 @@
+import { every } from '@dibs/http';
 import type { Logger } from '@dibs/logger';
 import type { Directory } from '../adapters/directory.repository.js';
 import type { ConnectionHub } from '../connections/hub.js';
@@ -8,28 +9,25 @@ import type { ConnectionHub } from '../connections/hub.js';
  * interval per replica, however many mechanics are connected.
  */
 export function startStatusRefresh(hub: ConnectionHub, directory: Directory, intervalMs: number, logger: Logger) {
-  let running = false;
-  const timer = setInterval(() => {
-    const ids = hub.mechanicIds();
-    if (running || ids.length === 0) return;
-    running = true;
-    directory
-      .approvedAmong(ids)
-      .then((approved) => hub.applyApproved(ids, approved))
-      .catch((err) =>
+  const periodic = every(
+    intervalMs,
+    async () => {
+      const ids = hub.mechanicIds();
+      if (ids.length === 0) return;
+      try {
+        hub.applyApproved(ids, await directory.approvedAmong(ids));
+      } catch (err) {
         logger.warn(
           { err: { message: (err as Error).message } },
           'mechanic status refresh failed; keeping the last one',
-        ),
-      )
-      .finally(() => {
-        running = false;
-      });
-  }, intervalMs);
-  timer.unref();
+        );
+      }
+    },
+    { name: 'mechanic status refresh', logger },
+  );
   return {
     stop() {
-      clearInterval(timer);
+      void periodic.stop();
     },
   };
 }

@@ -1,4 +1,5 @@
 import { GATEWAY_CLOSE_CODES } from '@dibs/contracts';
+import { every } from '@dibs/http';
 import type { Logger } from '@dibs/logger';
 import type { Connection } from '../connections/connection.js';
 import { ownFrame } from '../connections/frames.js';
@@ -21,15 +22,7 @@ export function expiryTimes(exp: number, now: number): { expiresAt: number; warn
  * from one shared sweep instead of a timer per socket: two numbers per connection, not a timer.
  */
 export function startExpirySweep(hub: ConnectionHub, clock: () => number, logger: Logger) {
-  let running = false;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = true;
-    void sweep().finally(() => {
-      running = false;
-    });
-  }, SWEEP_MS);
-  timer.unref();
+  const periodic = every(SWEEP_MS, () => sweep(), { name: 'token expiry sweep', logger });
 
   async function sweep(): Promise<void> {
     const now = clock();
@@ -52,7 +45,7 @@ export function startExpirySweep(hub: ConnectionHub, clock: () => number, logger
 
   return {
     stop() {
-      clearInterval(timer);
+      void periodic.stop();
     },
   };
 }

@@ -1,4 +1,5 @@
 import { RequestEventSchema, type SessionRequest } from '@dibs/contracts';
+import { type BackgroundLoop, keepRunning } from '@dibs/http';
 import type { Logger } from '@dibs/logger';
 import type { Consumer, ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import type { RoutingMetrics } from '../metrics.js';
@@ -35,9 +36,8 @@ const PULL_EXPIRES_MS = 5000;
 export function createCreatedConsumer(opts: CreatedConsumerOptions) {
   const { router, logger, metrics, concurrency, ackWaitMs } = opts;
   const retryMs = opts.retryMs ?? 1000;
-  let running = false;
   let messages: ConsumerMessages | undefined;
-  let loop: Promise<void> | undefined;
+  let loop: BackgroundLoop | undefined;
   const inFlight = new Set<Promise<void>>();
   let slotFreed: (() => void) | undefined;
 
@@ -78,44 +78,35 @@ export function createCreatedConsumer(opts: CreatedConsumerOptions) {
     }
   }
 
-  async function run(): Promise<void> {
-    while (running) {
-      try {
-        const consumer = await opts.consumer();
-        // stop() may have come while the consumer was being looked up, with nothing yet to close.
-        if (!running) break;
-        messages = await consumer.consume({ max_messages: concurrency, expires: PULL_EXPIRES_MS });
-        for await (const msg of messages) {
-          while (inFlight.size >= concurrency) await new Promise<void>((resolve) => (slotFreed = resolve));
-          const p: Promise<void> = handle(msg).finally(() => {
-            inFlight.delete(p);
-            slotFreed?.();
-            slotFreed = undefined;
-          });
-          inFlight.add(p);
-        }
-        // The iterator ended without an error (consumer deleted, connection closed): pull anew.
-        if (running) await new Promise((r) => setTimeout(r, 250));
-      } catch (err) {
-        if (!running) break;
-        logger.warn({ err: { message: (err as Error).message } }, 'created consumer stopped; restarting');
-        await new Promise((r) => setTimeout(r, 1000));
-      }
+  // One pull subscription at a time: when it ends (consumer deleted, connection closed) a new one
+  // starts 250 ms later; when it fails, 1 s later.
+  async function pull(signal: AbortSignal): Promise<void> {
+    const consumer = await opts.consumer();
+    // stop() may have come while the consumer was being looked up, with nothing yet to close.
+    if (signal.aborted) return;
+    messages = await consumer.consume({ max_messages: concurrency, expires: PULL_EXPIRES_MS });
+    for await (const msg of messages) {
+      while (inFlight.size >= concurrency) await new Promise<void>((resolve) => (slotFreed = resolve));
+      const p: Promise<void> = handle(msg).finally(() => {
+        inFlight.delete(p);
+        slotFreed?.();
+        slotFreed = undefined;
+      });
+      inFlight.add(p);
     }
   }
 
   return {
     start(): void {
-      running = true;
-      loop = run();
+      loop = keepRunning(pull, { name: 'created consumer', logger, retryMs: 1000, idleMs: 250 });
     },
     /** Stops pulling and waits for the messages in hand. */
     async stop(): Promise<void> {
-      running = false;
+      const stopped = loop?.stop();
       await messages?.close().catch(() => undefined);
       slotFreed?.();
       await Promise.allSettled([...inFlight]);
-      await loop;
+      await stopped;
     },
   };
 }

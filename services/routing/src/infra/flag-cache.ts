@@ -1,4 +1,5 @@
 import type { Role } from '@dibs/contracts';
+import { type BackgroundLoop, every, keepRunning, type Periodic } from '@dibs/http';
 import type { Logger } from '@dibs/logger';
 import pg from 'pg';
 import { type FlagState, flagEnabledFor } from '../domain/feature-flag.js';
@@ -35,10 +36,8 @@ export function createFlagCache(opts: FlagCacheOptions): FlagCache {
   const { databaseUrl, db, flagKey, logger } = opts;
   const refreshMs = opts.refreshMs ?? 5000;
   let flag: FlagState | null | undefined;
-  let running = false;
-  let listener: pg.Client | undefined;
-  let refreshTimer: NodeJS.Timeout | undefined;
-  let reconnectTimer: NodeJS.Timeout | undefined;
+  let listening: BackgroundLoop | undefined;
+  let refresh: Periodic | undefined;
   let inFlight: Promise<void> | undefined;
   let again = false;
 
@@ -68,66 +67,56 @@ export function createFlagCache(opts: FlagCacheOptions): FlagCache {
     return inFlight;
   }
 
-  async function listen(): Promise<void> {
+  /**
+   * One LISTEN connection, held until it is lost (then the loop opens another 500 ms later).
+   * `ready` is called once it listens, or once it failed to.
+   */
+  async function listen(signal: AbortSignal, ready: () => void): Promise<void> {
     const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 5000 });
-    const lost = (err?: Error) => {
-      if (listener !== client) return;
-      listener = undefined;
-      client.end().catch(() => undefined);
-      if (running) {
-        logger.warn({ err: err ? { message: err.message } : undefined }, 'feature flag listener lost; reconnecting');
-        scheduleReconnect(500);
-      }
-    };
+    let stopped = (): void => {};
+    const lost = new Promise<void>((resolve, reject) => {
+      client.on('error', reject);
+      client.on('end', () => resolve());
+      stopped = () => resolve();
+      signal.addEventListener('abort', stopped, { once: true });
+    });
+    lost.catch(() => undefined);
     client.on('notification', (n) => {
       if (n.payload === flagKey)
         void reload().catch((err) => logger.warn({ err: { message: err.message } }, 'flag reload failed'));
     });
-    client.on('error', lost);
-    client.on('end', () => lost());
-    listener = client;
     try {
       await client.connect();
       await client.query('listen dibs_feature_flags');
-    } catch (err) {
-      lost(err as Error);
-      return;
+      // Whatever changed while nobody listened sent a NOTIFY we never heard.
+      await reload().catch(() => undefined);
+      ready();
+      await lost;
+    } finally {
+      ready();
+      signal.removeEventListener('abort', stopped);
+      await client.end().catch(() => undefined);
     }
-    // Whatever changed while nobody listened sent a NOTIFY we never heard.
-    await reload().catch(() => undefined);
-  }
-
-  function scheduleReconnect(delayMs: number): void {
-    if (reconnectTimer || !running) return;
-    reconnectTimer = setTimeout(() => {
-      reconnectTimer = undefined;
-      if (running && !listener) void listen();
-    }, delayMs);
-    reconnectTimer.unref();
-  }
-
-  function scheduleRefresh(): void {
-    refreshTimer = setTimeout(async () => {
-      await reload().catch((err) => logger.warn({ err: { message: (err as Error).message } }, 'flag refresh failed'));
-      if (running) scheduleRefresh();
-    }, refreshMs);
-    refreshTimer.unref();
   }
 
   return {
     async start() {
-      running = true;
       await reload();
-      await listen();
-      scheduleRefresh();
+      // Started once the flag was read, listening before start() returns: a change made right after
+      // it is heard at once.
+      await new Promise<void>((ready) => {
+        listening = keepRunning((signal) => listen(signal, ready), {
+          name: 'feature flag listener',
+          logger,
+          retryMs: 500,
+          idleMs: 500,
+        });
+      });
+      refresh = every(refreshMs, () => reload(), { name: 'feature flag refresh', logger });
     },
     async stop() {
-      running = false;
-      clearTimeout(refreshTimer);
-      clearTimeout(reconnectTimer);
-      const client = listener;
-      listener = undefined;
-      await client?.end().catch(() => undefined);
+      await refresh?.stop();
+      await listening?.stop();
       await inFlight?.catch(() => undefined);
     },
     enabledFor(role, subjectId) {
