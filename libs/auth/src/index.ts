@@ -1,4 +1,5 @@
 import { errors, jwtVerify, SignJWT } from 'jose';
+import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 
 export const ROLES = ['customer', 'mechanic', 'admin'] as const;
@@ -51,7 +52,7 @@ export function createTokenService(
   maxTtlSeconds: number = DEFAULT_MAX_TOKEN_TTL_SECONDS,
 ): TokenService {
   const key = new TextEncoder().encode(secret);
-  const verified = new Map<string, Principal>();
+  const verified = new LRUCache<string, Principal>({ max: MAX_CACHED_TOKENS });
   return {
     async sign({ sub, role }, ttlSeconds = 3600) {
       const now = Math.floor(clock() / 1000);
@@ -81,7 +82,6 @@ export function createTokenService(
         const claims = ClaimsSchema.safeParse(payload);
         if (!claims.success) return { ok: false, reason: 'invalid' };
         if (claims.data.exp * 1000 > clock() + maxTtlSeconds * 1000) return { ok: false, reason: 'exp_too_far' };
-        if (verified.size >= MAX_CACHED_TOKENS) verified.clear();
         verified.set(token, claims.data);
         return { ok: true, principal: claims.data };
       } catch (err) {
@@ -96,7 +96,7 @@ export function createTokenService(
   };
 }
 
-// Bounds the verified-token cache; clearing it only costs re-verification.
+// Bounds the verified-token cache (least recently used out first); forgetting a token only costs re-verifying it.
 const MAX_CACHED_TOKENS = 10_000;
 
 /** Extracts the token from an `Authorization: Bearer …` header value. */

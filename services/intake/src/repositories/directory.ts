@@ -1,9 +1,8 @@
+import { LRUCache } from 'lru-cache';
 import type pg from 'pg';
 
-interface Entry<T> {
-  value: T;
-  expires: number;
-}
+/** Who is remembered at most: the least recently used beyond it are forgotten first. */
+const MAX_ENTRIES = 50_000;
 
 /**
  * Short-lived cache of who exists, for the hot path (every authenticated request, every booking).
@@ -12,26 +11,13 @@ interface Entry<T> {
  * every command anyway).
  */
 export function createDirectory(db: pg.Pool, ttlMs = 5000, clock: () => number = Date.now) {
-  const customers = new Map<string, Entry<{ name: string; email: string }>>();
-  const mechanics = new Map<string, Entry<true>>();
-
-  function fresh<T>(map: Map<string, Entry<T>>, id: string): T | undefined {
-    const e = map.get(id);
-    if (!e) return undefined;
-    if (e.expires < clock()) {
-      map.delete(id);
-      return undefined;
-    }
-    return e.value;
-  }
-  function remember<T>(map: Map<string, Entry<T>>, id: string, value: T): void {
-    if (map.size > 50_000) map.clear();
-    map.set(id, { value, expires: clock() + ttlMs });
-  }
+  const options = { max: MAX_ENTRIES, ttl: ttlMs, perf: { now: clock } };
+  const customers = new LRUCache<string, { name: string; email: string }>(options);
+  const mechanics = new LRUCache<string, true>(options);
 
   return {
     async customer(id: string): Promise<{ name: string; email: string } | undefined> {
-      const cached = fresh(customers, id);
+      const cached = customers.get(id);
       if (cached) return cached;
       const { rows } = await db.query<{ name: string; email: string }>({
         name: 'intake-customer',
@@ -39,17 +25,17 @@ export function createDirectory(db: pg.Pool, ttlMs = 5000, clock: () => number =
         values: [id],
       });
       const row = rows[0];
-      if (row) remember(customers, id, { name: row.name, email: row.email });
+      if (row) customers.set(id, { name: row.name, email: row.email });
       return row;
     },
     async mechanicExists(id: string): Promise<boolean> {
-      if (fresh(mechanics, id)) return true;
+      if (mechanics.get(id)) return true;
       const { rowCount } = await db.query({
         name: 'intake-mechanic-exists',
         text: 'select 1 from mechanics where id = $1',
         values: [id],
       });
-      if (rowCount) remember(mechanics, id, true as const);
+      if (rowCount) mechanics.set(id, true);
       return Boolean(rowCount);
     },
     forgetMechanic(id: string): void {
