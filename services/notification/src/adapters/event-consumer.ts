@@ -129,6 +129,16 @@ export async function startEventConsumer({ nc, names, logger, handle, retryMs = 
   lastSeq = info.state.last_seq;
   iter = await open({ policy: 'after', seq: lastSeq });
   created = info.created;
+  // A reconnect starts a new consumer from the last sequence handled, as nats.go does for ordered
+  // consumers (nats-io/nats.go#1643): what the server sent to the pull request while this
+  // connection was gone is lost on the wire, and finding the gap otherwise waits for the next event
+  // or missed heartbeats (the outage test waited past 20 s on a busy machine).
+  void (async () => {
+    for await (const s of nc.status()) {
+      if (stopping) return;
+      if (s.type === 'reconnect') await messages?.close().catch(() => undefined);
+    }
+  })();
   const loop = keepRunning(consume, {
     name: 'notification consumer',
     logger,
