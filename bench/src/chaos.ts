@@ -189,7 +189,7 @@ try {
     for (;;) {
       const left = await settled(sql, nc, prefix);
       if (left === undefined) return;
-      waiting.add(left.replace(/\d+/g, 'N'));
+      waiting.add(left.replace(/\b\d+ /g, 'N '));
       if (Date.now() > deadline) throw new Error(`not settled ${SETTLE_MS / 1000} s after the run: ${left}`);
       await sleep(200);
     }
