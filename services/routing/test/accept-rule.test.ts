@@ -1,9 +1,9 @@
-import { createTestDatabase, type TestDatabase } from '@dibs/testing';
 import fc from 'fast-check';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acceptVerdict } from '../src/domain/rules/accept.js';
 import { findRequest, markAccepted, toState } from '../src/repositories/session-requests.repository.js';
+import { type RuleDatabase, ruleDatabase } from './support/rule-database.js';
 
 const NOW = Date.UTC(2027, 0, 4, 12);
 const MINUTE = 60_000;
@@ -33,23 +33,17 @@ const stateArb = fc.record({
 });
 type State = typeof stateArb extends fc.Arbitrary<infer T> ? T : never;
 
-let db: TestDatabase;
+let rules: RuleDatabase;
 let client: pg.Client;
 let customerId: string;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  client = new pg.Client({ connectionString: db.url });
-  await client.connect();
-  const { rows } = await client.query(
-    `insert into customers (name, email) values ('Dana', 'dana@x.test') returning id`,
-  );
-  customerId = rows[0].id;
+  rules = await ruleDatabase();
+  ({ client, customerId } = rules);
 });
 
 afterAll(async () => {
-  await client?.end();
-  await db?.drop();
+  await rules?.close();
 });
 
 /** Inserts `s` (inside the caller's transaction) and returns the request's id and the acting mechanic's id. */

@@ -1,7 +1,6 @@
 import type { FallbackReason } from '@dibs/contracts';
-import { createTestDatabase, type TestDatabase } from '@dibs/testing';
 import fc from 'fast-check';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decideRouting } from '../src/domain/routing-decision.js';
 import { type BroadcastTrigger, mayBroadcast, windowDue } from '../src/domain/rules/broadcast.js';
@@ -12,6 +11,7 @@ import {
   markBroadcast,
   toState,
 } from '../src/repositories/session-requests.repository.js';
+import { type RuleDatabase, ruleDatabase } from './support/rule-database.js';
 
 const NOW = Date.UTC(2027, 0, 4, 12);
 const MINUTE = 60_000;
@@ -42,18 +42,13 @@ const REASON: Record<BroadcastTrigger, FallbackReason> = {
   declined: 'priority_declined',
 };
 
-let db: TestDatabase;
+let rules: RuleDatabase;
 let client: pg.Client;
 let customerId: string;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  client = new pg.Client({ connectionString: db.url });
-  await client.connect();
-  const { rows } = await client.query(
-    `insert into customers (name, email) values ('Dana', 'dana@x.test') returning id`,
-  );
-  customerId = rows[0].id;
+  rules = await ruleDatabase();
+  ({ client, customerId } = rules);
   await client.query(
     `insert into mechanics (id, first_name, last_name, email, status) values ($1, 'P', 'Ref', 'p@x.test', 'approved')`,
     [PREFERRED],
@@ -61,8 +56,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await client?.end();
-  await db?.drop();
+  await rules?.close();
 });
 
 /** Runs `fn` on `s` inserted as the only request, then rolls it back. */
