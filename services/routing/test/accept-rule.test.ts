@@ -3,20 +3,12 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acceptVerdict } from '../src/domain/rules/accept.js';
 import { findRequest, markAccepted, toState } from '../src/repositories/session-requests.repository.js';
-import { type RuleDatabase, ruleDatabase } from './support/rule-database.js';
+import { MINUTE, NOW, offsetArb, type RuleDatabase, ruleDatabase } from './support/rule-database.js';
 
-const NOW = Date.UTC(2027, 0, 4, 12);
-const MINUTE = 60_000;
 const ACTING = '11111111-1111-4111-8111-111111111111';
 const OTHER = '22222222-2222-4222-8222-222222222222';
 /** A mechanic id with no row (deleted, or never existed). */
 const GHOST = '99999999-9999-4999-8999-999999999999';
-
-// Instants around NOW, with the boundaries (a deadline exactly now, a millisecond either side) often.
-const offset = fc.oneof(
-  { arbitrary: fc.constantFrom(-1, 0, 1), weight: 2 },
-  { arbitrary: fc.integer({ min: -30 * MINUTE, max: 30 * MINUTE }), weight: 1 },
-);
 
 /** A request as routing can leave it, and who tries to accept it. */
 const stateArb = fc.record({
@@ -26,9 +18,9 @@ const stateArb = fc.record({
   preferred: fc.constantFrom('acting', 'other', null),
   // The window's deadline, relative to NOW; routing stores priority_notified_at and
   // priority_expires_at together, or neither.
-  deadline: fc.option(offset, { nil: null }),
+  deadline: fc.option(offsetArb, { nil: null }),
   windowMinutes: fc.integer({ min: 1, max: 30 }),
-  broadcast: fc.option(offset, { nil: null, freq: 2 }),
+  broadcast: fc.option(offsetArb, { nil: null, freq: 2 }),
   declined: fc.constantFrom(false, false, false, true),
 });
 type State = typeof stateArb extends fc.Arbitrary<infer T> ? T : never;

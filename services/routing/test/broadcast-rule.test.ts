@@ -11,28 +11,20 @@ import {
   markBroadcast,
   toState,
 } from '../src/repositories/session-requests.repository.js';
-import { type RuleDatabase, ruleDatabase } from './support/rule-database.js';
+import { MINUTE, NOW, offsetArb, type RuleDatabase, ruleDatabase } from './support/rule-database.js';
 
-const NOW = Date.UTC(2027, 0, 4, 12);
-const MINUTE = 60_000;
 const PREFERRED = '11111111-1111-4111-8111-111111111111';
-
-// Instants around NOW, with the boundaries (exactly now, a millisecond either side) often.
-const offset = fc.oneof(
-  { arbitrary: fc.constantFrom(-1, 0, 1), weight: 2 },
-  { arbitrary: fc.integer({ min: -30 * MINUTE, max: 30 * MINUTE }), weight: 1 },
-);
 
 /** A request as routing can leave it, and a broadcast someone tries to write at NOW + `at`. */
 const stateArb = fc.record({
   status: fc.constantFrom('pending', 'pending', 'pending', 'accepted', 'cancelled'),
   // The window's deadline, relative to NOW; routing stores priority_notified_at and
   // priority_expires_at together, or neither.
-  deadline: fc.option(offset, { nil: null, freq: 2 }),
+  deadline: fc.option(offsetArb, { nil: null, freq: 2 }),
   windowMinutes: fc.integer({ min: 1, max: 30 }),
-  broadcast: fc.option(offset, { nil: null, freq: 2 }),
+  broadcast: fc.option(offsetArb, { nil: null, freq: 2 }),
   trigger: fc.constantFrom<BroadcastTrigger>('route', 'timeout', 'declined'),
-  at: offset,
+  at: offsetArb,
 });
 type State = typeof stateArb extends fc.Arbitrary<infer T> ? T : never;
 

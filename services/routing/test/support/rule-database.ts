@@ -1,4 +1,5 @@
 import { createTestDatabase, type TestDatabase } from '@dibs/testing';
+import fc from 'fast-check';
 import pg from 'pg';
 
 /** A database of a rule's property test: its own, one connection, one customer to own the requests. */
@@ -26,3 +27,13 @@ export async function ruleDatabase(): Promise<RuleDatabase> {
     },
   };
 }
+
+/** The instant the rules' property tests judge at. */
+export const NOW = Date.UTC(2027, 0, 4, 12);
+export const MINUTE = 60_000;
+
+/** Instants relative to NOW, with the boundaries (exactly now, a millisecond either side) often. */
+export const offsetArb = fc.oneof(
+  { arbitrary: fc.constantFrom(-1, 0, 1), weight: 2 },
+  { arbitrary: fc.integer({ min: -30 * MINUTE, max: 30 * MINUTE }), weight: 1 },
+);
