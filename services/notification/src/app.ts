@@ -2,13 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { createTokenService } from '@dibs/auth';
 import { GATEWAY_CLOSE_CODES, natsNames } from '@dibs/contracts';
-import { isDbUnavailable } from '@dibs/db';
+import { isDbUnavailable, type Orm, sqlOf } from '@dibs/db';
 import { createHttpApp, type HttpApp, problem, registerProbes, sendProblem } from '@dibs/http';
 import type { Logger } from '@dibs/logger';
 import { natsIsUp } from '@dibs/nats';
 import fastifyWebsocket from '@fastify/websocket';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type pg from 'pg';
 import { createDirectory } from './adapters/directory.repository.js';
 import { startEventConsumer } from './adapters/event-consumer.js';
 import { createGatewayMetrics } from './adapters/gateway.metrics.js';
@@ -29,9 +28,9 @@ import { startExpirySweep } from './handlers/token-expiry.js';
 export interface GatewayDeps {
   config: GatewayConfig;
   jwtSecret: string;
-  /** The caller owns the connection and the pool (and closes them after `close()`). */
+  /** The caller owns the connection and the ORM (and closes them after `close()`). */
   nc: NatsConnection;
-  pool: pg.Pool;
+  orm: Orm;
   logger: Logger;
   clock?: () => number;
 }
@@ -54,7 +53,7 @@ export async function buildGateway({
   config,
   jwtSecret,
   nc,
-  pool,
+  orm,
   logger,
   clock = Date.now,
 }: GatewayDeps): Promise<Gateway> {
@@ -72,7 +71,7 @@ export async function buildGateway({
     () => hub.counts(),
     () => hub.takeLongestSlice(),
   );
-  const directory = createDirectory(pool);
+  const directory = createDirectory(sqlOf(orm.em));
   const presence = await createPresence({
     nc,
     bucket: names.kv.presence,

@@ -1,5 +1,5 @@
 import { resolveJwtSecret, runMain, StartupError } from '@dibs/config';
-import { createPool, describeDbError, prepareDatabase } from '@dibs/db';
+import { createOrm, describeDbError, prepareDatabase, sqlOf } from '@dibs/db';
 import { closeOnSignals } from '@dibs/http';
 import { createLogger } from '@dibs/logger';
 import { openNats } from '@dibs/nats';
@@ -13,19 +13,21 @@ await runMain('notification', async () => {
   const logger = createLogger({ service: 'notification', level: config.LOG_LEVEL });
 
   await prepareDatabase(config.DATABASE_URL, 'notification');
-  const pool = createPool({ url: config.DATABASE_URL, max: config.GATEWAY_DB_POOL, logger });
-  await pool.query('select 1').catch((err: unknown) => {
-    throw new StartupError(describeDbError(err, config.DATABASE_URL));
-  });
+  const orm = await createOrm({ url: config.DATABASE_URL, logger, poolMax: config.GATEWAY_DB_POOL });
+  await sqlOf(orm.em)
+    .query('select 1')
+    .catch((err: unknown) => {
+      throw new StartupError(describeDbError(err, config.DATABASE_URL));
+    });
   const nc = await openNats(config, { name: 'dibs-notification', logger });
 
-  const gateway = await buildGateway({ config, jwtSecret, nc, pool, logger });
+  const gateway = await buildGateway({ config, jwtSecret, nc, orm, logger });
   closeOnSignals(
     logger,
     async () => {
       await gateway.close();
       await nc.drain();
-      await pool.end();
+      await orm.close();
     },
     config.GATEWAY_DRAIN_MS + 5000,
   );

@@ -1,8 +1,14 @@
 import type { RequestStatus } from '@dibs/contracts';
-import { SESSION_REQUEST_COLUMNS, type SessionRequestRecord, toSessionRequest } from '@dibs/db';
+import {
+  createOrm,
+  type Orm,
+  SESSION_REQUEST_COLUMNS,
+  type SessionRequestRecord,
+  sqlOf,
+  toSessionRequest,
+} from '@dibs/db';
 import { createTestDatabase, type TestDatabase } from '@dibs/testing';
 import fc from 'fast-check';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDirectory, type Directory } from '../src/adapters/directory.repository.js';
 import { openOfferKind } from '../src/domain/rules/open-offer.js';
@@ -32,18 +38,18 @@ const stateArb = fc.record({
 });
 
 let db: TestDatabase;
-let pool: pg.Pool;
+let orm: Orm;
 let directory: Directory;
 let customerId: string;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  pool = new pg.Pool({ connectionString: db.url, max: 2 });
-  directory = createDirectory(pool);
-  const { rows } = await pool.query(`insert into customers (name, email) values ('Dana', 'dana@x.test') returning id`);
+  orm = await createOrm({ url: db.url, poolMax: 2 });
+  directory = createDirectory(sqlOf(orm.em));
+  const { rows } = await db.query(`insert into customers (name, email) values ('Dana', 'dana@x.test') returning id`);
   customerId = rows[0].id;
   // Their status plays no part: the snapshot takes the approval the handshake read.
-  await pool.query(
+  await db.query(
     `insert into mechanics (id, first_name, last_name, email, status)
      values ($1, 'M', 'E', 'me@x.test', 'approved'), ($2, 'O', 'Ther', 'other@x.test', 'approved')`,
     [ME, OTHER],
@@ -51,7 +57,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await pool?.end();
+  await orm?.close();
   await db?.drop();
 });
 
@@ -61,7 +67,7 @@ describe('the open-offer rule', () => {
     await fc.assert(
       fc.asyncProperty(stateArb, async (s) => {
         const at = (o: number | null) => (o === null ? null : new Date(NOW + o));
-        const { rows } = await pool.query<SessionRequestRecord>(
+        const { rows } = await db.query<SessionRequestRecord>(
           `insert into session_requests (customer_id, session_type, plan_code, status, routing_type,
              preferred_mechanic_id, priority_window_minutes, priority_notified_at, priority_expires_at, broadcast_at,
              mechanic_id)
@@ -84,7 +90,7 @@ describe('the open-offer rule', () => {
             [OTHER, s.declinedByOther],
           ] as const) {
             if (declined) {
-              await pool.query('insert into session_request_declines (request_id, mechanic_id) values ($1, $2)', [
+              await db.query('insert into session_request_declines (request_id, mechanic_id) values ($1, $2)', [
                 request.id,
                 mechanic,
               ]);
@@ -96,7 +102,7 @@ describe('the open-offer rule', () => {
           seen[expected ?? 'none']++;
           expect(listed).toEqual(expected === null ? [] : [expected]);
         } finally {
-          await pool.query('delete from session_requests where id = $1', [request.id]);
+          await db.query('delete from session_requests where id = $1', [request.id]);
         }
       }),
       { seed: 20270110, numRuns: 600 },

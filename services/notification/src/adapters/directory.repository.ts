@@ -1,6 +1,5 @@
 import type { Role } from '@dibs/contracts';
-import { SESSION_REQUEST_COLUMNS, type SessionRequestRecord, toSessionRequest } from '@dibs/db';
-import type pg from 'pg';
+import { SESSION_REQUEST_COLUMNS, type SessionRequestRecord, type Sql, toSessionRequest } from '@dibs/db';
 import type { OfferKind } from '../domain/delivery.js';
 import { BROADCAST_OFFER_SQL, PRIORITY_OFFER_SQL } from '../domain/rules/open-offer.js';
 import type { OpenRequest } from '../domain/snapshot.js';
@@ -37,21 +36,21 @@ const OPEN_REQUESTS_SQL = `
   order by (kind = 'priority') desc, created_at desc, id
   limit $4`;
 
-export function createDirectory(pool: pg.Pool): Directory {
+export function createDirectory(sql: Sql): Directory {
   return {
     async principal(role, id) {
       if (role === 'mechanic') {
-        const { rows } = await pool.query<{ status: string }>('select status from mechanics where id = $1', [id]);
+        const { rows } = await sql.query<{ status: string }>('select status from mechanics where id = $1', [id]);
         return { exists: rows.length > 0, approved: rows[0]?.status === 'approved' };
       }
-      const { rows } = await pool.query('select 1 from customers where id = $1', [id]);
+      const { rows } = await sql.query('select 1 from customers where id = $1', [id]);
       return { exists: rows.length > 0, approved: false };
     },
     async approvedAmong(ids) {
       const approved = new Set<string>();
       // Bounded batches: one array parameter per query, however many mechanics are connected.
       for (let i = 0; i < ids.length; i += 5000) {
-        const { rows } = await pool.query<{ id: string }>(
+        const { rows } = await sql.query<{ id: string }>(
           `select id from mechanics where id = any($1::uuid[]) and status = 'approved'`,
           [ids.slice(i, i + 5000)],
         );
@@ -60,7 +59,7 @@ export function createDirectory(pool: pg.Pool): Directory {
       return approved;
     },
     async openRequests(mechanicId, approved, now, limit) {
-      const { rows } = await pool.query<SessionRequestRecord & { kind: OfferKind }>(OPEN_REQUESTS_SQL, [
+      const { rows } = await sql.query<SessionRequestRecord & { kind: OfferKind }>(OPEN_REQUESTS_SQL, [
         mechanicId,
         new Date(now),
         approved,
@@ -69,7 +68,7 @@ export function createDirectory(pool: pg.Pool): Directory {
       return rows.map((row): OpenRequest => ({ kind: row.kind, request: toSessionRequest(row) }));
     },
     async ping() {
-      await pool.query('select 1');
+      await sql.query('select 1');
       return true;
     },
   };

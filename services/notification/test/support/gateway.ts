@@ -8,12 +8,12 @@ import {
   type RequestEvent,
   type SessionRequest,
 } from '@dibs/contracts';
+import { createOrm } from '@dibs/db';
 import { createLogger } from '@dibs/logger';
 import { connectNats, provisionStreams } from '@dibs/nats';
 import { connectTestNats, natsServers, type TestDatabase } from '@dibs/testing';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import pg from 'pg';
 import { buildGateway, type Gateway } from '../../src/app.js';
 import { type GatewayConfig, loadGatewayConfig } from '../../src/config.js';
 
@@ -51,13 +51,12 @@ export async function startGateway(
     ? await connectNats({ servers: via.natsServers, name: 'gateway-test' })
     : await connectTestNats();
   await provisionStreams(await jetstreamManager(nc), natsNames(prefix));
-  const pool = new pg.Pool({ connectionString: via.databaseUrl ?? db.url, max: 4, connectionTimeoutMillis: 2000 });
-  pool.on('error', () => undefined);
+  const orm = await createOrm({ url: via.databaseUrl ?? db.url, logger, poolMax: 4, connectionTimeoutMillis: 2000 });
   const gateway = await buildGateway({
     config,
     jwtSecret: DEV_JWT_SECRET,
     nc,
-    pool,
+    orm,
     logger,
     ...(clock ? { clock } : {}),
   });
@@ -75,7 +74,7 @@ export async function startGateway(
       closed = true;
       await gateway.close();
       await nc.close();
-      await pool.end();
+      await orm.close();
     },
   };
 }
