@@ -1,10 +1,10 @@
 import { natsNames } from '@dibs/contracts';
+import { type Orm, sqlOf } from '@dibs/db';
 import { createHttpApp, type HttpApp, registerProbes } from '@dibs/http';
 import type { Logger } from '@dibs/logger';
 import { natsIsUp } from '@dibs/nats';
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type pg from 'pg';
 import type { AnalyticsConfig } from './config.js';
 import { createEventProjector, type EventProjector } from './handlers/event-projector.js';
 import { serveReports } from './handlers/report-handlers.js';
@@ -17,8 +17,8 @@ export interface AnalyticsDeps {
   logger: Logger;
   /** The caller's NATS connection (streams provisioned); it outlives `close()`, the caller drains it. */
   nc: NatsConnection;
-  /** Analytics' own pool; the caller ends it after `close()`. */
-  pool: pg.Pool;
+  /** Analytics' own ORM (its pool); the caller closes it after `close()`. */
+  orm: Orm;
   clock?: () => number;
 }
 
@@ -26,11 +26,11 @@ export interface Analytics {
   /** /healthz, /readyz, /metrics; main.ts listens, tests inject. */
   app: HttpApp;
   nc: NatsConnection;
-  pool: pg.Pool;
+  orm: Orm;
   facts: FactsRepository;
   reports: ReportsRepository;
   projector: EventProjector;
-  /** Stops consuming and answering, then the HTTP app; leaves `nc` and `pool` to the caller. */
+  /** Stops consuming and answering, then the HTTP app; leaves `nc` and `orm` to the caller. */
   close(): Promise<void>;
 }
 
@@ -39,11 +39,13 @@ export interface Analytics {
  * projector (started) and the report responders (answering), plus probes; never listens.
  */
 export async function buildAnalytics(deps: AnalyticsDeps): Promise<Analytics> {
-  const { config, logger, nc, pool } = deps;
+  const { config, logger, nc, orm } = deps;
   const names = natsNames(config.NATS_PREFIX);
   const js = jetstream(nc);
-  const facts = createFactsRepository(pool);
-  const reports = createReportsRepository(pool);
+  // Plain SQL only, no entities: the global EntityManager serves it, no fork needed.
+  const sql = sqlOf(orm.em);
+  const facts = createFactsRepository(sql);
+  const reports = createReportsRepository(sql);
 
   const { app, metrics: registry } = await createHttpApp({ service: 'analytics', logger });
   const metrics = createAnalyticsMetrics(registry);
@@ -58,7 +60,7 @@ export async function buildAnalytics(deps: AnalyticsDeps): Promise<Analytics> {
   registerBacklogGauge(registry, () => projector.pending());
   registerProbes(app, registry, {
     nats: () => natsIsUp(nc),
-    database: async () => (await pool.query('select 1')).rowCount === 1,
+    database: async () => (await sql.query('select 1')).rowCount === 1,
     consumer: () => projector.isRunning(),
   });
 
@@ -68,7 +70,7 @@ export async function buildAnalytics(deps: AnalyticsDeps): Promise<Analytics> {
   return {
     app,
     nc,
-    pool,
+    orm,
     facts,
     reports,
     projector,

@@ -1,5 +1,5 @@
 import { runMain, StartupError } from '@dibs/config';
-import { createPool, prepareDatabase } from '@dibs/db';
+import { createOrm, prepareDatabase } from '@dibs/db';
 import { closeOnSignals } from '@dibs/http';
 import { createLogger } from '@dibs/logger';
 import { openNats } from '@dibs/nats';
@@ -12,16 +12,16 @@ await runMain('analytics', async () => {
   const logger = createLogger({ service: 'analytics', level: config.LOG_LEVEL });
 
   await prepareDatabase(config.DATABASE_URL, 'analytics');
-  const pool = createPool({ url: config.DATABASE_URL, max: 5, logger });
+  const orm = await createOrm({ url: config.DATABASE_URL, logger, poolMax: 5 });
   const nc = await openNats(config, { name: 'dibs-analytics', logger });
 
-  const analytics = await buildAnalytics({ config, logger, nc, pool }).catch((err: Error) => {
+  const analytics = await buildAnalytics({ config, logger, nc, orm }).catch((err: Error) => {
     throw new StartupError(`cannot start: ${err.message}`);
   });
   closeOnSignals(logger, async () => {
     await analytics.close();
     await nc.drain().catch(() => undefined);
-    await pool.end();
+    await orm.close();
   });
   await analytics.app.listen({ host: config.HOST, port: config.ANALYTICS_PORT });
 });

@@ -1,9 +1,9 @@
 import { envPieces, loadConfig, runMain, StartupError, z } from '@dibs/config';
 import { natsNames } from '@dibs/contracts';
+import { createOrm, sqlOf } from '@dibs/db';
 import { createLogger } from '@dibs/logger';
 import { connectNats, provisionStreams } from '@dibs/nats';
 import { jetstream } from '@nats-io/jetstream';
-import pg from 'pg';
 import { rebuildProjections } from './rebuild-projections.js';
 import { createFactsRepository } from './repositories/facts.repository.js';
 
@@ -23,7 +23,7 @@ await runMain('analytics-rebuild', async () => {
       throw new StartupError(`NATS is not reachable at ${config.NATS_URL.join(',')}: ${err.message}`);
     },
   );
-  const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 2 });
+  const orm = await createOrm({ url: config.DATABASE_URL, logger, poolMax: 2 });
   try {
     const js = jetstream(nc);
     const names = natsNames(config.NATS_PREFIX);
@@ -32,12 +32,12 @@ await runMain('analytics-rebuild', async () => {
     const result = await rebuildProjections({
       js,
       names,
-      repo: createFactsRepository(pool),
+      repo: createFactsRepository(sqlOf(orm.em)),
       logger,
     });
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
     await nc.drain();
-    await pool.end();
+    await orm.close();
   }
 });

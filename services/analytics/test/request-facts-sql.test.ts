@@ -1,8 +1,8 @@
 import type { RequestEvent, RequestStatus } from '@dibs/contracts';
 import { EVENT_VERSION } from '@dibs/contracts';
+import { createOrm, type Orm, sqlOf } from '@dibs/db';
 import { createTestDatabase, type TestDatabase } from '@dibs/testing';
 import fc from 'fast-check';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { foldEvents, mergeFacts, type RequestFacts } from '../src/domain/request-facts.js';
 import { createFactsRepository, type FactsRepository } from '../src/repositories/facts.repository.js';
@@ -106,24 +106,24 @@ function eventOf(requestId: string, facts: Facts): RequestEvent {
 }
 
 let db: TestDatabase;
-let pool: pg.Pool;
+let orm: Orm;
 let repo: FactsRepository;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  pool = new pg.Pool({ connectionString: db.url, max: 2 });
-  repo = createFactsRepository(pool);
+  orm = await createOrm({ url: db.url, poolMax: 2 });
+  repo = createFactsRepository(sqlOf(orm.em));
 });
 
 afterAll(async () => {
-  await pool?.end();
+  await orm?.close();
   await db?.drop();
 });
 
 /** Applies `batches` of `events` through the repository and reads the stored row back. */
 async function applyAndRead(requestId: string, events: RequestEvent[], batches: number[][]): Promise<RequestFacts> {
   for (const batch of batches) await repo.apply(batch.map((i) => ({ event: events[i] as RequestEvent, seq: null })));
-  const { rows } = await pool.query(
+  const { rows } = await db.query(
     `select request_id, created_at, routing_type, preferred_mechanic_id, preferred_workshop_id, priority_window_minutes,
        priority_notified_at, priority_expires_at, broadcast_at, fallback_reason, status, mechanic_id, accepted_at,
        cancelled_at

@@ -1,5 +1,5 @@
 import type { RequestEvent } from '@dibs/contracts';
-import type pg from 'pg';
+import type { Sql } from '@dibs/db';
 import { foldEvents, MERGE_FACTS_SQL } from '../domain/request-facts.js';
 
 /** An event as read from the stream, with its stream sequence when known. */
@@ -36,7 +36,7 @@ select * from unnest(
 )
 on conflict (request_id) do update set ${MERGE_FACTS_SQL}`;
 
-export function createFactsRepository(pool: pg.Pool): FactsRepository {
+export function createFactsRepository(sql: Sql): FactsRepository {
   return {
     async apply(events) {
       if (events.length === 0) return;
@@ -45,7 +45,7 @@ export function createFactsRepository(pool: pg.Pool): FactsRepository {
       const facts = foldEvents(events.map((e) => e.event));
       const col = <T>(pick: (f: (typeof facts)[number]) => T) => facts.map(pick);
       // Prepared once per connection (name): PostgreSQL parses and plans it once, not per batch.
-      await pool.query({
+      await sql.query({
         name: 'analytics-apply-events',
         text: APPLY_SQL,
         values: [
@@ -72,7 +72,7 @@ export function createFactsRepository(pool: pg.Pool): FactsRepository {
       });
     },
     async truncate() {
-      await pool.query('truncate analytics_request_facts, analytics_events');
+      await sql.query('truncate analytics_request_facts, analytics_events');
     },
   };
 }

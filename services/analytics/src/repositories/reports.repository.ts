@@ -1,5 +1,5 @@
 import type { FallbackEffectiveness, MechanicStats, ResponseTimes, SuccessRateRow, TimeoutRate } from '@dibs/contracts';
-import type pg from 'pg';
+import type { Sql } from '@dibs/db';
 import type { ReportFilter } from '../domain/report-query.js';
 
 export interface ReportsRepository {
@@ -74,15 +74,15 @@ select (select count(*) from favorites where mechanic_id = $3)::int as favorited
 from analytics_request_facts f
 where ${PRIORITY} and f.preferred_mechanic_id = $3`;
 
-export function createReportsRepository(pool: pg.Pool): ReportsRepository {
+export function createReportsRepository(sql: Sql): ReportsRepository {
   const range = (filter: ReportFilter) => [filter.from, filter.to];
-  async function one<T extends pg.QueryResultRow>(sql: string, params: unknown[]): Promise<T> {
-    const { rows } = await pool.query<T>(sql, params);
+  async function one<T>(text: string, params: unknown[]): Promise<T> {
+    const { rows } = await sql.query<T>(text, params);
     return rows[0] as T;
   }
   return {
     async successRate(filter) {
-      const { rows } = await pool.query<SuccessRateRow>(SUCCESS_RATE_SQL, [...range(filter), filter.minRequests]);
+      const { rows } = await sql.query<SuccessRateRow>(SUCCESS_RATE_SQL, [...range(filter), filter.minRequests]);
       return rows;
     },
     responseTimes: (filter) => one<ResponseTimes>(RESPONSE_TIMES_SQL, range(filter)),

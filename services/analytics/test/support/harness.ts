@@ -1,5 +1,5 @@
 import { natsNames, type RequestEvent } from '@dibs/contracts';
-import { createPool } from '@dibs/db';
+import { createOrm } from '@dibs/db';
 import { createLogger } from '@dibs/logger';
 import { openNats } from '@dibs/nats';
 import { connectTestNats, eventually, natsServers, type TestDatabase } from '@dibs/testing';
@@ -16,14 +16,14 @@ export const silentLogger = createLogger({ service: 'analytics-test', level: 'si
  */
 export async function startAnalytics(db: TestDatabase, prefix: string): Promise<Analytics> {
   const nc = await openNats({ NATS_URL: natsServers(), NATS_PREFIX: prefix }, { name: 'dibs-analytics' });
-  const pool = createPool({ url: db.url, max: 5, logger: silentLogger });
-  const analytics = await buildAnalytics({ config: { NATS_PREFIX: prefix }, logger: silentLogger, nc, pool });
+  const orm = await createOrm({ url: db.url, logger: silentLogger, poolMax: 5 });
+  const analytics = await buildAnalytics({ config: { NATS_PREFIX: prefix }, logger: silentLogger, nc, orm });
   return {
     ...analytics,
     async close() {
       await analytics.close();
       await nc.drain().catch(() => undefined);
-      await pool.end();
+      await orm.close();
     },
   };
 }
