@@ -1,4 +1,4 @@
-import type { Orm } from '@dibs/db';
+import { type Orm, sqlOf } from '@dibs/db';
 
 export interface FavoriteView {
   mechanic_id: string;
@@ -8,43 +8,51 @@ export interface FavoriteView {
   created_at: string;
 }
 
-/** A customer's favorite mechanics. */
+/**
+ * A customer's favorite mechanics: set-based SQL through the ORM's pool (`sqlOf`), parameters
+ * bound by the driver, so adding one checks the mechanic and inserts in one statement.
+ */
 export function createFavoritesRepository(orm: Orm) {
-  const conn = () => orm.em.getConnection();
+  const sql = sqlOf(orm.em);
   return {
     /** Adds the favorite; 'added', 'exists', or 'unknown_mechanic'. */
     async add(customerId: string, mechanicId: string): Promise<'added' | 'exists' | 'unknown_mechanic'> {
-      const rows = await conn().execute<{ inserted: boolean }[]>(
-        `with m as (select id from mechanics where id = ?),
-              ins as (insert into favorites (customer_id, mechanic_id) select ?, id from m
+      const { rows } = await sql.query<{ mechanic: boolean; inserted: boolean }>(
+        `with m as (select id from mechanics where id = $1),
+              ins as (insert into favorites (customer_id, mechanic_id) select $2::uuid, id from m
                       on conflict (customer_id, mechanic_id) do nothing returning 1)
          select exists (select 1 from m) as mechanic, exists (select 1 from ins) as inserted`,
         [mechanicId, customerId],
       );
-      const row = rows[0] as unknown as { mechanic: boolean; inserted: boolean };
-      if (!row.mechanic) return 'unknown_mechanic';
+      const row = rows[0];
+      if (!row?.mechanic) return 'unknown_mechanic';
       return row.inserted ? 'added' : 'exists';
     },
     async remove(customerId: string, mechanicId: string): Promise<void> {
-      await conn().execute('delete from favorites where customer_id = ? and mechanic_id = ?', [customerId, mechanicId]);
+      await sql.query('delete from favorites where customer_id = $1 and mechanic_id = $2', [customerId, mechanicId]);
     },
     async list(customerId: string): Promise<FavoriteView[]> {
-      const rows = await conn().execute<
-        { mechanic_id: string; first_name: string; last_name: string; status: string; created_at: Date }[]
-      >(
+      // The ORM's pool hands timestamptz over as text, not as a Date.
+      const { rows } = await sql.query<{
+        mechanic_id: string;
+        first_name: string;
+        last_name: string;
+        status: string;
+        created_at: string | Date;
+      }>(
         `select f.mechanic_id, m.first_name, m.last_name, m.status, f.created_at
          from favorites f join mechanics m on m.id = f.mechanic_id
-         where f.customer_id = ? order by f.created_at desc, f.id desc`,
+         where f.customer_id = $1 order by f.created_at desc, f.id desc`,
         [customerId],
       );
       return rows.map((r) => ({ ...r, created_at: new Date(r.created_at).toISOString() }));
     },
     async isFavorite(customerId: string, mechanicId: string): Promise<boolean> {
-      const rows = await conn().execute('select 1 from favorites where customer_id = ? and mechanic_id = ?', [
+      const { rowCount } = await sql.query('select 1 from favorites where customer_id = $1 and mechanic_id = $2', [
         customerId,
         mechanicId,
       ]);
-      return rows.length > 0;
+      return rowCount > 0;
     },
   };
 }
