@@ -3,18 +3,17 @@ import { natsNames } from '@dibs/contracts';
 import {
   createOutboxPublisher,
   createOutboxRelay,
-  createPool,
   isDbUnavailable,
   type Orm,
   type OutboxRelay,
   PUBLISHER_GRACE_MS,
+  sqlOf,
 } from '@dibs/db';
 import { createAuthorizer, createHttpApp, type HttpApp, registerProbes, rejectUnstorableText } from '@dibs/http';
 import type { Logger } from '@dibs/logger';
 import { natsIsUp } from '@dibs/nats';
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type pg from 'pg';
 import { Gauge } from 'prom-client';
 import { createAnalyticsClient, createRoutingClient } from './clients/routing.client.js';
 import type { IntakeConfig } from './config.js';
@@ -34,13 +33,9 @@ export { bookingStatement } from './repositories/session-requests.repository.js'
 export interface IntakeDeps {
   config: IntakeConfig;
   jwtSecret: string;
+  /** Intake's one way to its data, the booking path's prepared statements included (main.ts opens it). */
   orm: Orm;
   nc: NatsConnection;
-  /**
-   * The booking path's own pool (main.ts opens it; the caller ends it after `close()`). Without
-   * one, intake opens its own from `DATABASE_URL` and ends it in `close()` (bench/ builds it so).
-   */
-  db?: pg.Pool;
   logger: Logger;
   /** Run the outbox relay in this process (default true; tests of the relay turn it off). */
   relay?: boolean;
@@ -49,7 +44,7 @@ export interface IntakeDeps {
 export interface Intake {
   app: HttpApp;
   relay: OutboxRelay | undefined;
-  /** Stops the relay and the HTTP server; the caller owns `orm`, `nc` and `db`. */
+  /** Stops the relay and the HTTP server; the caller owns `orm` and `nc`. */
   close(): Promise<void>;
 }
 
@@ -69,11 +64,12 @@ export async function buildIntake(deps: IntakeDeps): Promise<Intake> {
     },
   });
 
-  // The booking path (who exists, booking, reading bookings) speaks SQL on its own pool with
-  // prepared statements; the ORM serves the admin and favorites routes (docs/decisions/011-capacity.md).
-  const db = deps.db ?? createIntakePool(config, logger);
+  // One way to the data: the ORM. The booking path (who exists, booking, reading bookings) speaks
+  // SQL through its pool with prepared statements (docs/decisions/011-capacity.md); the admin
+  // routes work on entities in forked EMs.
+  const sql = sqlOf(orm.em);
   rejectUnstorableText(app);
-  const directory = createDirectory(db);
+  const directory = createDirectory(sql);
   const tokens = createTokenService(jwtSecret, Date.now, config.AUTH_MAX_TOKEN_TTL);
   const authorize = createAuthorizer({
     tokens,
@@ -104,7 +100,7 @@ export async function buildIntake(deps: IntakeDeps): Promise<Intake> {
   registerSessionRequestRoutes(app, {
     customerOnly,
     // Publish the created event right after its commit; the relay below covers any failure.
-    requests: createSessionRequestsRepository(db, directory, (entries) => void publisher?.publish(entries)),
+    requests: createSessionRequestsRepository(sql, directory, (entries) => void publisher?.publish(entries)),
     priorityWindowMinutes: config.PRIORITY_WINDOW_MINUTES,
   });
   registerCommandRoutes(app, {
@@ -134,7 +130,7 @@ export async function buildIntake(deps: IntakeDeps): Promise<Intake> {
     },
   });
   registerProbes(app, metrics, {
-    database: async () => (await db.query('select 1')).rowCount === 1,
+    database: async () => (await sql.query('select 1')).rowCount === 1,
     nats: () => natsIsUp(nc),
   });
 
@@ -147,12 +143,6 @@ export async function buildIntake(deps: IntakeDeps): Promise<Intake> {
       await app.close();
       await publisher?.stop();
       await outbox?.stop();
-      if (!deps.db) await db.end();
     },
   };
-}
-
-/** Intake's booking pool, as main.ts opens it. */
-export function createIntakePool(config: IntakeConfig, logger: Logger): pg.Pool {
-  return createPool({ url: config.DATABASE_URL, max: config.INTAKE_DB_POOL, logger, connectionTimeoutMillis: 5000 });
 }

@@ -15,7 +15,7 @@ import {
 } from '@dibs/testing';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { buildIntake, createIntakePool, type Intake } from '../src/app.js';
+import { buildIntake, type Intake } from '../src/app.js';
 import { type IntakeConfig, loadIntakeConfig } from '../src/config.js';
 
 export interface IntakeHarness {
@@ -55,21 +55,17 @@ export async function startIntake(opts: HarnessOptions = {}): Promise<IntakeHarn
     ...opts.env,
   });
   const logger = createLogger({ service: 'intake-test', level: 'silent', pretty: false });
-  const orm = await createOrm({ url: databaseUrl, poolMax: 5 });
+  // Opened as main.ts opens it: the pool's size and wait are intake's own settings.
+  const orm = await createOrm({
+    url: databaseUrl,
+    poolMax: config.INTAKE_DB_POOL,
+    connectionTimeoutMillis: 5000,
+  });
   const nc = opts.natsServers
     ? await connectNats({ servers: opts.natsServers, name: 'intake-test' })
     : await connectTestNats();
   await provisionStreams(await jetstreamManager(nc), natsNames(prefix));
-  const pool = createIntakePool(config, logger);
-  const intake = await buildIntake({
-    config,
-    jwtSecret: DEV_JWT_SECRET,
-    orm,
-    nc,
-    db: pool,
-    logger,
-    relay: opts.relay ?? true,
-  });
+  const intake = await buildIntake({ config, jwtSecret: DEV_JWT_SECRET, orm, nc, logger, relay: opts.relay ?? true });
   const adminToken = await tokenFor('admin', randomUUID());
   let n = 0;
   const unique = () => `${Date.now().toString(36)}${(n++).toString(36)}${Math.random().toString(36).slice(2, 6)}`;
@@ -115,7 +111,6 @@ export async function startIntake(opts: HarnessOptions = {}): Promise<IntakeHarn
     async close() {
       await intake.close();
       await nc.close();
-      await pool.end();
       await orm.close();
       await db.drop();
       await cleanupNats(prefix);

@@ -7,9 +7,10 @@ import {
   requestEvent,
   SESSION_REQUEST_COLUMNS,
   type SessionRequestRecord,
+  type Sql,
+  type Statement,
   toSessionRequest,
 } from '@dibs/db';
-import type pg from 'pg';
 import type { Cursor } from '../domain/cursor.js';
 import type { Directory } from './directory.js';
 
@@ -46,6 +47,12 @@ const INSERT_BOOKING_SQL = `with sr as (
        insert into intake_outbox (id, subject, payload) select $14, $15, $16::jsonb from sr returning id`;
 
 /**
+ * A named statement with its values as a plain array: `sqlOf(…).query` runs it, and so does a bare
+ * `pg` pool (bench:intake's baseline route runs the very statement intake runs).
+ */
+export type BookingStatement = Statement & { name: string; values: unknown[] };
+
+/**
  * The booking statement for `record`, its idempotency fields and its `created` event. A named
  * statement: each connection parses and plans it once (the hottest statement of intake).
  */
@@ -53,7 +60,7 @@ export function bookingStatement(
   record: SessionRequestRecord & { created_at: Date },
   idempotency: { key: string | null; hash: string },
   event: OutboxEntry,
-): pg.QueryConfig {
+): BookingStatement {
   return {
     name: 'intake-book',
     text: INSERT_BOOKING_SQL,
@@ -78,18 +85,19 @@ export function bookingStatement(
   };
 }
 
-/** Called with a booking's outbox event once it is committed (the outbox's fast path). */
+/**
+ * Called with a booking's outbox event once it is committed (the outbox's fast path). A booking is
+ * one statement, committed on its own: a `unitOfWork` (and its `afterCommit`) would only add the
+ * BEGIN and COMMIT round trips the statement was written to avoid.
+ */
 export type OnCommitted = (entries: OutboxEntry[]) => void;
 
 /**
- * Session requests as intake writes and reads them (routing owns every later change): raw SQL on
- * intake's own `pg` pool, the hot statements prepared once per connection (docs/decisions/011-capacity.md).
+ * Session requests as intake writes and reads them (routing owns every later change): SQL through
+ * the ORM's pool (`sqlOf(orm.em)`), the hot statements prepared once per connection
+ * (docs/decisions/011-capacity.md).
  */
-export function createSessionRequestsRepository(
-  db: pg.Pool,
-  directory: Directory,
-  onCommitted: OnCommitted = () => {},
-) {
+export function createSessionRequestsRepository(sql: Sql, directory: Directory, onCommitted: OnCommitted = () => {}) {
   async function insertOnce(input: NewSessionRequest): Promise<CreateOutcome> {
     const customer = await directory.customer(input.customerId);
     if (!customer) return { kind: 'unknown_customer' };
@@ -113,7 +121,7 @@ export function createSessionRequestsRepository(
     });
     const request = toSessionRequest(record);
     const event = requestEvent('created', request, { at: record.created_at });
-    const { rowCount } = await db.query(
+    const { rowCount } = await sql.query(
       bookingStatement(record, { key: input.idempotencyKey, hash: input.requestHash }, event),
     );
     if (rowCount) {
@@ -121,7 +129,7 @@ export function createSessionRequestsRepository(
       return { kind: 'created', request };
     }
     // The key was used before by this customer: same body → the first result, else 422.
-    const existing = await db.query<SessionRequestRecord & { request_hash: string }>({
+    const existing = await sql.query<SessionRequestRecord & { request_hash: string }>({
       name: 'intake-request-by-key',
       text: `select ${SESSION_REQUEST_COLUMNS}, request_hash from session_requests
              where customer_id = $1 and idempotency_key = $2`,
@@ -148,7 +156,7 @@ export function createSessionRequestsRepository(
       }
     },
     async get(id: string): Promise<SessionRequest | undefined> {
-      const { rows } = await db.query<SessionRequestRecord>({
+      const { rows } = await sql.query<SessionRequestRecord>({
         name: 'intake-request-by-id',
         text: `select ${SESSION_REQUEST_COLUMNS} from session_requests where id = $1`,
         values: [id],
@@ -171,7 +179,7 @@ export function createSessionRequestsRepository(
         where.push(`(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
       }
       params.push(opts.limit);
-      const { rows } = await db.query<SessionRequestRecord>(
+      const { rows } = await sql.query<SessionRequestRecord>(
         `select ${SESSION_REQUEST_COLUMNS} from session_requests where ${where.join(' and ')}
          order by created_at desc, id desc limit $${params.length}`,
         params,
