@@ -13,10 +13,10 @@ export {
   OUTBOX_TABLES,
   type OutboxEntry,
   type OutboxOwner,
+  type OutboxWriter,
   outboxMessage,
   payloadJson,
   requestEvent,
-  type SqlExecutor,
 } from './outbox.js';
 export { createOutboxPublisher, type OutboxPublisher, PUBLISHER_GRACE_MS } from './outbox-publisher.js';
 export { createOutboxRelay, type OutboxRelay, type OutboxRelayOptions, type RelayStep } from './outbox-relay.js';
@@ -29,3 +29,5 @@ export {
   type SessionRequestRecord,
   toSessionRequest,
 } from './session-request.js';
+export { type Rows, type Sql, type Statement, sqlOf } from './sql.js';
+export { type InTransaction, type UnitOfWork, type UnitOfWorkOptions, unitOfWork } from './unit-of-work.js';

@@ -6,6 +6,7 @@ import pg from 'pg';
 import { entities } from './entities/index.js';
 import { describeDbError } from './errors.js';
 import { type MigrationEntry, type MigrationOwner, migrationsList, migrationsOf } from './migrations/index.js';
+import { PreparingClient } from './sql.js';
 
 export type Orm = MikroORM;
 
@@ -16,10 +17,23 @@ export interface OrmOptions {
   poolMax?: number;
   /** What `migrate` applies: every migration unless told (see `migrationsOf`). */
   migrations?: MigrationEntry[];
+  /** How long a query waits for a free connection before failing; unset waits as long as it takes. */
+  connectionTimeoutMillis?: number;
 }
 
-/** Opens the ORM (entities, explicit migrations list) against `url`; call `orm.close()` to free it. */
-export async function createOrm({ url, logger, poolMax = 10, migrations = migrationsList }: OrmOptions): Promise<Orm> {
+/**
+ * Opens a service's one way to its data (docs/decisions/014-data-access.md): MikroORM with the
+ * entities, the explicit migrations list and a pool of `poolMax` connections whose clients prepare
+ * the named hot statements (`sqlOf`). Opened in `main.ts`; call `orm.close()` to free it.
+ * An idle connection lost (PostgreSQL restarting, a network cut) is logged, never fatal.
+ */
+export async function createOrm({
+  url,
+  logger,
+  poolMax = 10,
+  migrations = migrationsList,
+  connectionTimeoutMillis,
+}: OrmOptions): Promise<Orm> {
   return MikroORM.init({
     clientUrl: url,
     entities,
@@ -28,6 +42,11 @@ export async function createOrm({ url, logger, poolMax = 10, migrations = migrat
     // not list, so a database migrated by an earlier release (one list for all) needs no copying.
     migrations: { migrationsList: migrations, tableName: 'mikro_orm_migrations', silent: true, snapshot: false },
     pool: { min: 0, max: poolMax },
+    // Merged into the options of the `pg` pool MikroORM builds (its type parsers stay).
+    driverOptions: {
+      Client: PreparingClient,
+      ...(connectionTimeoutMillis === undefined ? {} : { connectionTimeoutMillis }),
+    },
     // Every request and message works in its own fork; the global context would leak identity maps.
     allowGlobalContext: false,
     debug: false,

@@ -9,6 +9,7 @@ import {
   type RequestEventOf,
   type SessionRequest,
 } from '@dibs/contracts';
+import type { Sql } from './sql.js';
 
 /**
  * One message waiting in the outbox: a subject relative to NATS_PREFIX and its JSON payload.
@@ -51,9 +52,8 @@ export const OUTBOX_TABLES = { intake: 'intake_outbox', routing: 'outbox' } as c
 /** A service that writes messages through an outbox of its own. */
 export type OutboxOwner = keyof typeof OUTBOX_TABLES;
 
-/** Anything that runs SQL with `?` placeholders (as MikroORM's `execute` does) in the caller's transaction. */
-export interface SqlExecutor {
-  execute(sql: string, params?: unknown[]): Promise<unknown>;
+/** A transaction that can write into an outbox: a `UnitOfWork` of `unitOfWork(orm, { outbox })`. */
+export interface OutboxWriter extends Sql {
   /** The service whose transaction this is: its outbox receives the entries. */
   outbox: OutboxOwner;
   /** Told what was enqueued, so the caller can publish it right after the commit (fast path). */
@@ -64,11 +64,11 @@ export interface SqlExecutor {
  * Writes entries into the outbox of the service that owns `tx`. Call it inside the transaction
  * that made the change, so the change and its messages commit (or vanish) together.
  */
-export async function enqueue(tx: SqlExecutor, entries: OutboxEntry[]): Promise<void> {
+export async function enqueue(tx: OutboxWriter, entries: OutboxEntry[]): Promise<void> {
   if (entries.length === 0) return;
-  const values = entries.map(() => '(?, ?, ?::jsonb)').join(', ');
+  const values = entries.map((_, i) => `($${3 * i + 1}, $${3 * i + 2}, $${3 * i + 3}::jsonb)`).join(', ');
   const params = entries.flatMap((e) => [e.id, e.subject, payloadJson(e)]);
-  await tx.execute(`insert into ${OUTBOX_TABLES[tx.outbox]} (id, subject, payload) values ${values}`, params);
+  await tx.query(`insert into ${OUTBOX_TABLES[tx.outbox]} (id, subject, payload) values ${values}`, params);
   tx.queued?.(entries);
 }
 

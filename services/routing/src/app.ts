@@ -5,7 +5,11 @@ import {
   createOutboxRelay,
   describeDbError,
   isDbUnavailable,
+  type Orm,
+  type OutboxEntry,
   PUBLISHER_GRACE_MS,
+  sqlOf,
+  unitOfWork,
 } from '@dibs/db';
 import { createHttpApp, type HttpApp, registerProbes } from '@dibs/http';
 import type { Logger } from '@dibs/logger';
@@ -13,13 +17,11 @@ import { ensureConsumer, natsIsUp } from '@dibs/nats';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { nanos } from '@nats-io/transport-node';
-import type pg from 'pg';
 import type { RoutingConfig } from './config.js';
 import { FAVORITES_PRIORITY_FLAG } from './domain/feature-flag.js';
 import { serveCommands } from './handlers/commands.handler.js';
 import { createCreatedConsumer } from './handlers/created.consumer.js';
 import { createFlagCache } from './infra/flag-cache.js';
-import { onCommittedOutbox } from './infra/pg.js';
 import { createRoutingMetrics } from './metrics.js';
 import { countOpenWindows, nextWindowDeadline } from './repositories/session-requests.repository.js';
 import { createCommandService } from './services/command-service.js';
@@ -43,8 +45,8 @@ export interface RoutingDeps {
   logger: Logger;
   /** The caller's NATS connection (streams provisioned); it outlives `close()`, the caller drains it. */
   nc: NatsConnection;
-  /** Routing's own pool (raw SQL); the caller ends it after `close()`. */
-  pool: pg.Pool;
+  /** Routing's way to its data (docs/decisions/014-data-access.md); the caller closes it after `close()`. */
+  orm: Orm;
   /** Injected time (epoch ms); every deadline is computed from it. */
   clock?: () => number;
   hooks?: RoutingHooks;
@@ -57,7 +59,7 @@ export interface Routing {
   app: HttpApp;
   /** The connection it was built with. */
   nc: NatsConnection;
-  /** Stops taking work and finishes what is in hand; leaves `nc` and `pool` to the caller. */
+  /** Stops taking work and finishes what is in hand; leaves `nc` and `orm` to the caller. */
   close(): Promise<void>;
 }
 
@@ -67,7 +69,7 @@ export interface Routing {
  * consumes, serves and sweeps; never listens.
  */
 export async function buildRouting(deps: RoutingDeps): Promise<Routing> {
-  const { config, logger, nc, pool } = deps;
+  const { config, logger, nc, orm } = deps;
   const clock = deps.clock ?? Date.now;
   const names = natsNames(config.NATS_PREFIX);
   const js = jetstream(nc);
@@ -92,14 +94,16 @@ export async function buildRouting(deps: RoutingDeps): Promise<Routing> {
     prefix: config.NATS_PREFIX,
     logger,
   });
-  onCommittedOutbox(pool, (entries) => void publisher.publish(entries));
+  const db = sqlOf(orm.em);
+  const afterCommit = (entries: OutboxEntry[]) => void publisher.publish(entries);
+  const inTransaction = unitOfWork(orm, { outbox: 'routing', afterCommit });
   const metrics = createRoutingMetrics(registry, {
-    openWindows: () => countOpenWindows(pool),
+    openWindows: () => countOpenWindows(db),
     outboxBacklog: relay.backlog,
   });
   const flags = createFlagCache({
     databaseUrl: config.DATABASE_URL,
-    db: pool,
+    db,
     flagKey: FAVORITES_PRIORITY_FLAG,
     logger,
     ...(deps.flagRefreshMs ? { refreshMs: deps.flagRefreshMs } : {}),
@@ -108,7 +112,9 @@ export async function buildRouting(deps: RoutingDeps): Promise<Routing> {
   // The sweeper is built after the router it drives; the router tells it of each window it opens.
   let windowOpened = (_deadline: number): void => {};
   const router = createRequestRouter({
-    pool,
+    db,
+    inTransaction,
+    afterCommit,
     flags,
     minuteMs,
     clock,
@@ -117,12 +123,12 @@ export async function buildRouting(deps: RoutingDeps): Promise<Routing> {
     onWindowOpened: (deadline) => windowOpened(deadline),
     ...(deps.hooks ? { hooks: deps.hooks } : {}),
   });
-  const commands = createCommandService({ pool, router, minuteMs, clock, logger, metrics });
+  const commands = createCommandService({ db, inTransaction, router, minuteMs, clock, logger, metrics });
   const sweeper = createWindowSweeper({
     router,
     logger,
     clock,
-    nextDeadline: () => nextWindowDeadline(pool),
+    nextDeadline: () => nextWindowDeadline(db),
     maxWaitMs: config.ROUTING_SWEEP_MS,
   });
   windowOpened = (deadline) => sweeper.expect(deadline);
@@ -136,7 +142,7 @@ export async function buildRouting(deps: RoutingDeps): Promise<Routing> {
   });
   registerProbes(app, registry, {
     nats: () => natsIsUp(nc),
-    db: async () => (await pool.query('select 1')).rowCount === 1,
+    db: async () => (await db.query('select 1')).rowCount === 1,
   });
 
   const jsm = await jetstreamManager(nc);

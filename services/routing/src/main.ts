@@ -1,5 +1,5 @@
 import { loadConfig, runMain } from '@dibs/config';
-import { createPool, prepareDatabase } from '@dibs/db';
+import { createOrm, prepareDatabase } from '@dibs/db';
 import { closeOnSignals } from '@dibs/http';
 import { createLogger } from '@dibs/logger';
 import { openNats } from '@dibs/nats';
@@ -12,21 +12,21 @@ await runMain('routing', async () => {
   const logger = createLogger({ service: 'routing', level: config.LOG_LEVEL });
 
   await prepareDatabase(config.DATABASE_URL, 'routing');
-  // Routing speaks raw SQL only (conditional UPDATEs, `= any($1::uuid[])`, `FOR UPDATE SKIP
-  // LOCKED`), so it talks to `pg` directly instead of through the ORM.
-  const pool = createPool({
+  // Routing's statements are set-based SQL (conditional UPDATEs, `= any($1::uuid[])`, `FOR UPDATE
+  // SKIP LOCKED`), run through the ORM's connection with parameters bound (docs/decisions/014-data-access.md).
+  const orm = await createOrm({
     url: config.DATABASE_URL,
-    max: config.ROUTING_DB_POOL,
     logger,
+    poolMax: config.ROUTING_DB_POOL,
     connectionTimeoutMillis: 5000,
   });
   const nc = await openNats(config, { name: 'routing', logger });
 
-  const routing = await buildRouting({ config, logger, nc, pool });
+  const routing = await buildRouting({ config, logger, nc, orm });
   closeOnSignals(logger, async () => {
     await routing.close();
     await nc.drain().catch(() => undefined);
-    await pool.end();
+    await orm.close();
   });
   const address = await routing.app.listen({ host: config.HOST, port: config.ROUTING_PORT });
   logger.info({ address }, 'routing probes listening');

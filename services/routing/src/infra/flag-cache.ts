@@ -1,13 +1,13 @@
 import type { Role } from '@dibs/contracts';
+import type { Sql } from '@dibs/db';
 import { type BackgroundLoop, every, keepRunning, type Periodic } from '@dibs/http';
 import type { Logger } from '@dibs/logger';
 import pg from 'pg';
 import { type FlagState, flagEnabledFor } from '../domain/feature-flag.js';
-import type { Queryable } from './pg.js';
 
 export interface FlagCacheOptions {
   databaseUrl: string;
-  db: Queryable;
+  db: Sql;
   flagKey: string;
   logger: Logger;
   /** Safety-net re-read, for a NOTIFY lost while the listener was reconnecting. */

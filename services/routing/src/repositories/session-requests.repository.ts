@@ -1,9 +1,8 @@
 import type { FallbackReason, MechanicStatus, RequestStatus, RoutingType } from '@dibs/contracts';
-import { type OutboxEntry, payloadJson, SESSION_REQUEST_COLUMNS, type SessionRequestRecord } from '@dibs/db';
+import { type OutboxEntry, payloadJson, SESSION_REQUEST_COLUMNS, type SessionRequestRecord, type Sql } from '@dibs/db';
 import type { MechanicState, RequestState } from '../domain/request-state.js';
 import { ACCEPT_GUARD_SQL } from '../domain/rules/accept.js';
 import { type BroadcastTrigger, broadcastGuardSql, windowDueSql } from '../domain/rules/broadcast.js';
-import type { Queryable } from '../infra/pg.js';
 
 /** A row as read by routing: the contract columns plus who declined it. */
 export interface RequestRow extends SessionRequestRecord {
@@ -44,7 +43,7 @@ export interface RoutingContext {
 }
 
 /** Several requests' routing contexts in one round trip, by id (absent ids are missing). */
-export async function loadRoutingContexts(db: Queryable, ids: string[]): Promise<Map<string, RoutingContext>> {
+export async function loadRoutingContexts(db: Sql, ids: string[]): Promise<Map<string, RoutingContext>> {
   const { rows } = await db.query<RequestRow & { m_id: string | null; m_status: string | null }>({
     name: 'routing-load-contexts',
     text: `select ${COLUMNS}, ${DECLINED}, m.id as m_id, m.status as m_status
@@ -60,7 +59,7 @@ export async function loadRoutingContexts(db: Queryable, ids: string[]): Promise
 }
 
 /** A request, locked for the rest of the transaction (commands decide on it, then write). */
-export async function lockRequest(tx: Queryable, id: string): Promise<RequestRow | null> {
+export async function lockRequest(tx: Sql, id: string): Promise<RequestRow | null> {
   const { rows } = await tx.query<RequestRow>({
     name: 'routing-lock-request',
     text: `select ${COLUMNS}, ${DECLINED} from session_requests r where r.id = $1 for update`,
@@ -70,7 +69,7 @@ export async function lockRequest(tx: Queryable, id: string): Promise<RequestRow
 }
 
 /** A request as it is now, with its decliners. */
-export async function findRequest(db: Queryable, id: string): Promise<RequestRow | null> {
+export async function findRequest(db: Sql, id: string): Promise<RequestRow | null> {
   const { rows } = await db.query<RequestRow>({
     name: 'routing-find-request',
     text: `select ${COLUMNS}, ${DECLINED} from session_requests r where r.id = $1`,
@@ -79,7 +78,7 @@ export async function findRequest(db: Queryable, id: string): Promise<RequestRow
   return rows[0] ?? null;
 }
 
-export async function findMechanic(db: Queryable, id: string): Promise<MechanicState | null> {
+export async function findMechanic(db: Sql, id: string): Promise<MechanicState | null> {
   const { rows } = await db.query<{ id: string; status: MechanicStatus }>(
     'select id, status from mechanics where id = $1',
     [id],
@@ -88,7 +87,7 @@ export async function findMechanic(db: Queryable, id: string): Promise<MechanicS
 }
 
 /** Rows `FOR UPDATE` in id order, so that transactions writing several requests never deadlock. */
-export async function lockRequests(tx: Queryable, ids: string[]): Promise<void> {
+export async function lockRequests(tx: Sql, ids: string[]): Promise<void> {
   await tx.query('select id from session_requests where id = any($1::uuid[]) order by id for update', [ids]);
 }
 
@@ -131,7 +130,7 @@ select id from opened`;
  * request at once (a redelivery racing the first delivery) is rare, and should it deadlock,
  * PostgreSQL aborts one statement (40P01), which the caller retries. Returns the ids opened.
  */
-export async function openPriorityWindows(db: Queryable, items: OfferItem[]): Promise<Set<string>> {
+export async function openPriorityWindows(db: Sql, items: OfferItem[]): Promise<Set<string>> {
   const sorted = [...items].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   // The messages as one JSON array built around their already serialized payloads: no array
   // literal to escape, no payload stringified twice.
@@ -168,11 +167,7 @@ export interface BroadcastItem {
  * Broadcasts requests once: sets `broadcast_at` and the reason where the trigger's guard still
  * holds (domain/rules/broadcast.ts), so that whichever decider comes second finds nothing to do.
  */
-export async function markBroadcast(
-  tx: Queryable,
-  items: BroadcastItem[],
-  trigger: BroadcastTrigger,
-): Promise<RequestRow[]> {
+export async function markBroadcast(tx: Sql, items: BroadcastItem[], trigger: BroadcastTrigger): Promise<RequestRow[]> {
   const { rows } = await tx.query<RequestRow>(
     `update session_requests r set broadcast_at = greatest(x.at, r.priority_notified_at), fallback_reason = x.reason,
        updated_at = greatest(x.at, r.priority_notified_at)
@@ -185,7 +180,7 @@ export async function markBroadcast(
 }
 
 /** The earliest deadline of an open window (epoch ms), or null when none is open: the first entry of its index. */
-export async function nextWindowDeadline(db: Queryable): Promise<number | null> {
+export async function nextWindowDeadline(db: Sql): Promise<number | null> {
   const { rows } = await db.query<{ deadline: Date | null }>({
     name: 'routing-next-window-deadline',
     text: `select min(priority_expires_at) as deadline from session_requests
@@ -197,7 +192,7 @@ export async function nextWindowDeadline(db: Queryable): Promise<number | null> 
 }
 
 /** Whether any window's deadline has passed (one indexed read, no transaction: the sweeper's usual answer is no). */
-export async function anyWindowDue(db: Queryable, now: Date): Promise<boolean> {
+export async function anyWindowDue(db: Sql, now: Date): Promise<boolean> {
   const { rowCount } = await db.query({
     name: 'routing-any-window-due',
     text: `select 1 from session_requests d where ${windowDueSql('d', '$1')} limit 1`,
@@ -211,7 +206,7 @@ export async function anyWindowDue(db: Queryable, now: Date): Promise<boolean> {
  * `windowDue` of domain/rules/broadcast.ts), skipping rows
  * another replica is handling right now. Reads only the open-windows index.
  */
-export async function broadcastDueWindows(tx: Queryable, now: Date, limit: number): Promise<RequestRow[]> {
+export async function broadcastDueWindows(tx: Sql, now: Date, limit: number): Promise<RequestRow[]> {
   const { rows } = await tx.query<RequestRow>({
     name: 'routing-broadcast-due-windows',
     text: `with due as (
@@ -233,12 +228,7 @@ export async function broadcastDueWindows(tx: Queryable, now: Date, limit: numbe
  * locking makes concurrent accepts queue on the request; each re-checks `status = 'pending'`
  * after the one before it committed, so exactly one wins.
  */
-export async function markAccepted(
-  tx: Queryable,
-  id: string,
-  mechanicId: string,
-  now: Date,
-): Promise<RequestRow | null> {
+export async function markAccepted(tx: Sql, id: string, mechanicId: string, now: Date): Promise<RequestRow | null> {
   const { rows } = await tx.query<RequestRow>({
     name: 'routing-mark-accepted',
     // The accept's time is read before the statement; when it waited on the row lock for a
@@ -253,7 +243,7 @@ export async function markAccepted(
   return rows[0] ?? null;
 }
 
-export async function insertDecline(tx: Queryable, id: string, mechanicId: string, now: Date): Promise<void> {
+export async function insertDecline(tx: Sql, id: string, mechanicId: string, now: Date): Promise<void> {
   await tx.query(
     `insert into session_request_declines (request_id, mechanic_id, created_at) values ($1, $2, $3)
      on conflict do nothing`,
@@ -261,7 +251,7 @@ export async function insertDecline(tx: Queryable, id: string, mechanicId: strin
   );
 }
 
-export async function markCancelled(tx: Queryable, id: string, now: Date): Promise<RequestRow | null> {
+export async function markCancelled(tx: Sql, id: string, now: Date): Promise<RequestRow | null> {
   const { rows } = await tx.query<RequestRow>({
     name: 'routing-mark-cancelled',
     text: `update session_requests r set status = 'cancelled',
@@ -275,7 +265,7 @@ export async function markCancelled(tx: Queryable, id: string, now: Date): Promi
 }
 
 /** Open priority windows right now (for /metrics). */
-export async function countOpenWindows(db: Queryable): Promise<number> {
+export async function countOpenWindows(db: Sql): Promise<number> {
   const { rows } = await db.query<{ n: string }>(
     `select count(*) as n from session_requests
      where status = 'pending' and broadcast_at is null and priority_expires_at is not null`,

@@ -1,11 +1,9 @@
 import type { CancelCommand, CommandReply, MechanicCommand } from '@dibs/contracts';
-import { enqueue, toSessionRequest } from '@dibs/db';
+import { enqueue, type InTransaction, type Sql, toSessionRequest } from '@dibs/db';
 import type { Logger } from '@dibs/logger';
-import type pg from 'pg';
 import { cancelVerdict, declineVerdict } from '../domain/command-rules.js';
 import type { Refusal } from '../domain/refusal.js';
 import { acceptVerdict } from '../domain/rules/accept.js';
-import { inTransaction } from '../infra/pg.js';
 import type { RoutingMetrics } from '../metrics.js';
 import {
   findMechanic,
@@ -22,7 +20,8 @@ import { acceptedMessages, broadcastMessages, cancelledMessages, declinedMessage
 import type { RequestRouter } from './request-router.js';
 
 export interface CommandServiceOptions {
-  pool: pg.Pool;
+  db: Sql;
+  inTransaction: InTransaction;
   router: RequestRouter;
   minuteMs: number;
   clock: () => number;
@@ -38,12 +37,12 @@ const refused = (r: Refusal): CommandReply => ({ ok: false, code: r.code, detail
  * routes and the WebSocket gateway both come here (request-reply, shared queue group).
  */
 export function createCommandService(opts: CommandServiceOptions) {
-  const { pool, router, minuteMs, clock, logger, metrics } = opts;
+  const { db, inTransaction, router, minuteMs, clock, logger, metrics } = opts;
 
   async function accept(cmd: MechanicCommand): Promise<CommandReply> {
     for (let round = 0; round < 2; round++) {
       const now = new Date(clock());
-      const won = await inTransaction(pool, async (tx) => {
+      const won = await inTransaction(async (tx) => {
         const row = await markAccepted(tx, cmd.request_id, cmd.mechanic_id, now);
         // The event's time is the stored one, which the statement may have moved past `now`.
         if (row) await enqueue(tx, acceptedMessages(row, cmd.mechanic_id, new Date(row.accepted_at as Date)));
@@ -55,10 +54,7 @@ export function createCommandService(opts: CommandServiceOptions) {
         return ok(won);
       }
       // The UPDATE matched nothing: read the request as it is now to say why.
-      const [row, mechanic] = await Promise.all([
-        findRequest(pool, cmd.request_id),
-        findMechanic(pool, cmd.mechanic_id),
-      ]);
+      const [row, mechanic] = await Promise.all([findRequest(db, cmd.request_id), findMechanic(db, cmd.mechanic_id)]);
       const verdict = acceptVerdict({
         request: row ? toState(row) : null,
         mechanicId: cmd.mechanic_id,
@@ -82,7 +78,7 @@ export function createCommandService(opts: CommandServiceOptions) {
 
   async function decline(cmd: MechanicCommand): Promise<CommandReply> {
     const now = new Date(clock());
-    const result = await inTransaction(pool, async (tx) => {
+    const result = await inTransaction(async (tx) => {
       const row = await lockRequest(tx, cmd.request_id);
       const mechanic = await findMechanic(tx, cmd.mechanic_id);
       const verdict = declineVerdict({
@@ -121,7 +117,7 @@ export function createCommandService(opts: CommandServiceOptions) {
 
   async function cancel(cmd: CancelCommand): Promise<CommandReply> {
     const now = new Date(clock());
-    const result = await inTransaction(pool, async (tx) => {
+    const result = await inTransaction(async (tx) => {
       const row = await lockRequest(tx, cmd.request_id);
       const verdict = cancelVerdict({ request: row ? toState(row) : null, customerId: cmd.customer_id });
       if (!verdict.ok || !verdict.change || !row) return { verdict, row };

@@ -1,7 +1,5 @@
-import { enqueue } from '@dibs/db';
+import { enqueue, type InTransaction, type Sql } from '@dibs/db';
 import type { Logger } from '@dibs/logger';
-import type pg from 'pg';
-import { inTransaction } from '../infra/pg.js';
 import { observeLateness, type RoutingMetrics } from '../metrics.js';
 import { anyWindowDue, broadcastDueWindows } from '../repositories/session-requests.repository.js';
 import { broadcastMessages } from './lifecycle-messages.js';
@@ -11,7 +9,8 @@ import type { CommittedChange } from './request-router.js';
 const SWEEP_BATCH = 500;
 
 export interface DueWindowSweepOptions {
-  pool: pg.Pool;
+  db: Sql;
+  inTransaction: InTransaction;
   clock: () => number;
   logger: Logger;
   metrics: RoutingMetrics;
@@ -23,11 +22,11 @@ export interface DueWindowSweepOptions {
  * the window sweeper at each deadline (windows end in herds: one transaction fires all that are
  * due) and by a late delivery that finds its window over.
  */
-export function createDueWindowSweep({ pool, clock, logger, metrics, committed }: DueWindowSweepOptions) {
+export function createDueWindowSweep({ db, inTransaction, clock, logger, metrics, committed }: DueWindowSweepOptions) {
   async function sweepDue(via: 'redelivery' | 'sweeper'): Promise<number> {
     const now = new Date(clock());
-    if (!(await anyWindowDue(pool, now))) return 0;
-    const rows = await inTransaction(pool, async (tx) => {
+    if (!(await anyWindowDue(db, now))) return 0;
+    const rows = await inTransaction(async (tx) => {
       const due = await broadcastDueWindows(tx, now, SWEEP_BATCH);
       await enqueue(
         tx,

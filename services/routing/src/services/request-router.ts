@@ -1,12 +1,10 @@
 import type { SessionRequest } from '@dibs/contracts';
-import { enqueue, isDbUnavailable, pgCode } from '@dibs/db';
+import { enqueue, type InTransaction, isDbUnavailable, type OutboxEntry, pgCode, type Sql } from '@dibs/db';
 import type { Logger } from '@dibs/logger';
-import type pg from 'pg';
 import { decideRouting } from '../domain/routing-decision.js';
 import type { BroadcastTrigger } from '../domain/rules/broadcast.js';
 import { createBatcher } from '../infra/batcher.js';
 import type { FlagCache } from '../infra/flag-cache.js';
-import { committedOutbox, inTransaction } from '../infra/pg.js';
 import { observeLateness, type RoutingMetrics } from '../metrics.js';
 import { createRoutingContextLoader } from '../repositories/routing-context.loader.js';
 import {
@@ -29,7 +27,13 @@ export interface RoutingHooks {
 }
 
 export interface RequestRouterOptions {
-  pool: pg.Pool;
+  db: Sql;
+  inTransaction: InTransaction;
+  /**
+   * The outbox fast path for what commits outside `inTransaction`: the window-opening statement
+   * writes its messages and commits on its own, and hands them here once it has.
+   */
+  afterCommit: (entries: OutboxEntry[]) => void;
   flags: FlagCache;
   minuteMs: number;
   clock: () => number;
@@ -75,9 +79,9 @@ function byItem<I extends { id: string }>(items: I[], rows: RequestRow[]): (Requ
  * batched (one query, one commit for many).
  */
 export function createRequestRouter(opts: RequestRouterOptions) {
-  const { pool, flags, minuteMs, clock, logger, metrics, hooks, onWindowOpened } = opts;
-  const load = createRoutingContextLoader(pool);
-  const { sweep } = createDueWindowSweep({ pool, clock, logger, metrics, committed });
+  const { db, inTransaction, afterCommit, flags, minuteMs, clock, logger, metrics, hooks, onWindowOpened } = opts;
+  const load = createRoutingContextLoader(db);
+  const { sweep } = createDueWindowSweep({ db, inTransaction, clock, logger, metrics, committed });
 
   async function committed(change: CommittedChange, ids: string[]): Promise<void> {
     if (ids.length > 0) await hooks?.afterCommit?.(change, ids);
@@ -87,12 +91,9 @@ export function createRequestRouter(opts: RequestRouterOptions) {
     // A request named twice in one batch (a redelivery racing its first delivery) is offered once.
     const first = new Map<string, OfferItem>();
     for (const i of items) if (!first.has(i.id)) first.set(i.id, i);
-    const opened = await openPriorityWindows(pool, [...first.values()]);
+    const opened = await openPriorityWindows(db, [...first.values()]);
     const openedItems = [...first.values()].filter((i) => opened.has(i.id));
-    committedOutbox(
-      pool,
-      openedItems.flatMap((i) => i.messages),
-    );
+    afterCommit(openedItems.flatMap((i) => i.messages));
     for (const i of openedItems) {
       onWindowOpened?.(i.expiresAt.getTime());
       metrics.decisions.inc({ outcome: 'priority_offered' });
@@ -110,7 +111,7 @@ export function createRequestRouter(opts: RequestRouterOptions) {
     let run = broadcasters.get(trigger);
     if (!run) {
       run = createBatcher(async (items: BroadcastItem[]) => {
-        const rows = await inTransaction(pool, async (tx) => {
+        const rows = await inTransaction(async (tx) => {
           await lockRequests(
             tx,
             items.map((i) => i.id),

@@ -13,14 +13,16 @@ import {
   type SessionRequest,
 } from '@dibs/contracts';
 import {
+  createOrm,
   createOutboxRelay,
-  createPool,
   enqueue,
   type OutboxRelay,
+  type OutboxWriter,
   PUBLISHER_GRACE_MS,
   requestEvent,
   SESSION_REQUEST_COLUMNS,
   type SessionRequestRecord,
+  type Statement,
   toSessionRequest,
 } from '@dibs/db';
 import { createLogger } from '@dibs/logger';
@@ -86,7 +88,7 @@ export type RoutingOverrides = Partial<
 
 /**
  * An in-process routing replica on the world's database and prefix, connected as main.ts connects
- * it (its own NATS connection and pool); closing it frees those too.
+ * it (its own NATS connection and ORM); closing it frees those too.
  */
 export async function startRouting(world: World, overrides: RoutingOverrides = {}): Promise<Routing> {
   const { hooks, clock, flagRefreshMs, NATS_URL, NATS_STREAM_REPLICAS, ...config } = overrides;
@@ -109,18 +111,23 @@ export async function startRouting(world: World, overrides: RoutingOverrides = {
     { NATS_URL: NATS_URL ?? world.servers, NATS_PREFIX: world.prefix, NATS_STREAM_REPLICAS: NATS_STREAM_REPLICAS ?? 1 },
     { name: 'routing', logger },
   );
-  const pool = createPool({ url: full.DATABASE_URL, max: full.ROUTING_DB_POOL, logger, connectionTimeoutMillis: 5000 });
+  const orm = await createOrm({
+    url: full.DATABASE_URL,
+    logger,
+    poolMax: full.ROUTING_DB_POOL,
+    connectionTimeoutMillis: 5000,
+  });
   const built = await buildRouting({
     config: full,
     logger,
     nc,
-    pool,
+    orm,
     ...(hooks ? { hooks } : {}),
     ...(clock ? { clock } : {}),
     ...(flagRefreshMs ? { flagRefreshMs } : {}),
   }).catch(async (err: unknown) => {
     await nc.close();
-    await pool.end();
+    await orm.close();
     throw err;
   });
   const routing: Routing = {
@@ -128,7 +135,7 @@ export async function startRouting(world: World, overrides: RoutingOverrides = {
     async close() {
       await built.close();
       await nc.drain().catch(() => undefined);
-      await pool.end();
+      await orm.close();
     },
   };
   world.routings.push(routing);
@@ -227,7 +234,7 @@ export async function storeRequest(
   );
   const request = toSessionRequest(rows[0] as SessionRequestRecord);
   const event = requestEvent('created', request);
-  await enqueue(sqlExecutor(db), [event]);
+  await enqueue(intakeOutbox(db), [event]);
   const world = worlds.get(db);
   return {
     request,
@@ -240,16 +247,13 @@ export async function storeRequest(
   };
 }
 
-/** The outbox's `?` placeholders over the test database's `$n` queries, writing as intake does. */
-export function sqlExecutor(db: TestDatabase) {
+/** The test database as an outbox writer, writing into intake's outbox as intake does. */
+function intakeOutbox(db: TestDatabase): OutboxWriter {
   return {
-    outbox: 'intake' as const,
-    execute: (sql: string, params: unknown[] = []) => {
-      let n = 0;
-      return db.query(
-        sql.replace(/\?/g, () => `$${++n}`),
-        params,
-      );
+    outbox: 'intake',
+    async query<R>(text: Statement | string, values: readonly unknown[] = []) {
+      const { rows, rowCount } = await db.query(typeof text === 'string' ? text : text.text, [...values]);
+      return { rows: rows as R[], rowCount: rowCount ?? 0 };
     },
   };
 }

@@ -1,0 +1,111 @@
+import { randomUUID } from 'node:crypto';
+import { createOrm, enqueue, Mechanic, type Orm, type OutboxEntry, sqlOf, unitOfWork } from '@dibs/db';
+import { createTestDatabase, type TestDatabase } from '@dibs/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+let db: TestDatabase;
+let orm: Orm;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  // One connection: what one statement prepared, the next one on the pool can see.
+  orm = await createOrm({ url: db.url, poolMax: 1 });
+});
+
+afterAll(async () => {
+  await orm?.close();
+  await db?.drop();
+});
+
+const mechanic = (email: string) => ({ first_name: 'Ada', last_name: 'Lovelace', email, status: 'approved' });
+const command = (requestId: string): OutboxEntry => ({
+  id: randomUUID(),
+  subject: 'test.unit-of-work',
+  payload: { requestId },
+});
+
+describe('sqlOf', () => {
+  it('binds parameters instead of inlining them: arrays stay arrays, quotes stay data', async () => {
+    const ids = [randomUUID(), randomUUID()];
+    const { rows } = await sqlOf(orm.em).query<{ id: string; text: string }>(
+      `select id::text, $2::text as text from unnest($1::uuid[]) as id order by 1`,
+      [ids, `it's "quoted" ?`],
+    );
+    expect(rows).toEqual([...ids].sort().map((id) => ({ id, text: `it's "quoted" ?` })));
+  });
+
+  it('prepares a named statement once on the connection and runs it by name afterwards', async () => {
+    const sql = sqlOf(orm.em);
+    const statement = {
+      name: 'unit-of-work-test-count',
+      text: 'select count(*)::int as n from mechanics where status = $1',
+    };
+    expect((await sql.query<{ n: number }>({ ...statement, values: ['approved'] })).rows).toEqual([{ n: 0 }]);
+    await sql.query({ ...statement, values: ['pending'] });
+    const prepared = await sql.query<{ name: string; calls: number }>(
+      'select name, (generic_plans + custom_plans)::int as calls from pg_prepared_statements where name = $1',
+      [statement.name],
+    );
+    expect(prepared.rows).toEqual([{ name: statement.name, calls: 2 }]);
+  });
+
+  it('counts the rows a change touched', async () => {
+    const { rowCount } = await sqlOf(orm.em).query('update mechanics set status = status where false');
+    expect(rowCount).toBe(0);
+  });
+});
+
+describe('unitOfWork', () => {
+  it('commits entities, SQL and outbox rows together, then hands the rows to afterCommit', async () => {
+    const committed: OutboxEntry[][] = [];
+    const inTransaction = unitOfWork(orm, { outbox: 'routing', afterCommit: (e) => committed.push(e) });
+    const email = `${randomUUID()}@example.com`;
+    const message = command(randomUUID());
+    const id = await inTransaction(async (tx) => {
+      const m = tx.em.create(Mechanic, mechanic(email));
+      await tx.em.flush();
+      await tx.query('update mechanics set last_name = $2 where id = $1', [m.id, 'Byron']);
+      await enqueue(tx, [message]);
+      expect(committed).toEqual([]);
+      return m.id;
+    });
+    expect(committed).toEqual([[message]]);
+    expect((await db.query('select last_name from mechanics where id = $1', [id])).rows).toEqual([
+      { last_name: 'Byron' },
+    ]);
+    expect((await db.query('select subject from outbox where id = $1', [message.id])).rows).toEqual([
+      { subject: message.subject },
+    ]);
+  });
+
+  it('rolls everything back on a throw and tells afterCommit nothing', async () => {
+    const committed: OutboxEntry[][] = [];
+    const inTransaction = unitOfWork(orm, { outbox: 'intake', afterCommit: (e) => committed.push(e) });
+    const email = `${randomUUID()}@example.com`;
+    const message = command(randomUUID());
+    await expect(
+      inTransaction(async (tx) => {
+        tx.em.create(Mechanic, mechanic(email));
+        await tx.em.flush();
+        await enqueue(tx, [message]);
+        throw new Error('changed my mind');
+      }),
+    ).rejects.toThrow('changed my mind');
+    expect(committed).toEqual([]);
+    expect((await db.query('select 1 from mechanics where email = $1', [email])).rowCount).toBe(0);
+    expect((await db.query('select 1 from intake_outbox where id = $1', [message.id])).rowCount).toBe(0);
+  });
+
+  it('gives each unit of work its own identity map', async () => {
+    const inTransaction = unitOfWork(orm, { outbox: 'routing' });
+    const email = `${randomUUID()}@example.com`;
+    const id = await inTransaction(async (tx) => {
+      const m = tx.em.create(Mechanic, mechanic(email));
+      await tx.em.flush();
+      return m.id;
+    });
+    await db.query(`update mechanics set status = 'suspended' where id = $1`, [id]);
+    const seen = await inTransaction(async (tx) => (await tx.em.findOneOrFail(Mechanic, id)).status);
+    expect(seen).toBe('suspended');
+  });
+});
