@@ -46,6 +46,10 @@ export async function createOrm({
     driverOptions: {
       Client: PreparingClient,
       ...(connectionTimeoutMillis === undefined ? {} : { connectionTimeoutMillis }),
+      // MikroORM keeps a dropped connection from being fatal but reports it on its own logger,
+      // which is off (`debug: false`): say it on ours.
+      onPoolCreated: (pool: pg.Pool) =>
+        pool.on('error', (err) => logger?.warn({ err: { message: err.message } }, 'postgres pool connection lost')),
     },
     // Every request and message works in its own fork; the global context would leak identity maps.
     allowGlobalContext: false,

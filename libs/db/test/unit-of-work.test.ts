@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createOrm, enqueue, Mechanic, type Orm, type OutboxEntry, sqlOf, unitOfWork } from '@dibs/db';
-import { createTestDatabase, type TestDatabase } from '@dibs/testing';
+import { createTestDatabase, eventually, type TestDatabase } from '@dibs/testing';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 let db: TestDatabase;
@@ -108,4 +109,19 @@ describe('unitOfWork', () => {
     const seen = await inTransaction(async (tx) => (await tx.em.findOneOrFail(Mechanic, id)).status);
     expect(seen).toBe('suspended');
   });
+});
+
+it('logs an idle connection the server dropped, and the next statement gets a fresh one', async () => {
+  const warnings: string[] = [];
+  const logger = pino({ level: 'warn' }, { write: (line: string) => warnings.push(JSON.parse(line).msg) });
+  const own = await createOrm({ url: db.url, poolMax: 1, logger });
+  try {
+    const sql = sqlOf(own.em);
+    const { rows } = await sql.query<{ pid: number }>('select pg_backend_pid() as pid');
+    await db.query('select pg_terminate_backend($1)', [rows[0]?.pid]);
+    await eventually(() => warnings.includes('postgres pool connection lost'));
+    expect((await sql.query('select 1')).rowCount).toBe(1);
+  } finally {
+    await own.close();
+  }
 });
