@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Analytics, buildAnalytics } from '@dibs/analytics';
 import { DEV_JWT_SECRET } from '@dibs/config';
-import { createOrm, createPool, type Orm } from '@dibs/db';
+import { createOrm, type Orm } from '@dibs/db';
 import { buildIntake, type Intake } from '@dibs/intake';
 import { loadIntakeConfig } from '@dibs/intake/config';
 import { createLogger } from '@dibs/logger';
@@ -44,25 +44,25 @@ export async function startStack(minuteMs: number): Promise<Stack> {
     LOG_LEVEL: 'silent',
   };
   const orm: Orm = await createOrm({ url: db.url, poolMax: 5 });
-  // One NATS connection for the three services of this process; each keeps its own pool.
+  // One NATS connection for the three services of this process; each keeps its own ORM, as its process would.
   const nc: NatsConnection = await openNats({ NATS_URL: natsServers(), NATS_PREFIX: prefix }, { name: 'e2e' });
   const routingConfig = RoutingConfigSchema.parse(env);
-  const routingPool = createPool({
+  const routingOrm = await createOrm({
     url: db.url,
-    max: routingConfig.ROUTING_DB_POOL,
     logger,
+    poolMax: routingConfig.ROUTING_DB_POOL,
     connectionTimeoutMillis: 5000,
   });
-  const analyticsPool = createPool({ url: db.url, max: 5, logger });
+  const analyticsOrm = await createOrm({ url: db.url, logger, poolMax: 5 });
   const intake = await buildIntake({ config: loadIntakeConfig(env), jwtSecret: DEV_JWT_SECRET, orm, nc, logger });
   const routing = await buildRouting({
     config: routingConfig,
     logger,
     nc,
-    pool: routingPool,
+    orm: routingOrm,
     flagRefreshMs: 500,
   });
-  const analytics = await buildAnalytics({ config: { NATS_PREFIX: prefix }, logger, nc, pool: analyticsPool });
+  const analytics = await buildAnalytics({ config: { NATS_PREFIX: prefix }, logger, nc, orm: analyticsOrm });
   const adminToken = await tokenFor('admin', randomUUID());
 
   const stack: Stack = {
@@ -101,8 +101,7 @@ export async function startStack(minuteMs: number): Promise<Stack> {
       await routing.close();
       await intake.close();
       await nc.drain();
-      await Promise.all([routingPool.end(), analyticsPool.end()]);
-      await orm.close();
+      await Promise.all([routingOrm.close(), analyticsOrm.close(), orm.close()]);
       await db.drop();
       await cleanupNats(prefix);
     },
