@@ -2,6 +2,7 @@ export { type AdmissionOptions, limitInFlight } from './admission.js';
 export { createHttpApp, type HttpApp, type HttpAppOptions } from './app.js';
 export { type AuthOptions, bearerSecurity, createAuthorizer } from './auth.js';
 export { fieldProblem, installErrorHandlers } from './error-handler.js';
+export { type Handed, natsPlugin, ormPlugin, registerWork } from './infrastructure.js';
 export { type BackgroundLoop, every, type KeepRunningOptions, keepRunning, type Periodic } from './loops.js';
 export { createMetrics, instrumentHttp } from './metrics.js';
 export { type ReadinessCheck, registerProbes } from './probes.js';

@@ -11,7 +11,7 @@ import {
   sqlOf,
   unitOfWork,
 } from '@dibs/db';
-import { createHttpApp, type HttpApp, registerProbes } from '@dibs/http';
+import { createHttpApp, type HttpApp, natsPlugin, ormPlugin, registerProbes, registerWork } from '@dibs/http';
 import type { Logger } from '@dibs/logger';
 import { ensureConsumer, natsIsUp } from '@dibs/nats';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -45,8 +45,13 @@ export interface RoutingDeps {
   logger: Logger;
   /** The caller's NATS connection (streams provisioned); it outlives `close()`, the caller drains it. */
   nc: NatsConnection;
-  /** Routing's way to its data (docs/decisions/014-data-access.md); the caller closes it after `close()`. */
+  /** Routing's way to its data (docs/decisions/014-data-access.md). */
   orm: Orm;
+  /**
+   * Whether `close()` frees `nc` and `orm` too, after routing's own work has stopped (main.ts
+   * hands them over); otherwise the caller frees them afterwards (`Handed` in @dibs/http).
+   */
+  ownsConnections?: boolean;
   /** Injected time (epoch ms); every deadline is computed from it. */
   clock?: () => number;
   hooks?: RoutingHooks;
@@ -59,7 +64,7 @@ export interface Routing {
   app: HttpApp;
   /** The connection it was built with. */
   nc: NatsConnection;
-  /** Stops taking work and finishes what is in hand; leaves `nc` and `orm` to the caller. */
+  /** Stops taking work and finishes what is in hand, then frees the connections it owns. */
   close(): Promise<void>;
 }
 
@@ -78,6 +83,9 @@ export async function buildRouting(deps: RoutingDeps): Promise<Routing> {
     logger,
     isUnavailable: isDbUnavailable,
   });
+  const owned = deps.ownsConnections ?? false;
+  await app.register(ormPlugin, { connection: orm, owned });
+  await app.register(natsPlugin, { connection: nc, owned });
   const relay = createOutboxRelay({
     databaseUrl: config.DATABASE_URL,
     owner: 'routing',
@@ -169,21 +177,17 @@ export async function buildRouting(deps: RoutingDeps): Promise<Routing> {
   consumer.start();
   sweeper.start();
   await relay.start();
+  // Stops before `dibs-nats` and `dibs-orm` let go: the last transactions' messages are published first.
+  await registerWork(app, 'routing-work', async () => {
+    for (const s of subscriptions) s.unsubscribe();
+    await consumer.stop();
+    await sweeper.stop();
+    await publisher.stop();
+    await relay.flush().catch(() => undefined);
+    await relay.stop();
+    await flags.stop();
+  });
   logger.info({ prefix: config.NATS_PREFIX, minute_ms: minuteMs }, 'routing started');
 
-  return {
-    app,
-    nc,
-    async close() {
-      for (const s of subscriptions) s.unsubscribe();
-      await consumer.stop();
-      await sweeper.stop();
-      // Publish what the last transactions wrote before letting go of NATS.
-      await publisher.stop();
-      await relay.flush().catch(() => undefined);
-      await relay.stop();
-      await flags.stop();
-      await app.close();
-    },
-  };
+  return { app, nc, close: () => app.close() };
 }

@@ -22,12 +22,9 @@ await runMain('routing', async () => {
   });
   const nc = await openNats(config, { name: 'routing', logger });
 
-  const routing = await buildRouting({ config, logger, nc, orm });
-  closeOnSignals(logger, async () => {
-    await routing.close();
-    await nc.drain().catch(() => undefined);
-    await orm.close();
-  });
+  const routing = await buildRouting({ config, logger, nc, orm, ownsConnections: true });
+  // Closing routing stops its work, then drains NATS and closes the ORM (its plugins' onClose).
+  closeOnSignals(logger, () => routing.close());
   const address = await routing.app.listen({ host: config.HOST, port: config.ROUTING_PORT });
   logger.info({ address }, 'routing probes listening');
 });

@@ -88,7 +88,7 @@ export type RoutingOverrides = Partial<
 
 /**
  * An in-process routing replica on the world's database and prefix, connected as main.ts connects
- * it (its own NATS connection and ORM); closing it frees those too.
+ * it (its own NATS connection and ORM, handed over); closing it frees those too.
  */
 export async function startRouting(world: World, overrides: RoutingOverrides = {}): Promise<Routing> {
   const { hooks, clock, flagRefreshMs, NATS_URL, NATS_STREAM_REPLICAS, ...config } = overrides;
@@ -117,11 +117,12 @@ export async function startRouting(world: World, overrides: RoutingOverrides = {
     poolMax: full.ROUTING_DB_POOL,
     connectionTimeoutMillis: 5000,
   });
-  const built = await buildRouting({
+  const routing = await buildRouting({
     config: full,
     logger,
     nc,
     orm,
+    ownsConnections: true,
     ...(hooks ? { hooks } : {}),
     ...(clock ? { clock } : {}),
     ...(flagRefreshMs ? { flagRefreshMs } : {}),
@@ -130,14 +131,6 @@ export async function startRouting(world: World, overrides: RoutingOverrides = {
     await orm.close();
     throw err;
   });
-  const routing: Routing = {
-    ...built,
-    async close() {
-      await built.close();
-      await nc.drain().catch(() => undefined);
-      await orm.close();
-    },
-  };
   world.routings.push(routing);
   // Intake is not running, so its relay runs beside each replica on the replica's NATS, as
   // routing's relay did when the outbox was shared: it publishes the `created` rows stored in
