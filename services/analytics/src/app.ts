@@ -1,6 +1,6 @@
 import { natsNames } from '@dibs/contracts';
 import { type Orm, sqlOf } from '@dibs/db';
-import { createHttpApp, type HttpApp, registerProbes } from '@dibs/http';
+import { createHttpApp, type HttpApp, natsPlugin, ormPlugin, registerProbes, registerWork } from '@dibs/http';
 import type { Logger } from '@dibs/logger';
 import { natsIsUp } from '@dibs/nats';
 import { jetstream } from '@nats-io/jetstream';
@@ -15,10 +15,15 @@ import { createReportsRepository, type ReportsRepository } from './repositories/
 export interface AnalyticsDeps {
   config: Pick<AnalyticsConfig, 'NATS_PREFIX'>;
   logger: Logger;
-  /** The caller's NATS connection (streams provisioned); it outlives `close()`, the caller drains it. */
+  /** The NATS connection (streams provisioned). */
   nc: NatsConnection;
-  /** Analytics' own ORM (its pool); the caller closes it after `close()`. */
+  /** Analytics' own ORM (its pool). */
   orm: Orm;
+  /**
+   * Whether `close()` frees `nc` and `orm` too, after analytics' own work has stopped (main.ts
+   * hands them over); otherwise the caller frees them afterwards (`Handed` in @dibs/http).
+   */
+  ownsConnections?: boolean;
   clock?: () => number;
 }
 
@@ -30,7 +35,7 @@ export interface Analytics {
   facts: FactsRepository;
   reports: ReportsRepository;
   projector: EventProjector;
-  /** Stops consuming and answering, then the HTTP app; leaves `nc` and `orm` to the caller. */
+  /** Stops consuming and answering, then the HTTP app, then frees the connections it owns. */
   close(): Promise<void>;
 }
 
@@ -48,6 +53,9 @@ export async function buildAnalytics(deps: AnalyticsDeps): Promise<Analytics> {
   const reports = createReportsRepository(sql);
 
   const { app, metrics: registry } = await createHttpApp({ service: 'analytics', logger });
+  const owned = deps.ownsConnections ?? false;
+  await app.register(ormPlugin, { connection: orm, owned });
+  await app.register(natsPlugin, { connection: nc, owned });
   const metrics = createAnalyticsMetrics(registry);
   const projector = createEventProjector({
     js,
@@ -67,6 +75,10 @@ export async function buildAnalytics(deps: AnalyticsDeps): Promise<Analytics> {
   await projector.start();
   const subs = serveReports(nc, names, reports, logger);
   await nc.flush();
+  await registerWork(app, 'analytics-work', async () => {
+    for (const sub of subs) sub.unsubscribe();
+    await projector.stop();
+  });
   return {
     app,
     nc,
@@ -74,10 +86,6 @@ export async function buildAnalytics(deps: AnalyticsDeps): Promise<Analytics> {
     facts,
     reports,
     projector,
-    async close() {
-      for (const sub of subs) sub.unsubscribe();
-      await projector.stop();
-      await app.close();
-    },
+    close: () => app.close(),
   };
 }

@@ -15,13 +15,10 @@ await runMain('analytics', async () => {
   const orm = await createOrm({ url: config.DATABASE_URL, logger, poolMax: 5 });
   const nc = await openNats(config, { name: 'dibs-analytics', logger });
 
-  const analytics = await buildAnalytics({ config, logger, nc, orm }).catch((err: Error) => {
+  const analytics = await buildAnalytics({ config, logger, nc, orm, ownsConnections: true }).catch((err: Error) => {
     throw new StartupError(`cannot start: ${err.message}`);
   });
-  closeOnSignals(logger, async () => {
-    await analytics.close();
-    await nc.drain().catch(() => undefined);
-    await orm.close();
-  });
+  // Closing analytics stops its work, then drains NATS and closes the ORM (its plugins' onClose).
+  closeOnSignals(logger, () => analytics.close());
   await analytics.app.listen({ host: config.HOST, port: config.ANALYTICS_PORT });
 });

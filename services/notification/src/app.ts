@@ -3,7 +3,16 @@ import { hostname } from 'node:os';
 import { createTokenService } from '@dibs/auth';
 import { GATEWAY_CLOSE_CODES, natsNames } from '@dibs/contracts';
 import { isDbUnavailable, type Orm, sqlOf } from '@dibs/db';
-import { createHttpApp, type HttpApp, problem, registerProbes, sendProblem } from '@dibs/http';
+import {
+  createHttpApp,
+  type HttpApp,
+  natsPlugin,
+  ormPlugin,
+  problem,
+  registerProbes,
+  registerWork,
+  sendProblem,
+} from '@dibs/http';
 import type { Logger } from '@dibs/logger';
 import { natsIsUp } from '@dibs/nats';
 import fastifyWebsocket from '@fastify/websocket';
@@ -28,9 +37,13 @@ import { startExpirySweep } from './handlers/token-expiry.js';
 export interface GatewayDeps {
   config: GatewayConfig;
   jwtSecret: string;
-  /** The caller owns the connection and the ORM (and closes them after `close()`). */
   nc: NatsConnection;
   orm: Orm;
+  /**
+   * Whether `close()` frees `nc` and `orm` too, once every client is gone (main.ts hands them
+   * over); otherwise the caller frees them afterwards (`Handed` in @dibs/http).
+   */
+  ownsConnections?: boolean;
   logger: Logger;
   clock?: () => number;
 }
@@ -41,7 +54,7 @@ export interface Gateway {
   instanceId: string;
   /** Frames written so far, by type. */
   sent: Readonly<Record<string, number>>;
-  /** Stops accepting, closes every client with 1012, waits for them (GATEWAY_DRAIN_MS), frees the rest. */
+  /** Stops accepting, closes every client with 1012, waits for them (GATEWAY_DRAIN_MS), frees the rest and the connections it owns. */
   close(): Promise<void>;
 }
 
@@ -54,6 +67,7 @@ export async function buildGateway({
   jwtSecret,
   nc,
   orm,
+  ownsConnections = false,
   logger,
   clock = Date.now,
 }: GatewayDeps): Promise<Gateway> {
@@ -65,6 +79,8 @@ export async function buildGateway({
     logger: withoutTokenInUrls(log),
     isUnavailable: isDbUnavailable,
   });
+  await app.register(ormPlugin, { connection: orm, owned: ownsConnections });
+  await app.register(natsPlugin, { connection: nc, owned: ownsConnections });
   const hub = new ConnectionHub();
   const metrics = createGatewayMetrics(
     registry,
@@ -180,6 +196,28 @@ export async function buildGateway({
     accepting: () => !draining,
     notifications: () => consumer.healthy(),
   });
+  // Stops accepting and closes every client with 1012, waiting for them (GATEWAY_DRAIN_MS). `close()`
+  // drains first, while the server still answers a handshake with our 503 problem; a bare
+  // `app.close()` drains in preClose, before the server stops (it would wait for the sockets).
+  let drained: Promise<void> | undefined;
+  const drain = () =>
+    (drained ??= (async () => {
+      draining = true;
+      statusRefresh.stop();
+      expirySweep.stop();
+      heartbeat.stop();
+      for (const conn of hub.all) closeConnection(conn, GATEWAY_CLOSE_CODES.serviceRestart, 'shutdown');
+      const deadline = Date.now() + config.GATEWAY_DRAIN_MS;
+      while (hub.all.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      for (const conn of hub.all) conn.ws.terminate();
+      await yieldToLoop();
+    })());
+  app.addHook('preClose', drain);
+  // The consumer and presence stop before `dibs-nats` and `dibs-orm` let go of what they run on.
+  await registerWork(app, 'notification-work', async () => {
+    await consumer.stop().catch((err) => log.warn({ err }, 'stopping the notification consumer failed'));
+    await presence.stop();
+  });
   await app.ready();
 
   let closing: Promise<void> | undefined;
@@ -189,20 +227,7 @@ export async function buildGateway({
     instanceId,
     sent: metrics.sent,
     close() {
-      closing ??= (async () => {
-        draining = true;
-        statusRefresh.stop();
-        expirySweep.stop();
-        heartbeat.stop();
-        for (const conn of hub.all) closeConnection(conn, GATEWAY_CLOSE_CODES.serviceRestart, 'shutdown');
-        const deadline = Date.now() + config.GATEWAY_DRAIN_MS;
-        while (hub.all.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-        for (const conn of hub.all) conn.ws.terminate();
-        await yieldToLoop();
-        await consumer.stop().catch((err) => log.warn({ err }, 'stopping the notification consumer failed'));
-        await presence.stop();
-        await app.close();
-      })();
+      closing ??= drain().then(() => app.close());
       return closing;
     },
   };

@@ -21,16 +21,10 @@ await runMain('notification', async () => {
     });
   const nc = await openNats(config, { name: 'dibs-notification', logger });
 
-  const gateway = await buildGateway({ config, jwtSecret, nc, orm, logger });
-  closeOnSignals(
-    logger,
-    async () => {
-      await gateway.close();
-      await nc.drain();
-      await orm.close();
-    },
-    config.GATEWAY_DRAIN_MS + 5000,
-  );
+  const gateway = await buildGateway({ config, jwtSecret, nc, orm, ownsConnections: true, logger });
+  // Closing the gateway drains its clients, stops its work, then drains NATS and closes the ORM
+  // (its plugins' onClose).
+  closeOnSignals(logger, () => gateway.close(), config.GATEWAY_DRAIN_MS + 5000);
   await gateway.app.listen({ port: config.GATEWAY_PORT, host: config.HOST });
   logger.info({ port: config.GATEWAY_PORT, instance_id: gateway.instanceId }, 'notification gateway listening');
 });

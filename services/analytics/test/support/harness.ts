@@ -12,20 +12,12 @@ export const silentLogger = createLogger({ service: 'analytics-test', level: 'si
 
 /**
  * Analytics built on the test database and prefix with connections of its own, as main.ts builds
- * it (consumer running, reports served); closing it frees those connections too.
+ * it (consumer running, reports served) and handing them over: closing it frees them too.
  */
 export async function startAnalytics(db: TestDatabase, prefix: string): Promise<Analytics> {
   const nc = await openNats({ NATS_URL: natsServers(), NATS_PREFIX: prefix }, { name: 'dibs-analytics' });
   const orm = await createOrm({ url: db.url, logger: silentLogger, poolMax: 5 });
-  const analytics = await buildAnalytics({ config: { NATS_PREFIX: prefix }, logger: silentLogger, nc, orm });
-  return {
-    ...analytics,
-    async close() {
-      await analytics.close();
-      await nc.drain().catch(() => undefined);
-      await orm.close();
-    },
-  };
+  return buildAnalytics({ config: { NATS_PREFIX: prefix }, logger: silentLogger, nc, orm, ownsConnections: true });
 }
 
 /**
