@@ -9,7 +9,16 @@ import {
   PUBLISHER_GRACE_MS,
   sqlOf,
 } from '@dibs/db';
-import { createAuthorizer, createHttpApp, type HttpApp, registerProbes, rejectUnstorableText } from '@dibs/http';
+import {
+  createAuthorizer,
+  createHttpApp,
+  type HttpApp,
+  natsPlugin,
+  ormPlugin,
+  registerProbes,
+  registerWork,
+  rejectUnstorableText,
+} from '@dibs/http';
 import type { Logger } from '@dibs/logger';
 import { natsIsUp } from '@dibs/nats';
 import { jetstream } from '@nats-io/jetstream';
@@ -36,6 +45,11 @@ export interface IntakeDeps {
   /** Intake's one way to its data, the booking path's prepared statements included (main.ts opens it). */
   orm: Orm;
   nc: NatsConnection;
+  /**
+   * Whether `close()` frees `orm` and `nc` too, after the server and the relay have stopped
+   * (main.ts hands them over); otherwise the caller frees them afterwards (`Handed` in @dibs/http).
+   */
+  ownsConnections?: boolean;
   logger: Logger;
   /** Run the outbox relay in this process (default true; tests of the relay turn it off). */
   relay?: boolean;
@@ -44,7 +58,7 @@ export interface IntakeDeps {
 export interface Intake {
   app: HttpApp;
   relay: OutboxRelay | undefined;
-  /** Stops the relay and the HTTP server; the caller owns `orm` and `nc`. */
+  /** Stops the HTTP server and the relay, then frees the connections it owns. */
   close(): Promise<void>;
 }
 
@@ -63,6 +77,9 @@ export async function buildIntake(deps: IntakeDeps): Promise<Intake> {
       description: 'Customers book session requests, mechanics accept them, admins run the feature.',
     },
   });
+  const owned = deps.ownsConnections ?? false;
+  await app.register(ormPlugin, { connection: orm, owned });
+  await app.register(natsPlugin, { connection: nc, owned });
 
   // One way to the data: the ORM. The booking path (who exists, booking, reading bookings) speaks
   // SQL through its pool with prepared statements (docs/decisions/011-capacity.md); the admin
@@ -134,15 +151,17 @@ export async function buildIntake(deps: IntakeDeps): Promise<Intake> {
     nats: () => natsIsUp(nc),
   });
 
+  // After the server has stopped taking bookings, before `dibs-nats` and `dibs-orm` let go:
+  // what the last bookings wrote is published (or left to the next relay) first.
+  await registerWork(app, 'intake-work', async () => {
+    await publisher?.stop();
+    await outbox?.stop();
+  });
   await app.ready();
   await outbox?.start();
   return {
     app,
     relay: outbox,
-    async close() {
-      await app.close();
-      await publisher?.stop();
-      await outbox?.stop();
-    },
+    close: () => app.close(),
   };
 }

@@ -23,11 +23,8 @@ await runMain('intake', async () => {
   });
   const nc = await openNats(config, { name: 'dibs-intake', logger });
 
-  const intake = await buildIntake({ config, jwtSecret, orm, nc, logger });
-  closeOnSignals(logger, async () => {
-    await intake.close();
-    await nc.drain();
-    await orm.close();
-  });
+  const intake = await buildIntake({ config, jwtSecret, orm, nc, ownsConnections: true, logger });
+  // Closing intake stops the server and the relay, then drains NATS and closes the ORM (its plugins' onClose).
+  closeOnSignals(logger, () => intake.close());
   await intake.app.listen({ port: config.INTAKE_PORT, host: config.HOST });
 });
