@@ -20,7 +20,6 @@ export {
 } from './outbox.js';
 export { createOutboxPublisher, type OutboxPublisher, PUBLISHER_GRACE_MS } from './outbox-publisher.js';
 export { createOutboxRelay, type OutboxRelay, type OutboxRelayOptions, type RelayStep } from './outbox-relay.js';
-export { createPool, type PoolOptions } from './pool.js';
 export {
   iso,
   type NewRequestFields,
