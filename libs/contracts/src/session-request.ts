@@ -19,7 +19,23 @@ export type Role = z.infer<typeof RoleSchema>;
 
 const timestamp = z.iso.datetime({ offset: true });
 
-/** A session request as clients see it (CONTRACT §3), also the `request` inside events and frames. */
+// The instants of a request: ISO-8601 strings in the contract, `timestamptz` columns in the table.
+const instants = {
+  priority_notified_at: timestamp.nullable(),
+  priority_expires_at: timestamp.nullable(),
+  broadcast_at: timestamp.nullable(),
+  accepted_at: timestamp.nullable(),
+  cancelled_at: timestamp.nullable(),
+  created_at: timestamp,
+};
+export type SessionRequestInstant = keyof typeof instants;
+export const SESSION_REQUEST_INSTANTS = Object.keys(instants) as SessionRequestInstant[];
+
+/**
+ * A session request as clients see it (CONTRACT §3), also the `request` inside events and frames.
+ * The one description of a request: the table's column list, the row type and the row → contract
+ * mapping (`@dibs/db` session-request.ts) derive from it; its fields are the table's column names.
+ */
 export const SessionRequestSchema = z.object({
   id: z.uuid(),
   customer_id: z.uuid(),
@@ -32,14 +48,14 @@ export const SessionRequestSchema = z.object({
   preferred_mechanic_id: z.uuid().nullable(),
   preferred_workshop_id: z.uuid().nullable(),
   priority_window_minutes: z.number().int(),
-  priority_notified_at: timestamp.nullable(),
-  priority_expires_at: timestamp.nullable(),
-  broadcast_at: timestamp.nullable(),
+  priority_notified_at: instants.priority_notified_at,
+  priority_expires_at: instants.priority_expires_at,
+  broadcast_at: instants.broadcast_at,
   fallback_reason: FallbackReasonSchema.nullable(),
   mechanic_id: z.uuid().nullable(),
-  accepted_at: timestamp.nullable(),
-  cancelled_at: timestamp.nullable(),
-  created_at: timestamp,
+  accepted_at: instants.accepted_at,
+  cancelled_at: instants.cancelled_at,
+  created_at: instants.created_at,
 });
 export type SessionRequest = z.infer<typeof SessionRequestSchema>;
 

@@ -25,6 +25,7 @@ export {
   type NewRequestFields,
   newSessionRequestRecord,
   SESSION_REQUEST_COLUMNS,
+  SESSION_REQUEST_FIELDS,
   type SessionRequestRecord,
   toSessionRequest,
 } from './session-request.js';

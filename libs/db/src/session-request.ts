@@ -1,59 +1,40 @@
 import { randomUUID } from 'node:crypto';
-import type { FallbackReason, RequestStatus, RoutingType, SessionRequest } from '@dibs/contracts';
-
-/** The columns of a session request as the contract shows it, for raw SQL `select`/`returning`. */
-export const SESSION_REQUEST_COLUMNS = `id, customer_id, customer_name, customer_email, session_type, plan_code, status,
-  routing_type, preferred_mechanic_id, preferred_workshop_id, priority_window_minutes, priority_notified_at,
-  priority_expires_at, broadcast_at, fallback_reason, mechanic_id, accepted_at, cancelled_at, created_at`;
+import {
+  SESSION_REQUEST_INSTANTS,
+  type SessionRequest,
+  type SessionRequestInstant,
+  SessionRequestSchema,
+} from '@dibs/contracts';
 
 type Timestamp = Date | string | null | undefined;
 
-/** A `session_requests` row as read by raw SQL or the ORM. */
-export interface SessionRequestRecord {
-  id: string;
-  customer_id: string;
-  customer_name: string | null;
-  customer_email: string | null;
-  session_type: string;
-  plan_code: string;
-  status: string;
-  routing_type: string;
-  preferred_mechanic_id: string | null;
-  preferred_workshop_id: string | null;
-  priority_window_minutes: number;
-  priority_notified_at: Timestamp;
-  priority_expires_at: Timestamp;
-  broadcast_at: Timestamp;
-  fallback_reason: string | null;
-  mechanic_id: string | null;
-  accepted_at: Timestamp;
-  cancelled_at: Timestamp;
-  created_at: Timestamp;
-}
+/**
+ * A `session_requests` row as read by SQL: the contract's fields (`SessionRequestSchema`, the one
+ * description of a request), its instants as the driver hands them over (`timestamptz` arrives as
+ * text through MikroORM's pool, as a `Date` through plain `pg`).
+ */
+export type SessionRequestRecord = {
+  [K in keyof SessionRequest]: K extends SessionRequestInstant ? Timestamp : SessionRequest[K];
+};
 
-/** Maps a row to the public shape: ISO-8601 UTC timestamps, nulls kept. */
+/** The contract's fields, in its order: they are the table's column names. */
+export const SESSION_REQUEST_FIELDS = Object.keys(SessionRequestSchema.shape) as (keyof SessionRequest)[];
+
+/** The columns of a session request as the contract shows it, for raw SQL `select`/`returning`. */
+export const SESSION_REQUEST_COLUMNS = SESSION_REQUEST_FIELDS.join(', ');
+
+const INSTANTS: ReadonlySet<string> = new Set(SESSION_REQUEST_INSTANTS);
+
+/** Maps a row to the public shape: ISO-8601 UTC instants, `priority_window_minutes` a number, nulls kept. */
 export function toSessionRequest(row: SessionRequestRecord): SessionRequest {
-  return {
-    id: row.id,
-    customer_id: row.customer_id,
-    customer_name: row.customer_name ?? null,
-    customer_email: row.customer_email ?? null,
-    session_type: row.session_type,
-    plan_code: row.plan_code,
-    status: row.status as RequestStatus,
-    routing_type: row.routing_type as RoutingType,
-    preferred_mechanic_id: row.preferred_mechanic_id ?? null,
-    preferred_workshop_id: row.preferred_workshop_id ?? null,
-    priority_window_minutes: Number(row.priority_window_minutes),
-    priority_notified_at: iso(row.priority_notified_at),
-    priority_expires_at: iso(row.priority_expires_at),
-    broadcast_at: iso(row.broadcast_at),
-    fallback_reason: (row.fallback_reason ?? null) as FallbackReason | null,
-    mechanic_id: row.mechanic_id ?? null,
-    accepted_at: iso(row.accepted_at),
-    cancelled_at: iso(row.cancelled_at),
-    created_at: iso(row.created_at) as string,
-  };
+  const out: Record<string, unknown> = {};
+  for (const field of SESSION_REQUEST_FIELDS) {
+    const value = row[field];
+    if (INSTANTS.has(field)) out[field] = iso(value as Timestamp);
+    else if (field === 'priority_window_minutes') out[field] = Number(value);
+    else out[field] = value ?? null;
+  }
+  return out as SessionRequest;
 }
 
 /** ISO-8601 UTC string of a timestamp, or null. */
@@ -71,21 +52,10 @@ export type NewRequestFields = Pick<
     created_at: Date;
   };
 
-/** A just-booked request row: pending, nothing routed, offered or accepted yet. */
+/** A just-booked request row: pending, nothing routed, offered or accepted yet (every other field null). */
 export function newSessionRequestRecord(fields: NewRequestFields): SessionRequestRecord & { created_at: Date } {
-  return {
-    id: fields.id ?? randomUUID(),
-    customer_email: null,
-    preferred_mechanic_id: null,
-    preferred_workshop_id: null,
-    ...fields,
-    status: 'pending',
-    priority_notified_at: null,
-    priority_expires_at: null,
-    broadcast_at: null,
-    fallback_reason: null,
-    mechanic_id: null,
-    accepted_at: null,
-    cancelled_at: null,
-  };
+  const empty = Object.fromEntries(
+    SESSION_REQUEST_FIELDS.map((field) => [field, null]),
+  ) as unknown as SessionRequestRecord;
+  return { ...empty, id: fields.id ?? randomUUID(), ...fields, status: 'pending' };
 }

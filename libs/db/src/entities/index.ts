@@ -58,48 +58,7 @@ export const FeatureFlag = defineEntity({
 });
 export type FeatureFlag = InferEntity<typeof FeatureFlag>;
 
-export const SessionRequestRow = defineEntity({
-  name: 'SessionRequestRow',
-  tableName: 'session_requests',
-  properties: {
-    id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
-    customer_id: p.uuid(),
-    customer_name: p.text().nullable(),
-    customer_email: p.text().nullable(),
-    session_type: p.text(),
-    plan_code: p.text(),
-    status: p.text().default('pending'),
-    routing_type: p.text().default('broadcast'),
-    preferred_mechanic_id: p.uuid().nullable(),
-    preferred_workshop_id: p.uuid().nullable(),
-    priority_window_minutes: p.integer().default(10),
-    priority_notified_at: p.datetime().nullable(),
-    priority_expires_at: p.datetime().nullable(),
-    broadcast_at: p.datetime().nullable(),
-    fallback_reason: p.text().nullable(),
-    mechanic_id: p.uuid().nullable(),
-    accepted_at: p.datetime().nullable(),
-    cancelled_at: p.datetime().nullable(),
-    idempotency_key: p.text().nullable(),
-    request_hash: p.text().nullable(),
-    created_at: p.datetime().defaultRaw('now()'),
-    updated_at: p.datetime().defaultRaw('now()'),
-  },
-});
-export type SessionRequestRow = InferEntity<typeof SessionRequestRow>;
-
-export const OutboxMessage = defineEntity({
-  name: 'OutboxMessage',
-  tableName: 'outbox',
-  properties: {
-    id: p.uuid().primary(),
-    subject: p.text(),
-    payload: p.json<Record<string, unknown>>(),
-    created_at: p.datetime().defaultRaw('clock_timestamp()'),
-    published_at: p.datetime().nullable(),
-    attempts: p.integer().default(0),
-  },
-});
-export type OutboxMessage = InferEntity<typeof OutboxMessage>;
-
-export const entities = [Mechanic, Customer, Favorite, FeatureFlag, SessionRequestRow, OutboxMessage];
+// Entities are the rows handled as aggregates (intake's admin and favorites routes). Session
+// requests and outbox rows are only ever reached by set-based SQL (docs/decisions/014-data-access.md):
+// `SessionRequestSchema` in @dibs/contracts describes a request, the outbox its table.
+export const entities = [Mechanic, Customer, Favorite, FeatureFlag];
