@@ -26,16 +26,26 @@ export interface Sql {
 }
 
 /**
- * The SQL face of `em` (docs/decisions/014-data-access.md). It goes through the Kysely instance
- * MikroORM runs on (`em.getKysely()`, bound to the transaction of a `transactional` fork), so an
- * entity change and a set-based statement of one unit of work share a connection and a commit.
- * Not `em.execute`: that inlines every parameter into the text, which PostgreSQL must then parse
- * and plan anew each time, and which turns an array parameter into a list.
+ * The SQL face of `em` (docs/decisions/014-data-access.md), on MikroORM's own pool either way.
+ * Inside a `transactional` fork it goes through the Kysely instance MikroORM runs on
+ * (`em.getKysely()`, bound to the transaction), so an entity change and a set-based statement of
+ * one unit of work share a connection and a commit. Outside one, the statement needs no binding
+ * and runs straight on that pool (`getNativeClient()`), a fifth less client CPU per statement than
+ * through Kysely. Not `em.execute`: it inlines every parameter into the text, which PostgreSQL must
+ * then parse and plan anew each time, and which turns an array parameter into a list.
  */
 export function sqlOf(em: EntityManager): Sql {
+  let pool: pg.Pool | undefined;
   return {
     async query<R>(statement: Statement | string, values: readonly unknown[] = []): Promise<Rows<R>> {
       const { name, text, values: bound = values } = typeof statement === 'string' ? { text: statement } : statement;
+      if (!em.isInTransaction()) {
+        pool ??= await em.getConnection().getNativeClient();
+        const result = await pool.query(
+          name === undefined ? { text, values: [...bound] } : { name, text, values: [...bound] },
+        );
+        return { rows: result.rows as R[], rowCount: result.rowCount ?? result.rows.length };
+      }
       if (name !== undefined) preparedNames.set(text, name);
       const result = await em.getKysely().executeQuery<R>(CompiledQuery.raw(text, [...bound]));
       const changed = result.numAffectedRows;
@@ -45,7 +55,8 @@ export function sqlOf(em: EntityManager): Sql {
 }
 
 // Statement text → its prepared name. Kysely hands the driver only text and values, so the names
-// given to `query` reach the connection through this registry, which `PreparingClient` consults.
+// given to `query` inside a transaction reach the connection through this registry, which
+// `PreparingClient` consults.
 // It holds each hot statement's constant text once (a handful per service), for the process.
 const preparedNames = new Map<string, string>();
 

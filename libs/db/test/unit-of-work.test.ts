@@ -97,6 +97,21 @@ describe('unitOfWork', () => {
     expect((await db.query('select 1 from intake_outbox where id = $1', [message.id])).rowCount).toBe(0);
   });
 
+  it("prepares a named statement inside a transaction too, on the transaction's connection", async () => {
+    const inTransaction = unitOfWork(orm, { outbox: 'routing' });
+    const statement = { name: 'unit-of-work-test-in-tx', text: 'select $1::int + 1 as n' };
+    const calls = await inTransaction(async (tx) => {
+      expect((await tx.query<{ n: number }>({ ...statement, values: [1] })).rows).toEqual([{ n: 2 }]);
+      await tx.query({ ...statement, values: [2] });
+      const { rows } = await tx.query<{ calls: number }>(
+        'select (generic_plans + custom_plans)::int as calls from pg_prepared_statements where name = $1',
+        [statement.name],
+      );
+      return rows;
+    });
+    expect(calls).toEqual([{ calls: 2 }]);
+  });
+
   it('gives each unit of work its own identity map', async () => {
     const inTransaction = unitOfWork(orm, { outbox: 'routing' });
     const email = `${randomUUID()}@example.com`;
