@@ -54,8 +54,10 @@ export type NewRequestFields = Pick<
 
 /** A just-booked request row: pending, nothing routed, offered or accepted yet (every other field null). */
 export function newSessionRequestRecord(fields: NewRequestFields): SessionRequestRecord & { created_at: Date } {
-  const empty = Object.fromEntries(
-    SESSION_REQUEST_FIELDS.map((field) => [field, null]),
-  ) as unknown as SessionRequestRecord;
-  return { ...empty, id: fields.id ?? randomUUID(), ...fields, status: 'pending' };
+  return { ...EMPTY_REQUEST, id: fields.id ?? randomUUID(), ...fields, status: 'pending' };
 }
+
+// Built once: every booking copies it (it showed in intake's profile when built per booking).
+const EMPTY_REQUEST = Object.freeze(
+  Object.fromEntries(SESSION_REQUEST_FIELDS.map((field) => [field, null])),
+) as unknown as SessionRequestRecord;
