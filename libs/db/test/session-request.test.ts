@@ -1,32 +1,19 @@
 import { SESSION_REQUEST_INSTANTS, SessionRequestSchema } from '@dibs/contracts';
 import {
-  createOrm,
   newSessionRequestRecord,
-  type Orm,
   SESSION_REQUEST_COLUMNS,
   SESSION_REQUEST_FIELDS,
   type SessionRequestRecord,
   sqlOf,
   toSessionRequest,
 } from '@dibs/db';
-import { createTestDatabase, type TestDatabase } from '@dibs/testing';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { useDatabase } from './support/database.js';
 
-let db: TestDatabase;
-let orm: Orm;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  orm = await createOrm({ url: db.url, poolMax: 1 });
-});
-
-afterAll(async () => {
-  await orm?.close();
-  await db?.drop();
-});
+const given = useDatabase();
 
 it('the contract describes the table: every field a column, exactly the instants timestamptz', async () => {
-  const { rows } = await db.query<{ column_name: string; data_type: string }>(
+  const { rows } = await given.db.query<{ column_name: string; data_type: string }>(
     `select column_name, data_type from information_schema.columns where table_name = 'session_requests'`,
   );
   const types = new Map(rows.map((r) => [r.column_name, r.data_type]));
@@ -36,7 +23,7 @@ it('the contract describes the table: every field a column, exactly the instants
 });
 
 it('maps a stored row to the contract alike, whether its instants arrive as text (ORM) or as Date (pg)', async () => {
-  const { rows: customers } = await db.query<{ id: string }>(
+  const { rows: customers } = await given.db.query<{ id: string }>(
     `insert into customers (name, email) values ('Dana', 'dana@x.test') returning id`,
   );
   const created = new Date('2027-01-04T12:00:00.123Z');
@@ -51,13 +38,13 @@ it('maps a stored row to the contract alike, whether its instants arrive as text
   });
   const columns = SESSION_REQUEST_FIELDS.map((f) => `"${f}"`).join(', ');
   const values = SESSION_REQUEST_FIELDS.map((_, i) => `$${i + 1}`).join(', ');
-  await db.query(
+  await given.db.query(
     `insert into session_requests (${columns}) values (${values})`,
     SESSION_REQUEST_FIELDS.map((f) => row[f]),
   );
   const select = `select ${SESSION_REQUEST_COLUMNS} from session_requests where id = $1`;
-  const viaOrm = (await sqlOf(orm.em).query<SessionRequestRecord>(select, [row.id])).rows[0];
-  const viaPg = (await db.query(select, [row.id])).rows[0] as SessionRequestRecord;
+  const viaOrm = (await sqlOf(given.orm.em).query<SessionRequestRecord>(select, [row.id])).rows[0];
+  const viaPg = (await given.db.query(select, [row.id])).rows[0] as SessionRequestRecord;
   expect(typeof viaOrm?.created_at).toBe('string');
   expect(viaPg.created_at).toBeInstanceOf(Date);
 

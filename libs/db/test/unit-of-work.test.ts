@@ -1,22 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { createOrm, enqueue, Mechanic, type Orm, type OutboxEntry, sqlOf, unitOfWork } from '@dibs/db';
-import { createTestDatabase, eventually, type TestDatabase } from '@dibs/testing';
+import { createOrm, enqueue, Mechanic, type OutboxEntry, sqlOf, unitOfWork } from '@dibs/db';
+import { eventually } from '@dibs/testing';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useDatabase } from './support/database.js';
 
-let db: TestDatabase;
-let orm: Orm;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  // One connection: what one statement prepared, the next one on the pool can see.
-  orm = await createOrm({ url: db.url, poolMax: 1 });
-});
-
-afterAll(async () => {
-  await orm?.close();
-  await db?.drop();
-});
+const given = useDatabase();
 
 const mechanic = (email: string) => ({ first_name: 'Ada', last_name: 'Lovelace', email, status: 'approved' });
 const command = (requestId: string): OutboxEntry => ({
@@ -28,7 +17,7 @@ const command = (requestId: string): OutboxEntry => ({
 describe('sqlOf', () => {
   it('binds parameters instead of inlining them: arrays stay arrays, quotes stay data', async () => {
     const ids = [randomUUID(), randomUUID()];
-    const { rows } = await sqlOf(orm.em).query<{ id: string; text: string }>(
+    const { rows } = await sqlOf(given.orm.em).query<{ id: string; text: string }>(
       `select id::text, $2::text as text from unnest($1::uuid[]) as id order by 1`,
       [ids, `it's "quoted" ?`],
     );
@@ -36,7 +25,7 @@ describe('sqlOf', () => {
   });
 
   it('prepares a named statement once on the connection and runs it by name afterwards', async () => {
-    const sql = sqlOf(orm.em);
+    const sql = sqlOf(given.orm.em);
     const statement = {
       name: 'unit-of-work-test-count',
       text: 'select count(*)::int as n from mechanics where status = $1',
@@ -51,7 +40,7 @@ describe('sqlOf', () => {
   });
 
   it('counts the rows a change touched', async () => {
-    const { rowCount } = await sqlOf(orm.em).query('update mechanics set status = status where false');
+    const { rowCount } = await sqlOf(given.orm.em).query('update mechanics set status = status where false');
     expect(rowCount).toBe(0);
   });
 });
@@ -59,7 +48,7 @@ describe('sqlOf', () => {
 describe('unitOfWork', () => {
   it('commits entities, SQL and outbox rows together, then hands the rows to afterCommit', async () => {
     const committed: OutboxEntry[][] = [];
-    const inTransaction = unitOfWork(orm, { outbox: 'routing', afterCommit: (e) => committed.push(e) });
+    const inTransaction = unitOfWork(given.orm, { outbox: 'routing', afterCommit: (e) => committed.push(e) });
     const email = `${randomUUID()}@example.com`;
     const message = command(randomUUID());
     const id = await inTransaction(async (tx) => {
@@ -71,17 +60,17 @@ describe('unitOfWork', () => {
       return m.id;
     });
     expect(committed).toEqual([[message]]);
-    expect((await db.query('select last_name from mechanics where id = $1', [id])).rows).toEqual([
+    expect((await given.db.query('select last_name from mechanics where id = $1', [id])).rows).toEqual([
       { last_name: 'Byron' },
     ]);
-    expect((await db.query('select subject from outbox where id = $1', [message.id])).rows).toEqual([
+    expect((await given.db.query('select subject from outbox where id = $1', [message.id])).rows).toEqual([
       { subject: message.subject },
     ]);
   });
 
   it('rolls everything back on a throw and tells afterCommit nothing', async () => {
     const committed: OutboxEntry[][] = [];
-    const inTransaction = unitOfWork(orm, { outbox: 'intake', afterCommit: (e) => committed.push(e) });
+    const inTransaction = unitOfWork(given.orm, { outbox: 'intake', afterCommit: (e) => committed.push(e) });
     const email = `${randomUUID()}@example.com`;
     const message = command(randomUUID());
     await expect(
@@ -93,12 +82,12 @@ describe('unitOfWork', () => {
       }),
     ).rejects.toThrow('changed my mind');
     expect(committed).toEqual([]);
-    expect((await db.query('select 1 from mechanics where email = $1', [email])).rowCount).toBe(0);
-    expect((await db.query('select 1 from intake_outbox where id = $1', [message.id])).rowCount).toBe(0);
+    expect((await given.db.query('select 1 from mechanics where email = $1', [email])).rowCount).toBe(0);
+    expect((await given.db.query('select 1 from intake_outbox where id = $1', [message.id])).rowCount).toBe(0);
   });
 
   it("prepares a named statement inside a transaction too, on the transaction's connection", async () => {
-    const inTransaction = unitOfWork(orm, { outbox: 'routing' });
+    const inTransaction = unitOfWork(given.orm, { outbox: 'routing' });
     const statement = { name: 'unit-of-work-test-in-tx', text: 'select $1::int + 1 as n' };
     const calls = await inTransaction(async (tx) => {
       expect((await tx.query<{ n: number }>({ ...statement, values: [1] })).rows).toEqual([{ n: 2 }]);
@@ -113,14 +102,14 @@ describe('unitOfWork', () => {
   });
 
   it('gives each unit of work its own identity map', async () => {
-    const inTransaction = unitOfWork(orm, { outbox: 'routing' });
+    const inTransaction = unitOfWork(given.orm, { outbox: 'routing' });
     const email = `${randomUUID()}@example.com`;
     const id = await inTransaction(async (tx) => {
       const m = tx.em.create(Mechanic, mechanic(email));
       await tx.em.flush();
       return m.id;
     });
-    await db.query(`update mechanics set status = 'suspended' where id = $1`, [id]);
+    await given.db.query(`update mechanics set status = 'suspended' where id = $1`, [id]);
     const seen = await inTransaction(async (tx) => (await tx.em.findOneOrFail(Mechanic, id)).status);
     expect(seen).toBe('suspended');
   });
@@ -129,11 +118,11 @@ describe('unitOfWork', () => {
 it('logs an idle connection the server dropped, and the next statement gets a fresh one', async () => {
   const warnings: string[] = [];
   const logger = pino({ level: 'warn' }, { write: (line: string) => warnings.push(JSON.parse(line).msg) });
-  const own = await createOrm({ url: db.url, poolMax: 1, logger });
+  const own = await createOrm({ url: given.db.url, poolMax: 1, logger });
   try {
     const sql = sqlOf(own.em);
     const { rows } = await sql.query<{ pid: number }>('select pg_backend_pid() as pid');
-    await db.query('select pg_terminate_backend($1)', [rows[0]?.pid]);
+    await given.db.query('select pg_terminate_backend($1)', [rows[0]?.pid]);
     await eventually(() => warnings.includes('postgres pool connection lost'));
     expect((await sql.query('select 1')).rowCount).toBe(1);
   } finally {
