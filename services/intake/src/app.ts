@@ -31,6 +31,7 @@ import { createDirectory } from './repositories/directory.js';
 import { createFavoritesRepository } from './repositories/favorites.repository.js';
 import { createFeatureFlagsRepository } from './repositories/feature-flags.repository.js';
 import { createMechanicsRepository } from './repositories/mechanics.repository.js';
+import { createPrioritySettingsRepository } from './repositories/priority-settings.repository.js';
 import { createSessionRequestsRepository } from './repositories/session-requests.repository.js';
 import { registerAdminRoutes } from './routes/admin.routes.js';
 import { registerCommandRoutes } from './routes/commands.routes.js';
@@ -102,6 +103,7 @@ export async function buildIntake(deps: IntakeDeps): Promise<Intake> {
     mechanics: createMechanicsRepository(orm),
     customers: createCustomersRepository(orm),
     flags: createFeatureFlagsRepository(orm),
+    settings: createPrioritySettingsRepository(sql, config.PRIORITY_WINDOW_MINUTES),
   });
   registerFavoriteRoutes(app, { customerOnly, favorites: createFavoritesRepository(orm) });
   const js = jetstream(nc);

@@ -29,6 +29,7 @@ describe('admin: mechanics', () => {
       last_name: 'Lee',
       email: 'ann.lee@example.com',
       status: 'pending',
+      priority_window_minutes: null,
       created_at: expect.stringMatching(/Z$/),
     });
     const row = await h.db.query('select status from mechanics where id = $1', [body.id]);

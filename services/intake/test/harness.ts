@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DEV_JWT_SECRET } from '@dibs/config';
-import { natsNames } from '@dibs/contracts';
+import { natsNames, RequestEventSchema } from '@dibs/contracts';
 import { createOrm, type Orm } from '@dibs/db';
 import { createLogger } from '@dibs/logger';
 import { connectNats, provisionStreams } from '@dibs/nats';
@@ -8,6 +8,7 @@ import {
   cleanupNats,
   connectTestNats,
   createTestDatabase,
+  eventually,
   natsServers,
   type TestDatabase,
   testPrefix,
@@ -120,3 +121,24 @@ export async function startIntake(opts: HarnessOptions = {}): Promise<IntakeHarn
 
 /** Authorization header for a token. */
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+/** The `created` event of request `id` in the EVENTS stream, with its `Nats-Msg-Id`. */
+export async function createdEventOf(h: IntakeHarness, id: string) {
+  const jsm = await jetstreamManager(h.nc);
+  const names = natsNames(h.prefix);
+  return eventually(
+    async () => {
+      const info = await jsm.streams.info(names.streams.events);
+      for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
+        const m = await jsm.streams.getMessage(names.streams.events, { seq }).catch(() => null);
+        if (!m) continue;
+        const event = RequestEventSchema.parse(m.json());
+        if (event.request.id === id && m.subject === names.subjects.event('created'))
+          return { event, msgId: m.header?.get('Nats-Msg-Id') };
+      }
+      return undefined;
+    },
+    10_000,
+    `created event of ${id}`,
+  );
+}

@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { natsNames, RequestEventSchema } from '@dibs/contracts';
 import { eventually } from '@dibs/testing';
-import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, type IntakeHarness, startIntake } from './harness.js';
+import { bearer, createdEventOf, type IntakeHarness, startIntake } from './harness.js';
 
 let h: IntakeHarness;
 let customer: { id: string; token: string };
@@ -25,26 +23,7 @@ const book = (payload: unknown, headers: Record<string, string> = {}, token = cu
     payload: payload as object,
   });
 
-/** The last `created` event for request `id` in the EVENTS stream. */
-async function createdEvent(id: string) {
-  const jsm = await jetstreamManager(h.nc);
-  const names = natsNames(h.prefix);
-  return eventually(
-    async () => {
-      const info = await jsm.streams.info(names.streams.events);
-      for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
-        const m = await jsm.streams.getMessage(names.streams.events, { seq }).catch(() => null);
-        if (!m) continue;
-        const event = RequestEventSchema.parse(m.json());
-        if (event.request.id === id && m.subject === names.subjects.event('created'))
-          return { event, msgId: m.header?.get('Nats-Msg-Id') };
-      }
-      return undefined;
-    },
-    10_000,
-    `created event of ${id}`,
-  );
-}
+const createdEvent = (id: string) => createdEventOf(h, id);
 
 describe('booking a session request', () => {
   it('stores the request with the customer profile and publishes request.created (Nats-Msg-Id = outbox id)', async () => {

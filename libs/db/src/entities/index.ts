@@ -12,6 +12,8 @@ export const Mechanic = defineEntity({
     last_name: p.text(),
     email: p.text(),
     status: p.text().default('pending'),
+    /** Its own priority window (CONTRACT §6); null: the default of `priority_settings`. */
+    priority_window_minutes: p.integer().nullable(),
     created_at: p.datetime().defaultRaw('now()'),
   },
 });

@@ -3,6 +3,7 @@ import { Migration20261123000020Analytics } from './Migration20261123000020_anal
 import { Migration20261123000030RoutingOpenWindows } from './Migration20261123000030_routing_open_windows.js';
 import { Migration20261129000040OutboxWithoutNotify } from './Migration20261129000040_outbox_without_notify.js';
 import { Migration20261129000050IntakeOutbox } from './Migration20261129000050_intake_outbox.js';
+import { Migration20261129000060PrioritySettings } from './Migration20261129000060_priority_settings.js';
 
 // Listed explicitly so the compiled build needs no file discovery. Ownership: docs/decisions/013-table-ownership.md.
 
@@ -19,7 +20,10 @@ const baseline = [{ name: 'Migration20261123000001_initial', class: Migration202
  * ends in the same schema. Notification owns no table.
  */
 export const migrationsByOwner = {
-  intake: [{ name: 'Migration20261129000050_intake_outbox', class: Migration20261129000050IntakeOutbox }],
+  intake: [
+    { name: 'Migration20261129000050_intake_outbox', class: Migration20261129000050IntakeOutbox },
+    { name: 'Migration20261129000060_priority_settings', class: Migration20261129000060PrioritySettings },
+  ],
   routing: [
     { name: 'Migration20261123000030_routing_open_windows', class: Migration20261123000030RoutingOpenWindows },
     { name: 'Migration20261129000040_outbox_without_notify', class: Migration20261129000040OutboxWithoutNotify },

@@ -8,6 +8,7 @@ export interface MechanicView {
   last_name: string;
   email: string;
   status: MechanicStatus;
+  priority_window_minutes: number | null;
   created_at: string;
 }
 
@@ -20,6 +21,7 @@ function view(m: Mechanic): MechanicView {
     last_name: m.last_name,
     email: m.email,
     status: m.status as MechanicStatus,
+    priority_window_minutes: m.priority_window_minutes ?? null,
     created_at: new Date(m.created_at).toISOString(),
   };
 }
@@ -47,11 +49,16 @@ export function createMechanicsRepository(orm: Orm) {
       const rows = await orm.em.fork().find(Mechanic, {}, { orderBy: { created_at: 'desc', id: 'desc' } });
       return rows.map(view);
     },
-    async setStatus(id: string, status: MechanicStatus): Promise<MechanicView | undefined> {
+    /** Changes what `patch` names (an absent field stays as it is); undefined when no such mechanic. */
+    async update(
+      id: string,
+      patch: { status?: MechanicStatus | undefined; priority_window_minutes?: number | null | undefined },
+    ): Promise<MechanicView | undefined> {
       const em = orm.em.fork();
       const m = await em.findOne(Mechanic, { id });
       if (!m) return undefined;
-      m.status = status;
+      if (patch.status !== undefined) m.status = patch.status;
+      if (patch.priority_window_minutes !== undefined) m.priority_window_minutes = patch.priority_window_minutes;
       await em.flush();
       return view(m);
     },

@@ -35,16 +35,33 @@ export type CreateOutcome =
 /**
  * A booking in one atomic statement: the request row and its `request.created` row in intake's
  * outbox (no BEGIN/COMMIT round trips), inserted only when the customer has not used the
- * Idempotency-Key.
+ * Idempotency-Key. It also decides the request's window from the settings as they are at this
+ * instant (CONTRACT §6): the preferred mechanic's own window, else `priority_settings`' default,
+ * else `$10` (PRIORITY_WINDOW_MINUTES). The event was serialized before the window was known, so
+ * when it differs the outbox row gets it patched in (`jsonb_set`); the statement returns the window
+ * stored, and the caller patches its own copy of the event alike.
  */
-const INSERT_BOOKING_SQL = `with sr as (
+const INSERT_BOOKING_SQL = `with w as (
+         select coalesce(
+           (select m.priority_window_minutes from mechanics m where m.id = $8::uuid),
+           (select s.default_window_minutes from priority_settings s),
+           $10::integer) as minutes),
+       sr as (
          insert into session_requests (id, customer_id, customer_name, customer_email, session_type, plan_code,
            status, routing_type, preferred_mechanic_id, preferred_workshop_id, priority_window_minutes,
            idempotency_key, request_hash, created_at, updated_at)
-         values ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9, $10, $11, $12, $13, $13)
+         select $1::uuid, $2::uuid, $3::text, $4::text, $5::text, $6::text, 'pending', $7::text, $8::uuid, $9::uuid,
+           w.minutes, $11::text, $12::text, $13::timestamptz, $13::timestamptz
+         from w
          on conflict (customer_id, idempotency_key) do nothing
+         returning id, priority_window_minutes),
+       queued as (
+         insert into intake_outbox (id, subject, payload)
+         select $14, $15, case when sr.priority_window_minutes = $10::integer then $16::jsonb
+           else jsonb_set($16::jsonb, '{request,priority_window_minutes}', to_jsonb(sr.priority_window_minutes)) end
+         from sr
          returning id)
-       insert into intake_outbox (id, subject, payload) select $14, $15, $16::jsonb from sr returning id`;
+       select sr.priority_window_minutes from sr, queued`;
 
 /**
  * A named statement with its values as a plain array: `sqlOf(…).query` runs it, and so does a bare
@@ -85,6 +102,16 @@ export function bookingStatement(
   };
 }
 
+/** The request and its `created` event (same id) with the window the booking statement stored. */
+function withWindow(
+  request: SessionRequest,
+  event: OutboxEntry,
+  minutes: number,
+): { request: SessionRequest; event: OutboxEntry } {
+  const stored = { ...request, priority_window_minutes: minutes };
+  return { request: stored, event: { ...event, payload: { ...(event.payload as object), request: stored } } };
+}
+
 /**
  * Called with a booking's outbox event once it is committed (the outbox's fast path). A booking is
  * one statement, committed on its own: a `unitOfWork` (and its `afterCommit`) would only add the
@@ -121,12 +148,16 @@ export function createSessionRequestsRepository(sql: Sql, directory: Directory, 
     });
     const request = toSessionRequest(record);
     const event = requestEvent('created', request, { at: record.created_at });
-    const { rowCount } = await sql.query(
+    const { rows: stored } = await sql.query<{ priority_window_minutes: number }>(
       bookingStatement(record, { key: input.idempotencyKey, hash: input.requestHash }, event),
     );
-    if (rowCount) {
-      onCommitted([event]);
-      return { kind: 'created', request };
+    const window = stored[0]?.priority_window_minutes;
+    if (window !== undefined) {
+      // The statement decided the window from the settings in force (see INSERT_BOOKING_SQL).
+      const created =
+        window === request.priority_window_minutes ? { request, event } : withWindow(request, event, window);
+      onCommitted([created.event]);
+      return { kind: 'created', request: created.request };
     }
     // The key was used before by this customer: same body → the first result, else 422.
     const existing = await sql.query<SessionRequestRecord & { request_hash: string }>({

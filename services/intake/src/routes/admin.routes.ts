@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { CustomersRepository } from '../repositories/customers.repository.js';
 import type { FeatureFlagsRepository } from '../repositories/feature-flags.repository.js';
 import type { MechanicsRepository } from '../repositories/mechanics.repository.js';
+import type { PrioritySettingsRepository } from '../repositories/priority-settings.repository.js';
 import {
   CreateCustomerBody,
   CreateMechanicBody,
@@ -13,6 +14,8 @@ import {
   MechanicSchema,
   PatchFlagBody,
   PatchMechanicBody,
+  PatchPrioritySettingsBody,
+  PrioritySettingsSchema,
   problems,
 } from './schemas.js';
 
@@ -21,12 +24,16 @@ export interface AdminDeps {
   mechanics: MechanicsRepository;
   customers: CustomersRepository;
   flags: FeatureFlagsRepository;
+  settings: PrioritySettingsRepository;
 }
 
 const duplicateEmail = () => new HttpProblem(409, 'duplicate_email', 'a profile with this email already exists');
 
-/** Admin routes: mechanics, customers, feature flags (CONTRACT §3). */
-export function registerAdminRoutes(app: HttpApp, { adminOnly, mechanics, customers, flags }: AdminDeps): void {
+/** Admin routes: mechanics, customers, feature flags (CONTRACT §3), priority settings (§6). */
+export function registerAdminRoutes(
+  app: HttpApp,
+  { adminOnly, mechanics, customers, flags, settings }: AdminDeps,
+): void {
   const common = { onRequest: adminOnly };
   const tags = ['admin'];
 
@@ -88,7 +95,7 @@ export function registerAdminRoutes(app: HttpApp, { adminOnly, mechanics, custom
       },
     },
     async (request) => {
-      const m = await mechanics.setStatus(request.params.id, request.body.status);
+      const m = await mechanics.update(request.params.id, request.body);
       if (!m) throw new HttpProblem(404, 'not_found', 'no such mechanic');
       return m;
     },
@@ -173,5 +180,28 @@ export function registerAdminRoutes(app: HttpApp, { adminOnly, mechanics, custom
       if (!flag) throw new HttpProblem(404, 'not_found', `no flag ${request.params.flag_key}`);
       return flag;
     },
+  );
+
+  app.get(
+    '/v1/admin/settings/priority',
+    {
+      ...common,
+      schema: { tags, security: bearerSecurity, response: { 200: PrioritySettingsSchema, ...problems(401, 403) } },
+    },
+    async () => settings.get(),
+  );
+
+  app.patch(
+    '/v1/admin/settings/priority',
+    {
+      ...common,
+      schema: {
+        tags,
+        security: bearerSecurity,
+        body: PatchPrioritySettingsBody,
+        response: { 200: PrioritySettingsSchema, ...problems(400, 401, 403) },
+      },
+    },
+    async (request) => settings.update(request.body),
   );
 }

@@ -21,9 +21,37 @@ export const MechanicSchema = z
     last_name: z.string(),
     email: z.string(),
     status: MechanicStatusSchema,
+    /** Its own priority window (CONTRACT §6); null: the default. */
+    priority_window_minutes: z.number().int().nullable(),
     created_at: timestamp,
   })
   .meta({ id: 'Mechanic' });
+
+/** A priority window, in minutes (CONTRACT §6). */
+const windowMinutes = z.number().int().min(1).max(120);
+const atLeastOne = [
+  (b: object) => Object.keys(b).length > 0,
+  { message: 'give at least one field to change' },
+] as const;
+
+export const PrioritySettingsSchema = z
+  .object({
+    /** The value in force: PRIORITY_WINDOW_MINUTES until an admin sets one. */
+    default_window_minutes: windowMinutes,
+    tier_windows_minutes: z.array(windowMinutes),
+    skip_offline_favorites: z.boolean(),
+    updated_at: timestamp,
+  })
+  .meta({ id: 'PrioritySettings' });
+
+export const PatchPrioritySettingsBody = z
+  .strictObject({
+    /** null: back to PRIORITY_WINDOW_MINUTES. */
+    default_window_minutes: windowMinutes.nullable().optional(),
+    tier_windows_minutes: z.array(windowMinutes).min(1).max(3).optional(),
+    skip_offline_favorites: z.boolean().optional(),
+  })
+  .refine(...atLeastOne);
 
 export const CustomerSchema = z
   .object({ id: z.uuid(), name: z.string(), email: z.string(), created_at: timestamp })
@@ -62,7 +90,13 @@ export const CreateMechanicBody = z.strictObject({
   last_name: name(100),
   email: z.email().max(254),
 });
-export const PatchMechanicBody = z.strictObject({ status: MechanicStatusSchema });
+export const PatchMechanicBody = z
+  .strictObject({
+    status: MechanicStatusSchema.optional(),
+    /** null: the default window again. */
+    priority_window_minutes: windowMinutes.nullable().optional(),
+  })
+  .refine(...atLeastOne);
 export const CreateCustomerBody = z.strictObject({ name: name(200), email: z.email().max(254) });
 export const PatchFlagBody = z
   .strictObject({

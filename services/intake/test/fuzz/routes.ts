@@ -5,6 +5,7 @@ import type { RouteFuzz } from './requests.js';
 // What the HTTP fuzzing (fuzz.test.ts) knows of each of intake's routes.
 
 export const uuid = fc.uuid();
+const windowMinutes = fc.integer({ min: 1, max: 120 });
 const text = (max: number) => validText(max) as fc.Arbitrary<Json>;
 const email = fc.oneof(
   uuid.map((u) => `${u}@example.com`),
@@ -35,7 +36,13 @@ export const ROUTES: Record<string, RouteFuzz> = {
   'PATCH /v1/admin/mechanics/:id': {
     role: 'admin',
     params: { id: 'mechanic' },
-    body: fc.record({ status: fc.constantFrom('approved', 'pending', 'suspended') }),
+    body: fc.record(
+      {
+        status: fc.constantFrom('approved', 'pending', 'suspended'),
+        priority_window_minutes: fc.option(windowMinutes),
+      },
+      { requiredKeys: ['status'] },
+    ),
   },
   // Only mechanics made for it are deleted: the fixtures' tokens must keep naming existing rows.
   'DELETE /v1/admin/mechanics/:id': { role: 'admin', params: { id: 'victim' } },
@@ -51,6 +58,18 @@ export const ROUTES: Record<string, RouteFuzz> = {
         enabled_for_roles: fc.subarray(['customer', 'mechanic', 'admin']),
         rollout_percentage: fc.integer({ min: 0, max: 100 }),
         description: fc.option(text(1000)),
+      },
+      { requiredKeys: [] },
+    ),
+  },
+  'GET /v1/admin/settings/priority': { role: 'admin' },
+  'PATCH /v1/admin/settings/priority': {
+    role: 'admin',
+    body: fc.record(
+      {
+        default_window_minutes: fc.option(windowMinutes),
+        tier_windows_minutes: fc.array(windowMinutes, { minLength: 1, maxLength: 3 }),
+        skip_offline_favorites: fc.boolean(),
       },
       { requiredKeys: [] },
     ),
