@@ -2,7 +2,7 @@ import { bearerSecurity, type HttpApp, HttpProblem } from '@dibs/http';
 import type { onRequestAsyncHookHandler } from 'fastify';
 import { z } from 'zod';
 import type { FavoritesRepository } from '../repositories/favorites.repository.js';
-import { FavoriteSchema, MechanicIdParams, problems } from './schemas.js';
+import { FavoriteSchema, FavoritesOrderBody, MechanicIdParams, problems } from './schemas.js';
 
 /** A customer's favorites, including the seed's `/favorites/status` shape. */
 export function registerFavoriteRoutes(
@@ -33,6 +33,31 @@ export function registerFavoriteRoutes(
       return reply
         .code(outcome === 'added' ? 201 : 200)
         .send({ mechanic_id: request.params.mechanic_id, favorite: true });
+    },
+  );
+
+  // Static, so it wins over PUT /v1/favorites/:mechanic_id for the path /v1/favorites/order.
+  app.put(
+    '/v1/favorites/order',
+    {
+      ...common,
+      schema: {
+        tags,
+        security: bearerSecurity,
+        body: FavoritesOrderBody,
+        response: { 200: z.array(FavoriteSchema), ...problems(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const outcome = await favorites.setOrder(request.principal.sub, request.body.mechanic_ids);
+      if (outcome.ok) return outcome.favorites;
+      const field = `mechanic_ids.${outcome.index}`;
+      if (outcome.code === 'unknown_mechanic') {
+        throw new HttpProblem(404, 'not_found', `${field}: no such mechanic`);
+      }
+      throw new HttpProblem(400, 'not_a_favorite', `${field} is not one of your favorites`, {}, [
+        { in: 'body', field, message: 'not one of your favorites' },
+      ]);
     },
   );
 

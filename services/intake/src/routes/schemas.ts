@@ -75,9 +75,19 @@ export const FavoriteSchema = z
     first_name: z.string(),
     last_name: z.string(),
     status: z.string(),
+    /** 1–3 when ranked (CONTRACT §6), null when not; ranked favorites come first, in rank order. */
+    rank: z.number().int().nullable(),
     created_at: timestamp,
   })
   .meta({ id: 'Favorite' });
+
+export const FavoritesOrderBody = z.strictObject({
+  mechanic_ids: z
+    .array(z.uuid())
+    .min(1)
+    .max(3)
+    .refine((ids) => new Set(ids).size === ids.length, { message: 'the ids must be distinct' }),
+});
 
 export const SessionRequestResponse = SessionRequestSchema.meta({ id: 'SessionRequest' });
 

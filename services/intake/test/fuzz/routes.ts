@@ -84,6 +84,10 @@ export const ROUTES: Record<string, RouteFuzz> = {
   'GET /v1/favorites': { role: 'customer' },
   'GET /v1/favorites/status': { role: 'customer', query: { mechanic_id: uuid } },
   'PUT /v1/favorites/:mechanic_id': { role: 'customer', params: { mechanic_id: 'mechanic' } },
+  'PUT /v1/favorites/order': {
+    role: 'customer',
+    body: fc.record({ mechanic_ids: fc.uniqueArray(uuid, { minLength: 1, maxLength: 3 }) }),
+  },
   'DELETE /v1/favorites/:mechanic_id': { role: 'customer', params: { mechanic_id: 'mechanic' } },
   'POST /v1/session-requests': {
     role: 'customer',
