@@ -26,6 +26,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { Gauge } from 'prom-client';
 import { createAnalyticsClient, createRoutingClient } from './clients/routing.client.js';
 import type { IntakeConfig } from './config.js';
+import { createAvailabilityRepository } from './repositories/availability.repository.js';
 import { createCustomersRepository } from './repositories/customers.repository.js';
 import { createDirectory } from './repositories/directory.js';
 import { createFavoritesRepository } from './repositories/favorites.repository.js';
@@ -34,6 +35,7 @@ import { createMechanicsRepository } from './repositories/mechanics.repository.j
 import { createPrioritySettingsRepository } from './repositories/priority-settings.repository.js';
 import { createSessionRequestsRepository } from './repositories/session-requests.repository.js';
 import { registerAdminRoutes } from './routes/admin.routes.js';
+import { registerAvailabilityRoutes } from './routes/availability.routes.js';
 import { registerCommandRoutes } from './routes/commands.routes.js';
 import { registerFavoriteRoutes } from './routes/favorites.routes.js';
 import { registerSessionRequestRoutes } from './routes/session-requests.routes.js';
@@ -106,6 +108,7 @@ export async function buildIntake(deps: IntakeDeps): Promise<Intake> {
     settings: createPrioritySettingsRepository(sql, config.PRIORITY_WINDOW_MINUTES),
   });
   registerFavoriteRoutes(app, { customerOnly, favorites: createFavoritesRepository(orm) });
+  registerAvailabilityRoutes(app, { mechanicOnly, availability: createAvailabilityRepository(sql) });
   const js = jetstream(nc);
   const publisher = relay
     ? createOutboxPublisher({

@@ -5,6 +5,7 @@ import { Migration20261129000040OutboxWithoutNotify } from './Migration202611290
 import { Migration20261129000050IntakeOutbox } from './Migration20261129000050_intake_outbox.js';
 import { Migration20261129000060PrioritySettings } from './Migration20261129000060_priority_settings.js';
 import { Migration20261129000070FavoriteRanks } from './Migration20261129000070_favorite_ranks.js';
+import { Migration20261129000080MechanicAvailability } from './Migration20261129000080_mechanic_availability.js';
 
 // Listed explicitly so the compiled build needs no file discovery. Ownership: docs/decisions/013-table-ownership.md.
 
@@ -25,6 +26,7 @@ export const migrationsByOwner = {
     { name: 'Migration20261129000050_intake_outbox', class: Migration20261129000050IntakeOutbox },
     { name: 'Migration20261129000060_priority_settings', class: Migration20261129000060PrioritySettings },
     { name: 'Migration20261129000070_favorite_ranks', class: Migration20261129000070FavoriteRanks },
+    { name: 'Migration20261129000080_mechanic_availability', class: Migration20261129000080MechanicAvailability },
   ],
   routing: [
     { name: 'Migration20261123000030_routing_open_windows', class: Migration20261123000030RoutingOpenWindows },

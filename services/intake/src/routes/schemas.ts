@@ -1,4 +1,5 @@
 import { MechanicStatusSchema, SessionRequestSchema } from '@dibs/contracts';
+import { IANAZone } from 'luxon';
 import { z } from 'zod';
 
 export const ProblemSchema = z
@@ -124,3 +125,36 @@ export const PatchFlagBody = z
 export function problems(...statuses: number[]): Record<number, typeof ProblemSchema> {
   return Object.fromEntries(statuses.map((s) => [s, ProblemSchema]));
 }
+
+/** A clock time "HH:MM", 00:00–23:59; `to` may also be "24:00" (the end of the day). */
+const clock = (endOfDay: boolean) =>
+  z.string().regex(endOfDay ? /^(([01]\d|2[0-3]):[0-5]\d|24:00)$/ : /^([01]\d|2[0-3]):[0-5]\d$/, {
+    message: endOfDay ? 'a time "HH:MM" from 00:00 to 24:00' : 'a time "HH:MM" from 00:00 to 23:59',
+  });
+
+/** One weekly interval of a mechanic's schedule: `day` 0–6 (0 = Sunday), `from` before `to`. */
+const ScheduleInterval = z
+  .strictObject({ day: z.number().int().min(0).max(6), from: clock(false), to: clock(true) })
+  .refine((i) => i.from < i.to, {
+    message: '`from` must be before `to` (split a night across two days)',
+    path: ['to'],
+  });
+
+export const AvailabilitySchema = z
+  .object({
+    available: z.boolean(),
+    schedule: z.array(ScheduleInterval).nullable(),
+    timezone: z.string(),
+  })
+  .meta({ id: 'Availability' });
+
+/** What a mechanic says (CONTRACT §6); a field left out takes its default (a PUT replaces all). */
+export const PutAvailabilityBody = z.strictObject({
+  available: z.boolean(),
+  schedule: z.array(ScheduleInterval).max(100).nullable().default(null),
+  timezone: z
+    .string()
+    .max(100)
+    .refine((tz) => IANAZone.isValidZone(tz) && !/^[+-]|^UTC[+-]/i.test(tz), { message: 'not an IANA time zone name' })
+    .default('UTC'),
+});

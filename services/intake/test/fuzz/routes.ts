@@ -1,11 +1,13 @@
 import fc from 'fast-check';
-import { isoTime, type Json, validText } from './hostile.js';
+import { isoTime, type Json, JsonObject, validText } from './hostile.js';
 import type { RouteFuzz } from './requests.js';
 
 // What the HTTP fuzzing (fuzz.test.ts) knows of each of intake's routes.
 
 export const uuid = fc.uuid();
 const windowMinutes = fc.integer({ min: 1, max: 120 });
+const hhmm = (minutes: number) =>
+  `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
 const text = (max: number) => validText(max) as fc.Arbitrary<Json>;
 const email = fc.oneof(
   uuid.map((u) => `${u}@example.com`),
@@ -81,6 +83,32 @@ export const ROUTES: Record<string, RouteFuzz> = {
   'GET /v1/analytics/priority/response-times': { role: 'admin', query: { from: isoTime, to: isoTime } },
   'GET /v1/analytics/priority/timeout-rate': { role: 'admin', query: { from: isoTime, to: isoTime } },
   'GET /v1/analytics/priority/fallback-effectiveness': { role: 'admin', query: { from: isoTime, to: isoTime } },
+  'GET /v1/mechanics/me/availability': { role: 'mechanic' },
+  'PUT /v1/mechanics/me/availability': {
+    role: 'mechanic',
+    body: fc.record(
+      {
+        available: fc.boolean(),
+        schedule: fc.option(
+          fc.array(
+            fc
+              .record({ day: fc.integer({ min: 0, max: 6 }), from: fc.integer({ min: 0, max: 1438 }), span: fc.nat(1) })
+              .map(
+                ({ day, from, span }) =>
+                  new JsonObject([
+                    ['day', day],
+                    ['from', hhmm(from)],
+                    ['to', hhmm(from + 1 + span)],
+                  ]),
+              ),
+            { maxLength: 7 },
+          ),
+        ),
+        timezone: fc.constantFrom('UTC', 'Europe/Berlin', 'America/New_York', 'Asia/Kolkata'),
+      },
+      { requiredKeys: ['available'] },
+    ),
+  },
   'GET /v1/favorites': { role: 'customer' },
   'GET /v1/favorites/status': { role: 'customer', query: { mechanic_id: uuid } },
   'PUT /v1/favorites/:mechanic_id': { role: 'customer', params: { mechanic_id: 'mechanic' } },
