@@ -22,13 +22,24 @@ beforeAll(async () => {
     is_enabled: true,
   });
   expect(flag.body.is_enabled).toBe(true);
-  // The flag change reaches routing's cache within a second. Kept as a fixed wait: routing shows
-  // its cache to nobody, and a probe booking would count in the analytics this story checks.
-  await new Promise((r) => setTimeout(r, 1100));
+  // The flag change reaches routing's cache within a second; routing's /metrics shows its cache.
+  await flagInRouting(1);
 });
 afterAll(async () => {
   await s?.close();
 });
+
+/** Resolves once routing's cache holds the flag on (1) or off (0), as its /metrics says. */
+function flagInRouting(enabled: 0 | 1) {
+  return eventually(
+    async () =>
+      new RegExp(`^routing_priority_flag_enabled(\\{[^}]*\\})? ${enabled}$`, 'm').test(
+        (await s.routing.app.inject('/metrics')).body,
+      ),
+    5000,
+    `routing's flag cache at ${enabled}`,
+  );
+}
 
 async function book(preferred: string | null) {
   const res = await s.http('POST', '/v1/session-requests', customer.token, {
@@ -125,8 +136,7 @@ describe('favorites priority over HTTP', () => {
 
   it('broadcasts at once with flag_disabled when an admin switches the flag off', async () => {
     await s.http('PATCH', '/v1/admin/feature-flags/ENABLE_FAVORITES_PRIORITY', s.adminToken, { is_enabled: false });
-    // A fixed wait for routing's cache, as in beforeAll (a probe booking would count in analytics).
-    await new Promise((r) => setTimeout(r, 1100));
+    await flagInRouting(0);
     const id = await book(ann.id);
     const r = await until(id, (x) => x.broadcast_at !== null, 'the broadcast');
     expect(r).toMatchObject({ fallback_reason: 'flag_disabled', priority_notified_at: null });

@@ -108,6 +108,8 @@ export async function buildRouting(deps: RoutingDeps): Promise<Routing> {
   const metrics = createRoutingMetrics(registry, {
     openWindows: () => countOpenWindows(db),
     outboxBacklog: relay.backlog,
+    // Read at scrape time only, once the cache below exists.
+    flag: () => flags.current(),
   });
   const flags = createFlagCache({
     databaseUrl: config.DATABASE_URL,

@@ -1,9 +1,15 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { FlagState } from './domain/feature-flag.js';
 
 /** Routing's own series, next to the process and HTTP ones the shared registry already has. */
 export function createRoutingMetrics(
   registry: Registry,
-  sources: { openWindows: () => Promise<number>; outboxBacklog: () => Promise<number> },
+  sources: {
+    openWindows: () => Promise<number>;
+    outboxBacklog: () => Promise<number>;
+    /** The feature flag as this replica's cache holds it (null: no such row; undefined: not loaded yet). */
+    flag: () => FlagState | null | undefined;
+  },
 ) {
   const registers = [registry];
   return {
@@ -42,6 +48,17 @@ export function createRoutingMetrics(
       registers,
       async collect() {
         this.set(await sources.openWindows().catch(() => Number.NaN));
+      },
+    }),
+    // The flag as this replica decides by it: an SRE sees a change arrive on every replica (and a
+    // test awaits it) instead of guessing from the time it takes.
+    flagEnabled: new Gauge({
+      name: 'routing_priority_flag_enabled',
+      help: "Whether this replica's cached ENABLE_FAVORITES_PRIORITY is on (1) or off or absent (0); NaN before it is loaded",
+      registers,
+      collect() {
+        const flag = sources.flag();
+        this.set(flag === undefined ? Number.NaN : flag?.is_enabled ? 1 : 0);
       },
     }),
     outboxBacklog: new Gauge({
