@@ -8,33 +8,9 @@ import { handshakeToken, originAllowed } from '../src/domain/handshake.js';
 import { RecentIds } from '../src/domain/recent-ids.js';
 import { snapshotItems } from '../src/domain/snapshot.js';
 import { expiryTimes } from '../src/handlers/token-expiry.js';
+import { sessionRequest as request } from './support/requests.js';
 
 const parse = (text: string) => parseClientFrame(text, Buffer.byteLength(text));
-
-function request(overrides: Partial<SessionRequest> = {}): SessionRequest {
-  return {
-    id: randomUUID(),
-    customer_id: randomUUID(),
-    customer_name: 'Casey',
-    customer_email: 'casey@example.test',
-    session_type: 'diagnostic',
-    plan_code: 'basic',
-    status: 'pending',
-    routing_type: 'broadcast',
-    preferred_mechanic_id: null,
-    preferred_workshop_id: null,
-    priority_window_minutes: 10,
-    priority_notified_at: null,
-    priority_expires_at: null,
-    broadcast_at: null,
-    fallback_reason: null,
-    mechanic_id: null,
-    accepted_at: null,
-    cancelled_at: null,
-    created_at: new Date(0).toISOString(),
-    ...overrides,
-  };
-}
 
 describe('parseClientFrame', () => {
   it('accepts ping, accept and decline', () => {

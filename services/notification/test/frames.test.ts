@@ -1,31 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { mechanicView, renderFrame, type SessionRequest } from '@dibs/contracts';
+import { mechanicView, renderFrame } from '@dibs/contracts';
 import { describe, expect, it } from 'vitest';
 import { ownFrame, relayedFrame } from '../src/connections/frames.js';
 import { frameViolation } from './support/clients.js';
+import { sessionRequest } from './support/requests.js';
 
 const now = Date.parse('2025-01-01T10:00:00.000Z');
-const request: SessionRequest = {
-  id: randomUUID(),
-  customer_id: randomUUID(),
-  customer_name: 'Ada',
-  customer_email: 'ada@example.com',
-  session_type: 'diagnostic',
-  plan_code: 'basic',
-  status: 'pending',
-  routing_type: 'broadcast',
-  preferred_mechanic_id: null,
-  preferred_workshop_id: null,
-  priority_window_minutes: 10,
-  priority_notified_at: null,
-  priority_expires_at: null,
+const request = sessionRequest({
   broadcast_at: '2025-01-01T10:00:00.000Z',
-  fallback_reason: null,
-  mechanic_id: null,
-  accepted_at: null,
-  cancelled_at: null,
   created_at: '2025-01-01T09:59:00.000Z',
-};
+});
 const sent = (frame: { data: Buffer }) => JSON.parse(frame.data.toString()) as unknown;
 
 describe('gateway frames', () => {
