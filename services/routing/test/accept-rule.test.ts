@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acceptVerdict } from '../src/domain/rules/accept.js';
 import { findRequest, markAccepted, toState } from '../src/repositories/session-requests.repository.js';
-import { MINUTE, NOW, offsetArb, type RuleDatabase, ruleDatabase } from './support/rule-database.js';
+import { insertRuleRequest, MINUTE, NOW, offsetArb, type RuleDatabase, ruleDatabase } from './support/rule-database.js';
 
 const ACTING = '11111111-1111-4111-8111-111111111111';
 const OTHER = '22222222-2222-4222-8222-222222222222';
@@ -54,23 +54,14 @@ async function insert(s: State): Promise<{ id: string; mechanicId: string }> {
   const preferred =
     s.preferred === 'other' ? OTHER : s.preferred === 'acting' && s.acting !== 'missing' ? ACTING : null;
   const winner = s.status !== 'accepted' ? null : s.acceptedBy === 'acting' && s.acting !== 'missing' ? ACTING : OTHER;
-  const at = (o: number | null) => (o === null ? null : new Date(NOW + o));
-  const { rows } = await client.query(
-    `insert into session_requests (customer_id, session_type, plan_code, status, routing_type, preferred_mechanic_id,
-       priority_window_minutes, priority_notified_at, priority_expires_at, broadcast_at, mechanic_id)
-     values ($1, 'video', 'basic', $2, 'priority_broadcast', $3, $4, $5, $6, $7, $8) returning id`,
-    [
-      customerId,
-      s.status,
-      preferred,
-      s.windowMinutes,
-      s.deadline === null ? null : at(s.deadline - s.windowMinutes * MINUTE),
-      at(s.deadline),
-      at(s.broadcast),
-      winner,
-    ],
-  );
-  const id = rows[0].id as string;
+  const id = await insertRuleRequest(client, customerId, {
+    status: s.status,
+    preferred,
+    windowMinutes: s.windowMinutes,
+    deadline: s.deadline,
+    broadcast: s.broadcast,
+    winner,
+  });
   if (s.declined && s.acting !== 'missing') {
     await client.query(`insert into session_request_declines (request_id, mechanic_id) values ($1, $2)`, [id, ACTING]);
   }

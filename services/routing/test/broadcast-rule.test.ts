@@ -11,7 +11,7 @@ import {
   markBroadcast,
   toState,
 } from '../src/repositories/session-requests.repository.js';
-import { MINUTE, NOW, offsetArb, type RuleDatabase, ruleDatabase } from './support/rule-database.js';
+import { insertRuleRequest, MINUTE, NOW, offsetArb, type RuleDatabase, ruleDatabase } from './support/rule-database.js';
 
 const PREFERRED = '11111111-1111-4111-8111-111111111111';
 
@@ -53,25 +53,17 @@ afterAll(async () => {
 
 /** Runs `fn` on `s` inserted as the only request, then rolls it back. */
 async function withRequest<T>(s: State, fn: (id: string) => Promise<T>): Promise<T> {
-  const at = (o: number | null) => (o === null ? null : new Date(NOW + o));
   await client.query('begin');
   try {
-    const { rows } = await client.query(
-      `insert into session_requests (customer_id, session_type, plan_code, status, routing_type, preferred_mechanic_id,
-         priority_window_minutes, priority_notified_at, priority_expires_at, broadcast_at, mechanic_id)
-       values ($1, 'video', 'basic', $2, 'priority_broadcast', $3, $4, $5, $6, $7, $8) returning id`,
-      [
-        customerId,
-        s.status,
-        PREFERRED,
-        s.windowMinutes,
-        s.deadline === null ? null : at(s.deadline - s.windowMinutes * MINUTE),
-        at(s.deadline),
-        at(s.broadcast),
-        s.status === 'accepted' ? PREFERRED : null,
-      ],
-    );
-    return await fn(rows[0].id as string);
+    const id = await insertRuleRequest(client, customerId, {
+      status: s.status,
+      preferred: PREFERRED,
+      windowMinutes: s.windowMinutes,
+      deadline: s.deadline,
+      broadcast: s.broadcast,
+      winner: s.status === 'accepted' ? PREFERRED : null,
+    });
+    return await fn(id);
   } finally {
     await client.query('rollback');
   }
