@@ -2,7 +2,14 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { natsNames } from '@dibs/contracts';
-import { createOutboxPublisher, createOutboxRelay, OUTBOX_TABLES, type OutboxOwner, type OutboxRelay } from '@dibs/db';
+import {
+  createOutboxPublisher,
+  createOutboxRelay,
+  OUTBOX_TABLES,
+  type OutboxOwner,
+  type OutboxRelay,
+  type OutboxRelayOptions,
+} from '@dibs/db';
 import { createLogger } from '@dibs/logger';
 import { provisionStreams } from '@dibs/nats';
 import {
@@ -45,8 +52,12 @@ afterEach(async () => {
   await cleanupNats(prefix);
 });
 
-function relay(conn: NatsConnection = nc, owner: OutboxOwner = 'intake'): OutboxRelay {
-  const r = createOutboxRelay({ databaseUrl: db.url, owner, js: jetstream(conn), prefix, logger, pollMs: 200 });
+function relay(
+  conn: NatsConnection = nc,
+  owner: OutboxOwner = 'intake',
+  timing: Pick<OutboxRelayOptions, 'pollMs' | 'graceMs'> = { pollMs: 200 },
+): OutboxRelay {
+  const r = createOutboxRelay({ databaseUrl: db.url, owner, js: jetstream(conn), prefix, logger, ...timing });
   relays.push(r);
   return r;
 }
@@ -182,15 +193,7 @@ describe('outbox relay', () => {
   });
 
   it('looks at once when woken instead of waiting for its next poll', async () => {
-    const r = createOutboxRelay({
-      databaseUrl: db.url,
-      owner: 'intake',
-      js: jetstream(nc),
-      prefix,
-      logger,
-      pollMs: 60_000,
-    });
-    relays.push(r);
+    const r = relay(nc, 'intake', { pollMs: 60_000 });
     const first = await insertRows(1);
     await r.start();
     // Its first look publishes this row; the next poll is a minute away.
@@ -210,16 +213,7 @@ describe('outbox relay', () => {
   });
 
   it('fast path: publishes just-committed rows at once and deletes them; the relay takes only what it missed', async () => {
-    const r = createOutboxRelay({
-      databaseUrl: db.url,
-      owner: 'intake',
-      js: jetstream(nc),
-      prefix,
-      logger,
-      pollMs: 200,
-      graceMs: 500,
-    });
-    relays.push(r);
+    const r = relay(nc, 'intake', { pollMs: 200, graceMs: 500 });
     await r.start();
     const publisher = createOutboxPublisher({
       databaseUrl: db.url,
