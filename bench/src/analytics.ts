@@ -245,6 +245,8 @@ function lifecycle(mechanics: string[]): RequestEvent[] {
     accepted_at: null,
     cancelled_at: null,
     created_at: now,
+    offers: [],
+    current_tier: null,
   };
   const out: RequestEvent[] = [];
   // Each event carries the notifications routing puts in it, so the consumer parses what it would.
@@ -260,6 +262,7 @@ function lifecycle(mechanics: string[]): RequestEvent[] {
       mechanic_id: preferred,
       priority_window_minutes: 10,
       expires_at: now,
+      tier: 1,
       message: priorityMessage('Bench Customer', 10),
     },
     update,

@@ -454,6 +454,8 @@ function newRequestPayload(planCode = 'basic'): { id: string; event: RequestEven
     accepted_at: null,
     cancelled_at: null,
     created_at: now,
+    offers: [],
+    current_tier: null,
   };
   const event: RequestEvent = {
     v: EVENT_VERSION,

@@ -15,6 +15,7 @@ const timestamp = z.iso.datetime({ offset: true });
  * - `new_request`: every connected approved mechanic but `exclude_mechanic_ids` (who declined);
  * - `request_taken` / `request_cancelled`: `mechanic_id`, or, when null, every mechanic that was
  *   offered the request (the gateway remembers which sockets were);
+ * - `offer_expired`: `mechanic_id`, whose tier of a sequence ended unanswered;
  * - `request_update`: the request's customer.
  */
 export const DeliverySchema = z.discriminatedUnion('type', [
@@ -24,7 +25,10 @@ export const DeliverySchema = z.discriminatedUnion('type', [
     priority_window_minutes: z.number().int(),
     expires_at: timestamp,
     message: z.string(),
+    /** The tier offered (1 for a single preferred mechanic; events before issue 12 lack it). */
+    tier: z.number().int().min(1).default(1),
   }),
+  z.object({ type: z.literal('offer_expired'), mechanic_id: z.uuid() }),
   z.object({
     type: z.literal('new_request'),
     fallback_reason: FallbackReasonSchema.nullable(),

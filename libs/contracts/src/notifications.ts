@@ -25,6 +25,8 @@ export const PriorityOfferSchema = z.object({
   priority_window_minutes: z.number().int(),
   expires_at: z.iso.datetime({ offset: true }),
   message: z.string(),
+  /** Which tier of the request this offer is (CONTRACT §6): 1 for a single preferred mechanic. */
+  tier: z.number().int().min(1),
 });
 export const NewRequestSchema = z.object({
   ...base,
@@ -35,6 +37,8 @@ export const NewRequestSchema = z.object({
 });
 export const RequestTakenSchema = z.object({ ...base, type: z.literal('request_taken'), request_id: z.uuid() });
 export const RequestCancelledSchema = z.object({ ...base, type: z.literal('request_cancelled'), request_id: z.uuid() });
+/** The mechanic's tier of a sequence ended unanswered: the offer is gone (CONTRACT §6). */
+export const OfferExpiredSchema = z.object({ ...base, type: z.literal('offer_expired'), request_id: z.uuid() });
 export const RequestUpdateSchema = z.object({
   ...base,
   type: z.literal('request_update'),
@@ -47,6 +51,7 @@ export const NotificationSchema = z.discriminatedUnion('type', [
   NewRequestSchema,
   RequestTakenSchema,
   RequestCancelledSchema,
+  OfferExpiredSchema,
   RequestUpdateSchema,
 ]);
 export type Notification = z.infer<typeof NotificationSchema>;
@@ -82,6 +87,7 @@ export function renderFrame(
         priority_window_minutes: delivery.priority_window_minutes,
         expires_at: delivery.expires_at,
         message: delivery.message,
+        tier: delivery.tier,
       };
     case 'new_request':
       return {
@@ -93,6 +99,7 @@ export function renderFrame(
       };
     case 'request_taken':
     case 'request_cancelled':
+    case 'offer_expired':
       return { ...head, type: delivery.type, request_id: event.request.id };
     case 'request_update':
       return { ...head, type: delivery.type, request: event.request };

@@ -32,6 +32,8 @@ const request: SessionRequest = {
   accepted_at: null,
   cancelled_at: null,
   created_at: at,
+  offers: [],
+  current_tier: null,
 };
 const eventOf = (kind: string) => ({ v: EVENT_VERSION, id: randomUUID(), kind, occurred_at: at, request });
 

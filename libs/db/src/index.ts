@@ -27,6 +27,8 @@ export {
   SESSION_REQUEST_COLUMNS,
   SESSION_REQUEST_FIELDS,
   type SessionRequestRecord,
+  type StoredOffer,
+  sessionRequestColumns,
   toSessionRequest,
 } from './session-request.js';
 export { type Rows, type Sql, type Statement, sqlOf } from './sql.js';

@@ -101,6 +101,8 @@ function eventOf(requestId: string, facts: Facts): RequestEvent {
       customer_email: null,
       session_type: 'video',
       plan_code: 'basic',
+      offers: [],
+      current_tier: null,
     },
   };
 }

@@ -43,6 +43,7 @@ async function priorityOffer(requestId: string, mechanicId: string) {
       priority_window_minutes: 10,
       expires_at: request.priority_expires_at as string,
       message: priorityMessage(request.customer_name, 10),
+      tier: 1,
     },
     { type: 'request_update' },
   ]);

@@ -115,6 +115,7 @@ describe('planDeliveries', () => {
           priority_window_minutes: 10,
           expires_at: new Date(0).toISOString(),
           message: 'm',
+          tier: 1,
         },
         { type: 'request_update' },
       ]),

@@ -6,6 +6,7 @@ import { Migration20261129000050IntakeOutbox } from './Migration20261129000050_i
 import { Migration20261129000060PrioritySettings } from './Migration20261129000060_priority_settings.js';
 import { Migration20261129000070FavoriteRanks } from './Migration20261129000070_favorite_ranks.js';
 import { Migration20261129000080MechanicAvailability } from './Migration20261129000080_mechanic_availability.js';
+import { Migration20261130000090PrioritySequences } from './Migration20261130000090_priority_sequences.js';
 
 // Listed explicitly so the compiled build needs no file discovery. Ownership: docs/decisions/013-table-ownership.md.
 
@@ -31,6 +32,7 @@ export const migrationsByOwner = {
   routing: [
     { name: 'Migration20261123000030_routing_open_windows', class: Migration20261123000030RoutingOpenWindows },
     { name: 'Migration20261129000040_outbox_without_notify', class: Migration20261129000040OutboxWithoutNotify },
+    { name: 'Migration20261130000090_priority_sequences', class: Migration20261130000090PrioritySequences },
   ],
   analytics: [{ name: 'Migration20261123000020_analytics', class: Migration20261123000020Analytics }],
   notification: [],

@@ -97,6 +97,8 @@ export function lifecycle(outcome: Outcome, input: LifeInput): GeneratedRequest 
     accepted_at: null,
     cancelled_at: null,
     created_at: iso(created),
+    offers: [],
+    current_tier: null,
   };
   const events: RequestEvent[] = [];
   const emit = (kind: EventKind, at: number, change: Partial<SessionRequest>, actor: string | null = null) => {

@@ -1,5 +1,5 @@
 import type { Role } from '@dibs/contracts';
-import { SESSION_REQUEST_COLUMNS, type SessionRequestRecord, type Sql, toSessionRequest } from '@dibs/db';
+import { type SessionRequestRecord, type Sql, sessionRequestColumns, toSessionRequest } from '@dibs/db';
 import type { OfferKind } from '../domain/delivery.js';
 import { BROADCAST_OFFER_SQL, PRIORITY_OFFER_SQL } from '../domain/rules/open-offer.js';
 import type { OpenRequest } from '../domain/snapshot.js';
@@ -20,9 +20,7 @@ export interface Directory {
   ping(): Promise<boolean>;
 }
 
-const cols = SESSION_REQUEST_COLUMNS.split(',')
-  .map((c) => `r.${c.trim()}`)
-  .join(', ');
+const cols = sessionRequestColumns('r');
 
 // Own offers inside their window, then broadcast ones (approved mechanics only); never one this
 // mechanic declined: the rule of domain/rules/open-offer.ts, one half per kind of offer, so that

@@ -17,7 +17,7 @@ export type Audience = { kind: 'mechanic'; id: string } | { kind: 'mechanics' } 
  * What the gateway does with one delivery of a lifecycle event:
  * - `offer`: a request offered to mechanics (priority to one, broadcast to approved ones minus
  *   `exclude`); remembered per connection so a repeat of the same offer is never sent.
- * - `withdraw`: taken/cancelled; to every mechanic only to connections that were offered the
+ * - `withdraw`: taken/cancelled/a sequence's tier expired; to every mechanic only to connections that were offered the
  *   request, to one mechanic to that mechanic.
  * - `update`: a customer's own request changed.
  */
@@ -88,6 +88,14 @@ function planDelivery(event: RequestEvent, d: Delivery): DeliveryPlan {
         offer: 'broadcast',
         approvedOnly: true,
         exclude: d.exclude_mechanic_ids.length > 0 ? new Set(d.exclude_mechanic_ids) : NONE,
+      };
+    case 'offer_expired':
+      return {
+        action: 'withdraw',
+        audience: { kind: 'mechanic', id: d.mechanic_id },
+        frame,
+        requestId,
+        onlyOffered: false,
       };
     case 'request_taken':
     case 'request_cancelled':

@@ -23,6 +23,8 @@ export function sessionRequest(overrides: Partial<SessionRequest> = {}): Session
     accepted_at: null,
     cancelled_at: null,
     created_at: new Date(0).toISOString(),
+    offers: [],
+    current_tier: null,
     ...overrides,
   };
 }

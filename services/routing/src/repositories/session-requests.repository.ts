@@ -1,5 +1,5 @@
 import type { FallbackReason, MechanicStatus, RequestStatus, RoutingType } from '@dibs/contracts';
-import { type OutboxEntry, payloadJson, SESSION_REQUEST_COLUMNS, type SessionRequestRecord, type Sql } from '@dibs/db';
+import { type OutboxEntry, payloadJson, type SessionRequestRecord, type Sql, sessionRequestColumns } from '@dibs/db';
 import type { MechanicState, RequestState } from '../domain/request-state.js';
 import { ACCEPT_GUARD_SQL } from '../domain/rules/accept.js';
 import { type BroadcastTrigger, broadcastGuardSql, windowDueSql } from '../domain/rules/broadcast.js';
@@ -9,9 +9,7 @@ export interface RequestRow extends SessionRequestRecord {
   declined: string[];
 }
 
-const COLUMNS = SESSION_REQUEST_COLUMNS.split(',')
-  .map((c) => `r.${c.trim()}`)
-  .join(', ');
+const COLUMNS = sessionRequestColumns('r');
 const DECLINED = `coalesce((select array_agg(d.mechanic_id::text) from session_request_declines d
   where d.request_id = r.id), '{}') as declined`;
 

@@ -23,6 +23,7 @@ export function priorityOfferMessages(row: RequestRow, at: Date): OutboxEntry[] 
           priority_window_minutes: request.priority_window_minutes,
           expires_at: request.priority_expires_at as string,
           message: priorityMessage(request.customer_name, request.priority_window_minutes),
+          tier: 1,
         },
         update,
       ],

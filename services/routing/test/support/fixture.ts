@@ -305,6 +305,8 @@ function audienceOf(event: RequestEvent, d: Delivery): string {
       return `notify.mechanic.${d.mechanic_id}`;
     case 'new_request':
       return 'notify.mechanics';
+    case 'offer_expired':
+      return `notify.mechanic.${d.mechanic_id}`;
     case 'request_taken':
     case 'request_cancelled':
       return d.mechanic_id === null ? 'notify.mechanics' : `notify.mechanic.${d.mechanic_id}`;
