@@ -124,7 +124,8 @@ export const GATEWAY_CLOSE_CODES = {
 export const PresenceEntrySchema = z.object({
   mechanic_id: z.uuid(),
   instance_id: z.string(),
-  connections: z.number().int().min(1),
+  /** 0: the last socket closed at `updated_at` (the entry then lives out the bucket's TTL). */
+  connections: z.number().int().min(0),
   updated_at: z.iso.datetime({ offset: true }),
 });
 export type PresenceEntry = z.infer<typeof PresenceEntrySchema>;

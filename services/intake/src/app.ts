@@ -40,7 +40,7 @@ import { registerCommandRoutes } from './routes/commands.routes.js';
 import { registerFavoriteRoutes } from './routes/favorites.routes.js';
 import { registerSessionRequestRoutes } from './routes/session-requests.routes.js';
 
-export { bookingStatement } from './repositories/session-requests.repository.js';
+export { bookingStatement } from './repositories/booking-statements.js';
 
 export interface IntakeDeps {
   config: IntakeConfig;

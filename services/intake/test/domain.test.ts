@@ -27,6 +27,21 @@ describe('planBooking', () => {
       field: 'preferred_mechanic_id',
     });
   });
+  it('plans a priority_sequence without a preferred mechanic, ignoring one given, and refuses a workshop', () => {
+    const sequence = { session_type: 'v', plan_code: 'p', routing_type: 'priority_sequence' } as const;
+    const planned = {
+      ok: true,
+      routingType: 'priority_sequence',
+      preferredMechanicId: null,
+      preferredWorkshopId: null,
+    };
+    expect(planBooking(sequence)).toEqual(planned);
+    expect(planBooking({ ...sequence, preferred_mechanic_id: mech, preferred_workshop_id: null })).toEqual(planned);
+    expect(planBooking({ ...sequence, preferred_workshop_id: mech })).toMatchObject({
+      ok: false,
+      field: 'preferred_workshop_id',
+    });
+  });
 });
 
 describe('bookingHash', () => {

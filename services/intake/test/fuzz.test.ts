@@ -55,6 +55,22 @@ beforeAll(async () => {
   const mechanic = await h.mechanic();
   const pending = await h.mechanic('pending');
   const victims = await Promise.all([1, 2, 3, 4].map(() => h.mechanic()));
+  // The owner ranks a favorite and the other customer has none: a priority_sequence booking is
+  // fuzzed into both a plan and the 422 (no_ranked_favorites). The favorite is in no pool, so no
+  // fuzzed request removes it.
+  const favorite = await h.mechanic();
+  for (const [url, payload] of [
+    [`/v1/favorites/${favorite.id}`, undefined],
+    ['/v1/favorites/order', { mechanic_ids: [favorite.id] }],
+  ] as const) {
+    const res = await h.intake.app.inject({
+      method: 'PUT',
+      url,
+      headers: { authorization: `Bearer ${owner.token}` },
+      ...(payload ? { payload } : {}),
+    });
+    expect(res.statusCode, res.body).toBeLessThan(300);
+  }
   const requests: string[] = [];
   for (const who of [owner, owner, other]) {
     const res = await h.intake.app.inject({

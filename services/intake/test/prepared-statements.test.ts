@@ -28,6 +28,23 @@ describe('prepared statements of the booking path', () => {
     expect(first.statusCode).toBe(201);
     expect((await book('first')).statusCode).toBe(200);
     expect((await book('second')).statusCode).toBe(201);
+    // A priority_sequence is booked by its own named statement, which plans from the ranks.
+    await h.intake.app.inject({ method: 'PUT', url: `/v1/favorites/${mechanic.id}`, headers: bearer(customer.token) });
+    await h.intake.app.inject({
+      method: 'PUT',
+      url: '/v1/favorites/order',
+      headers: bearer(customer.token),
+      payload: { mechanic_ids: [mechanic.id] },
+    });
+    for (const key of ['third', 'fourth']) {
+      const sequence = await h.intake.app.inject({
+        method: 'POST',
+        url: '/v1/session-requests',
+        headers: { ...bearer(customer.token), 'idempotency-key': key },
+        payload: { session_type: 'video', plan_code: 'basic', routing_type: 'priority_sequence' },
+      });
+      expect(sequence.statusCode).toBe(201);
+    }
     const read = await h.intake.app.inject({
       method: 'GET',
       url: `/v1/session-requests/${first.json().id}`,
@@ -41,6 +58,7 @@ describe('prepared statements of the booking path', () => {
     );
     expect(rows.map((r) => r.name)).toEqual([
       'intake-book',
+      'intake-book-sequence',
       'intake-customer',
       'intake-mechanic-exists',
       'intake-request-by-id',
@@ -48,5 +66,6 @@ describe('prepared statements of the booking path', () => {
     ]);
     // Three bookings, one preparation (the replay's statement found the key used and inserted nothing).
     expect(rows.find((r) => r.name === 'intake-book')?.calls).toBe(3);
+    expect(rows.find((r) => r.name === 'intake-book-sequence')?.calls).toBe(2);
   });
 });

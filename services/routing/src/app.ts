@@ -22,8 +22,11 @@ import { FAVORITES_PRIORITY_FLAG } from './domain/feature-flag.js';
 import { serveCommands } from './handlers/commands.handler.js';
 import { createCreatedConsumer } from './handlers/created.consumer.js';
 import { createFlagCache } from './infra/flag-cache.js';
+import { createPresenceReader } from './infra/presence-reader.js';
 import { createRoutingMetrics } from './metrics.js';
+import { countOpenTiers, nextTierDeadline } from './repositories/sequence.repository.js';
 import { countOpenWindows, nextWindowDeadline } from './repositories/session-requests.repository.js';
+import { createAvailabilityJudge } from './services/availability-judge.js';
 import { createCommandService } from './services/command-service.js';
 import { createRequestRouter, type RoutingHooks } from './services/request-router.js';
 import { createWindowSweeper } from './services/window-sweeper.js';
@@ -107,6 +110,7 @@ export async function buildRouting(deps: RoutingDeps): Promise<Routing> {
   const inTransaction = unitOfWork(orm, { outbox: 'routing', afterCommit });
   const metrics = createRoutingMetrics(registry, {
     openWindows: () => countOpenWindows(db),
+    openTiers: () => countOpenTiers(db),
     outboxBacklog: relay.backlog,
     // Read at scrape time only, once the cache below exists.
     flag: () => flags.current(),
@@ -126,6 +130,7 @@ export async function buildRouting(deps: RoutingDeps): Promise<Routing> {
     inTransaction,
     afterCommit,
     flags,
+    judge: createAvailabilityJudge(createPresenceReader(nc, config.NATS_PREFIX, logger)),
     minuteMs,
     clock,
     logger,
@@ -138,7 +143,12 @@ export async function buildRouting(deps: RoutingDeps): Promise<Routing> {
     router,
     logger,
     clock,
-    nextDeadline: () => nextWindowDeadline(db),
+    // The earliest of the single windows' and the sequences' tiers' deadlines.
+    nextDeadline: async () => {
+      const [window, tier] = await Promise.all([nextWindowDeadline(db), nextTierDeadline(db)]);
+      if (window === null || tier === null) return window ?? tier;
+      return Math.min(window, tier);
+    },
     maxWaitMs: config.ROUTING_SWEEP_MS,
   });
   windowOpened = (deadline) => sweeper.expect(deadline);

@@ -6,6 +6,7 @@ export function createRoutingMetrics(
   registry: Registry,
   sources: {
     openWindows: () => Promise<number>;
+    openTiers: () => Promise<number>;
     outboxBacklog: () => Promise<number>;
     /** The feature flag as this replica's cache holds it (null: no such row; undefined: not loaded yet). */
     flag: () => FlagState | null | undefined;
@@ -15,13 +16,20 @@ export function createRoutingMetrics(
   return {
     decisions: new Counter({
       name: 'routing_decisions_total',
-      help: 'Routing decisions taken, by outcome (priority_offered, broadcast_<reason>, wait, done)',
+      help: 'Routing decisions taken, by outcome (priority_offered, broadcast_<reason>, tier_offered, tier_skipped_<why>, wait, done)',
       labelNames: ['outcome'],
       registers,
     }),
     lateness: new Histogram({
       name: 'routing_window_lateness_seconds',
       help: 'How long after its deadline a priority window was broadcast, by which path fired it',
+      labelNames: ['via'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    }),
+    tierLateness: new Histogram({
+      name: 'routing_tier_lateness_seconds',
+      help: "How long after its deadline a sequence's tier ended (the next tier opened, or the broadcast), by which path ended it",
       labelNames: ['via'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
@@ -52,6 +60,14 @@ export function createRoutingMetrics(
     }),
     // The flag as this replica decides by it: an SRE sees a change arrive on every replica (and a
     // test awaits it) instead of guessing from the time it takes.
+    openTiers: new Gauge({
+      name: 'routing_open_tiers',
+      help: "Sequences' tiers open right now (offered to a ranked favorite, not yet ended)",
+      registers,
+      async collect() {
+        this.set(await sources.openTiers().catch(() => Number.NaN));
+      },
+    }),
     flagEnabled: new Gauge({
       name: 'routing_priority_flag_enabled',
       help: "Whether this replica's cached ENABLE_FAVORITES_PRIORITY is on (1) or off or absent (0); NaN before it is loaded",

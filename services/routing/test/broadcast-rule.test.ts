@@ -124,7 +124,8 @@ describe('the broadcast rule', () => {
         fc.boolean(),
         fc.constantFrom('approved', 'pending', null),
         fc.boolean(),
-        (s, priorityEnabled, mechanicStatus, declined) => {
+        fc.boolean(),
+        (s, priorityEnabled, mechanicStatus, declined, available) => {
           const state = {
             id: '33333333-3333-4333-8333-333333333333',
             customer_id: '44444444-4444-4444-8444-444444444444',
@@ -137,11 +138,15 @@ describe('the broadcast rule', () => {
             priority_expires_at: s.deadline === null ? null : NOW + s.deadline,
             broadcast_at: s.broadcast === null ? null : NOW + s.broadcast,
             mechanic_id: s.status === 'accepted' ? PREFERRED : null,
+            priority_tiers: null,
+            offers: [],
           };
           const decision = decideRouting({
             request: state,
             priorityEnabled,
             mechanic: mechanicStatus === null ? null : { id: PREFERRED, status: mechanicStatus },
+            mechanics: new Map(),
+            available: new Map([[PREFERRED, available]]),
             declined: declined ? [PREFERRED] : [],
             now: NOW + s.at,
             minuteMs: MINUTE,

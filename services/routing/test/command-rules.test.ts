@@ -23,6 +23,8 @@ function request(over: Partial<RequestState> = {}): RequestState {
     priority_expires_at: NOW + 8 * MINUTE,
     broadcast_at: null,
     mechanic_id: null,
+    priority_tiers: null,
+    offers: [],
     ...over,
   };
 }
@@ -150,7 +152,7 @@ describe('cancelVerdict', () => {
 describe('offeredTo', () => {
   it('names who has seen the request so far', () => {
     expect(offeredTo(request({ broadcast_at: NOW }))).toBe('everyone');
-    expect(offeredTo(request())).toBe('preferred');
+    expect(offeredTo(request())).toEqual({ mechanicId: PREFERRED });
     expect(offeredTo(request({ priority_notified_at: null, priority_expires_at: null }))).toBe('nobody');
   });
 });

@@ -21,6 +21,8 @@ function request(over: Partial<RequestState> = {}): RequestState {
     priority_expires_at: null,
     broadcast_at: null,
     mechanic_id: null,
+    priority_tiers: null,
+    offers: [],
     ...over,
   };
 }
@@ -32,6 +34,8 @@ function input(over: Partial<RoutingInput> = {}): RoutingInput {
     request: request(),
     priorityEnabled: true,
     mechanic: approved,
+    mechanics: new Map(),
+    available: new Map([[PREFERRED, true]]),
     declined: [],
     now: NOW,
     minuteMs: MINUTE,
@@ -183,6 +187,7 @@ const arbitraryInput = fc.record({
   mechanic: fc.constantFrom(null, 'approved', 'pending', 'suspended' as const),
   declinedPreferred: fc.boolean(),
   declinedOther: fc.boolean(),
+  available: fc.boolean(),
   minuteMs: fc.integer({ min: 1, max: 60_000 }),
 });
 
@@ -208,6 +213,8 @@ describe('decideRouting: properties over every input', () => {
           request: r,
           priorityEnabled: a.flag,
           mechanic,
+          mechanics: new Map(),
+          available: new Map([[PREFERRED, a.available]]),
           declined,
           now: NOW,
           minuteMs: a.minuteMs,
@@ -223,6 +230,7 @@ describe('decideRouting: properties over every input', () => {
         if (!a.flag) return d.kind === 'broadcast' && d.reason === 'flag_disabled';
         if (!a.preferred || a.mechanic !== 'approved') return d.kind === 'broadcast' && d.reason === 'priority_failed';
         if (a.declinedPreferred) return d.kind === 'broadcast' && d.reason === 'priority_declined';
+        if (!a.available) return d.kind === 'broadcast' && d.reason === 'priority_unavailable' && d.trigger === 'route';
         return d.kind === 'offer_priority' && d.expiresAt === NOW + a.window * a.minuteMs && d.mechanicId === PREFERRED;
       }),
       { numRuns: 5000 },

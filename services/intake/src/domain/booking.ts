@@ -16,6 +16,9 @@ export type BookingPlan =
 /**
  * What the customer asked for. A preferred mechanic implies `priority_broadcast` unless the
  * customer said `broadcast`; `priority_broadcast` without a preferred mechanic is meaningless.
+ * `priority_sequence` offers the request to the customer's ranked favorites (CONTRACT §6): a
+ * preferred mechanic given with it is ignored (the rank-1 favorite becomes it when booked), and a
+ * workshop is refused, since a workshop booking never uses favorites.
  * Whether a window really happens is routing's decision (flag, workshop, mechanic status).
  */
 export function planBooking(input: BookingInput): BookingPlan {
@@ -28,6 +31,16 @@ export function planBooking(input: BookingInput): BookingPlan {
       field: 'preferred_mechanic_id',
       message: 'is required when routing_type is priority_broadcast',
     };
+  }
+  if (routingType === 'priority_sequence') {
+    if (preferredWorkshopId) {
+      return {
+        ok: false,
+        field: 'preferred_workshop_id',
+        message: 'cannot be given when routing_type is priority_sequence (a workshop booking never uses favorites)',
+      };
+    }
+    return { ok: true, routingType, preferredMechanicId: null, preferredWorkshopId: null };
   }
   return { ok: true, routingType, preferredMechanicId, preferredWorkshopId };
 }

@@ -2,16 +2,15 @@ import type { RequestStatus, RoutingType, SessionRequest } from '@dibs/contracts
 import {
   newSessionRequestRecord,
   type OutboxEntry,
-  payloadJson,
   pgCode,
   requestEvent,
   SESSION_REQUEST_COLUMNS,
   type SessionRequestRecord,
   type Sql,
-  type Statement,
   toSessionRequest,
 } from '@dibs/db';
 import type { Cursor } from '../domain/cursor.js';
+import { bookingStatement, type StoredBooking, sequenceBookingStatement } from './booking-statements.js';
 import type { Directory } from './directory.js';
 
 export interface NewSessionRequest {
@@ -30,86 +29,31 @@ export type CreateOutcome =
   | { kind: 'created'; request: SessionRequest }
   | { kind: 'replayed'; request: SessionRequest }
   | { kind: 'key_reused' }
-  | { kind: 'unknown_customer' };
+  | { kind: 'unknown_customer' }
+  /** A `priority_sequence` booking by a customer without a ranked favorite: nothing was written. */
+  | { kind: 'no_ranked_favorites' };
 
 /**
- * A booking in one atomic statement: the request row and its `request.created` row in intake's
- * outbox (no BEGIN/COMMIT round trips), inserted only when the customer has not used the
- * Idempotency-Key. It also decides the request's window from the settings as they are at this
- * instant (CONTRACT §6): the preferred mechanic's own window, else `priority_settings`' default,
- * else `$10` (PRIORITY_WINDOW_MINUTES). The event was serialized before the window was known, so
- * when it differs the outbox row gets it patched in (`jsonb_set`); the statement returns the window
- * stored, and the caller patches its own copy of the event alike.
+ * The request and its `created` event (same id) as the booking statement stored them: it decides
+ * the window, and a sequence's preferred mechanic, from the settings and ranks in force.
  */
-const INSERT_BOOKING_SQL = `with w as (
-         select coalesce(
-           (select m.priority_window_minutes from mechanics m where m.id = $8::uuid),
-           (select s.default_window_minutes from priority_settings s),
-           $10::integer) as minutes),
-       sr as (
-         insert into session_requests (id, customer_id, customer_name, customer_email, session_type, plan_code,
-           status, routing_type, preferred_mechanic_id, preferred_workshop_id, priority_window_minutes,
-           idempotency_key, request_hash, created_at, updated_at)
-         select $1::uuid, $2::uuid, $3::text, $4::text, $5::text, $6::text, 'pending', $7::text, $8::uuid, $9::uuid,
-           w.minutes, $11::text, $12::text, $13::timestamptz, $13::timestamptz
-         from w
-         on conflict (customer_id, idempotency_key) do nothing
-         returning id, priority_window_minutes),
-       queued as (
-         insert into intake_outbox (id, subject, payload)
-         select $14, $15, case when sr.priority_window_minutes = $10::integer then $16::jsonb
-           else jsonb_set($16::jsonb, '{request,priority_window_minutes}', to_jsonb(sr.priority_window_minutes)) end
-         from sr
-         returning id)
-       select sr.priority_window_minutes from sr, queued`;
-
-/**
- * A named statement with its values as a plain array: `sqlOf(…).query` runs it, and so does a bare
- * `pg` pool (bench:intake's baseline route runs the very statement intake runs).
- */
-export type BookingStatement = Statement & { name: string; values: unknown[] };
-
-/**
- * The booking statement for `record`, its idempotency fields and its `created` event. A named
- * statement: each connection parses and plans it once (the hottest statement of intake).
- */
-export function bookingStatement(
-  record: SessionRequestRecord & { created_at: Date },
-  idempotency: { key: string | null; hash: string },
-  event: OutboxEntry,
-): BookingStatement {
-  return {
-    name: 'intake-book',
-    text: INSERT_BOOKING_SQL,
-    values: [
-      record.id,
-      record.customer_id,
-      record.customer_name,
-      record.customer_email,
-      record.session_type,
-      record.plan_code,
-      record.routing_type,
-      record.preferred_mechanic_id,
-      record.preferred_workshop_id,
-      record.priority_window_minutes,
-      idempotency.key,
-      idempotency.hash,
-      record.created_at,
-      event.id,
-      event.subject,
-      payloadJson(event),
-    ],
-  };
-}
-
-/** The request and its `created` event (same id) with the window the booking statement stored. */
-function withWindow(
+function asStored(
   request: SessionRequest,
   event: OutboxEntry,
-  minutes: number,
+  stored: StoredBooking,
 ): { request: SessionRequest; event: OutboxEntry } {
-  const stored = { ...request, priority_window_minutes: minutes };
-  return { request: stored, event: { ...event, payload: { ...(event.payload as object), request: stored } } };
+  if (
+    stored.preferred_mechanic_id === request.preferred_mechanic_id &&
+    stored.priority_window_minutes === request.priority_window_minutes
+  ) {
+    return { request, event };
+  }
+  const patched = {
+    ...request,
+    preferred_mechanic_id: stored.preferred_mechanic_id,
+    priority_window_minutes: stored.priority_window_minutes,
+  };
+  return { request: patched, event: { ...event, payload: { ...(event.payload as object), request: patched } } };
 }
 
 /**
@@ -125,13 +69,26 @@ export type OnCommitted = (entries: OutboxEntry[]) => void;
  * (docs/decisions/011-capacity.md).
  */
 export function createSessionRequestsRepository(sql: Sql, directory: Directory, onCommitted: OnCommitted = () => {}) {
+  /** The customer's request booked with Idempotency-Key `key`, and the fingerprint of its body. */
+  async function byKey(customerId: string, key: string) {
+    const { rows } = await sql.query<SessionRequestRecord & { request_hash: string }>({
+      name: 'intake-request-by-key',
+      text: `select ${SESSION_REQUEST_COLUMNS}, request_hash from session_requests
+             where customer_id = $1 and idempotency_key = $2`,
+      values: [customerId, key],
+    });
+    return rows[0];
+  }
+
   async function insertOnce(input: NewSessionRequest): Promise<CreateOutcome> {
     const customer = await directory.customer(input.customerId);
     if (!customer) return { kind: 'unknown_customer' };
+    // A sequence's preferred mechanic is its rank-1 favorite, which the statement itself finds.
+    const sequence = input.routingType === 'priority_sequence';
     // An unknown preferred mechanic is stored as NULL (the FK allows nothing else) while the
     // routing type still says what the customer asked for: routing then reports priority_failed.
     const preferred =
-      input.preferredMechanicId && (await directory.mechanicExists(input.preferredMechanicId))
+      !sequence && input.preferredMechanicId && (await directory.mechanicExists(input.preferredMechanicId))
         ? input.preferredMechanicId
         : null;
     const record = newSessionRequestRecord({
@@ -148,26 +105,24 @@ export function createSessionRequestsRepository(sql: Sql, directory: Directory, 
     });
     const request = toSessionRequest(record);
     const event = requestEvent('created', request, { at: record.created_at });
-    const { rows: stored } = await sql.query<{ priority_window_minutes: number }>(
-      bookingStatement(record, { key: input.idempotencyKey, hash: input.requestHash }, event),
+    const idempotency = { key: input.idempotencyKey, hash: input.requestHash };
+    const { rows } = await sql.query<StoredBooking>(
+      sequence ? sequenceBookingStatement(record, idempotency, event) : bookingStatement(record, idempotency, event),
     );
-    const window = stored[0]?.priority_window_minutes;
-    if (window !== undefined) {
-      // The statement decided the window from the settings in force (see INSERT_BOOKING_SQL).
-      const created =
-        window === request.priority_window_minutes ? { request, event } : withWindow(request, event, window);
+    const stored = rows[0];
+    if (stored) {
+      const created = asStored(request, event, stored);
       onCommitted([created.event]);
       return { kind: 'created', request: created.request };
     }
-    // The key was used before by this customer: same body → the first result, else 422.
-    const existing = await sql.query<SessionRequestRecord & { request_hash: string }>({
-      name: 'intake-request-by-key',
-      text: `select ${SESSION_REQUEST_COLUMNS}, request_hash from session_requests
-             where customer_id = $1 and idempotency_key = $2`,
-      values: [input.customerId, input.idempotencyKey],
-    });
-    const first = existing.rows[0];
-    if (!first) throw new Error('idempotent insert conflicted but no row holds the key');
+    // Nothing inserted: the key was used before by this customer (same body → the first result,
+    // else 422), or a sequence found no ranked favorite. The key is looked at first, so a replay
+    // answers as the first booking did whatever the ranks are now.
+    const first = input.idempotencyKey === null ? undefined : await byKey(input.customerId, input.idempotencyKey);
+    if (!first) {
+      if (sequence) return { kind: 'no_ranked_favorites' };
+      throw new Error('idempotent insert conflicted but no row holds the key');
+    }
     if (first.request_hash !== input.requestHash) return { kind: 'key_reused' };
     return { kind: 'replayed', request: toSessionRequest(first) };
   }
@@ -178,6 +133,8 @@ export function createSessionRequestsRepository(sql: Sql, directory: Directory, 
       try {
         return await insertOnce(input);
       } catch (err) {
+        // A sequence's rank-1 mechanic was deleted while the statement ran: plan again, once.
+        if (pgCode(err) === '23503' && input.routingType === 'priority_sequence') return insertOnce(input);
         // The preferred mechanic was deleted since the directory saw it: look again, once.
         if (pgCode(err) === '23503' && input.preferredMechanicId) {
           directory.forgetMechanic(input.preferredMechanicId);

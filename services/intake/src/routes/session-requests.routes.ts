@@ -78,6 +78,12 @@ export function registerSessionRequestRoutes(
           throw new HttpProblem(422, 'idempotency_key_reused', 'this Idempotency-Key was used with a different body');
         case 'unknown_customer':
           throw new HttpProblem(401, 'unknown_principal', 'the customer in this token no longer exists');
+        case 'no_ranked_favorites':
+          throw new HttpProblem(
+            422,
+            'no_ranked_favorites',
+            'routing_type priority_sequence needs at least one ranked favorite (PUT /v1/favorites/order)',
+          );
       }
     },
   );

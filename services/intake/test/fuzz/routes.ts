@@ -125,7 +125,7 @@ export const ROUTES: Record<string, RouteFuzz> = {
         session_type: text(100),
         plan_code: text(100),
         preferred_mechanic_id: fc.option(uuid),
-        routing_type: fc.constantFrom('broadcast', 'priority_broadcast'),
+        routing_type: fc.constantFrom('broadcast', 'priority_broadcast', 'priority_sequence'),
         preferred_workshop_id: fc.option(uuid),
       },
       { requiredKeys: ['session_type', 'plan_code'] },

@@ -1,6 +1,7 @@
 import type { FallbackReason } from '@dibs/contracts';
 import { type MechanicState, type RequestState, windowDeadline } from './request-state.js';
 import type { BroadcastTrigger } from './rules/broadcast.js';
+import { decideSequence, type SequenceStep } from './rules/sequence.js';
 
 /**
  * What to do with a session request now:
@@ -8,11 +9,14 @@ import type { BroadcastTrigger } from './rules/broadcast.js';
  * - `broadcast`: offer it to every mechanic now, recording `reason` (`trigger` says which guard
  *   the write must check, so that two racing deciders broadcast once);
  * - `wait`: a window is open; look again in `ms`;
+ * - `sequence`: a sequence's next step (rules/sequence.ts): end the open tier, skip, open the
+ *   next tier or broadcast;
  * - `done`: accepted, cancelled or already broadcast; nothing left for routing to do.
  */
 export type RoutingDecision =
   | { kind: 'offer_priority'; mechanicId: string; expiresAt: number }
   | { kind: 'broadcast'; reason: FallbackReason | null; trigger: BroadcastTrigger }
+  | { kind: 'sequence'; step: SequenceStep }
   | { kind: 'wait'; ms: number; deadline: number }
   | { kind: 'done'; why: 'accepted' | 'cancelled' | 'broadcast' };
 
@@ -22,6 +26,13 @@ export interface RoutingInput {
   priorityEnabled: boolean;
   /** The preferred mechanic's row, or null when there is none (or it no longer exists). */
   mechanic: MechanicState | null;
+  /** A sequence's planned mechanics as they are now, by id (empty for other requests). */
+  mechanics: ReadonlyMap<string, MechanicState>;
+  /**
+   * Whether each mechanic the request may be offered to (the preferred one, a sequence's plan) is
+   * available now (rules/availability.ts); one missing counts as unavailable.
+   */
+  available: ReadonlyMap<string, boolean>;
   /** Mechanics who declined this request. */
   declined: readonly string[];
   now: number;
@@ -31,12 +42,17 @@ export interface RoutingInput {
 
 /**
  * The routing rule of the seed, as a pure function. Priority applies when the flag is on for the
- * customer, the customer asked for `priority_broadcast`, named a preferred mechanic who exists and
- * is approved, and did not book through a workshop. A window, once open, is judged only by its
- * stored deadline, never by when we happen to look.
+ * customer, the customer asked for `priority_broadcast`, named a preferred mechanic who exists, is
+ * approved and available (else: broadcast at once, `priority_unavailable`), and did not book
+ * through a workshop. A window, once open, is judged only by its stored deadline, never by when
+ * we happen to look. A `priority_sequence` moves through its tiers by rules/sequence.ts.
  */
 export function decideRouting(input: RoutingInput): RoutingDecision {
   const { request: r, now, minuteMs } = input;
+  if (r.routing_type === 'priority_sequence' && r.preferred_workshop_id === null) {
+    const d = decideSequence(input);
+    return d.kind === 'step' ? { kind: 'sequence', step: d.step } : d;
+  }
   if (r.status === 'accepted') return { kind: 'done', why: 'accepted' };
   if (r.status === 'cancelled') return { kind: 'done', why: 'cancelled' };
   if (r.broadcast_at !== null) return { kind: 'done', why: 'broadcast' };
@@ -59,5 +75,7 @@ export function decideRouting(input: RoutingInput): RoutingDecision {
     return { kind: 'broadcast', reason: 'priority_failed', trigger: 'route' };
   }
   if (preferredDeclined) return { kind: 'broadcast', reason: 'priority_declined', trigger: 'declined' };
+  if (input.available.get(m.id) !== true)
+    return { kind: 'broadcast', reason: 'priority_unavailable', trigger: 'route' };
   return { kind: 'offer_priority', mechanicId: m.id, expiresAt: now + r.priority_window_minutes * minuteMs };
 }

@@ -1,20 +1,21 @@
 import type { FallbackReason, MechanicStatus, RequestStatus, RoutingType } from '@dibs/contracts';
 import { type OutboxEntry, payloadJson, type SessionRequestRecord, type Sql, sessionRequestColumns } from '@dibs/db';
-import type { MechanicState, RequestState } from '../domain/request-state.js';
+import type { MechanicState, RequestState, TierPlan } from '../domain/request-state.js';
 import { ACCEPT_GUARD_SQL } from '../domain/rules/accept.js';
 import { type BroadcastTrigger, broadcastGuardSql, windowDueSql } from '../domain/rules/broadcast.js';
 
-/** A row as read by routing: the contract columns plus who declined it. */
+/** A row as read by routing: the contract columns, a sequence's plan and offers, and who declined it. */
 export interface RequestRow extends SessionRequestRecord {
   declined: string[];
+  priority_tiers?: TierPlan[] | null;
 }
 
-const COLUMNS = sessionRequestColumns('r');
+const COLUMNS = `${sessionRequestColumns('r')}, r.priority_tiers`;
 const DECLINED = `coalesce((select array_agg(d.mechanic_id::text) from session_request_declines d
   where d.request_id = r.id), '{}') as declined`;
 
 /** The decision's view of a row (instants as epoch ms). */
-export function toState(row: SessionRequestRecord): RequestState {
+export function toState(row: SessionRequestRecord & Pick<RequestRow, 'priority_tiers'>): RequestState {
   return {
     id: row.id,
     customer_id: row.customer_id,
@@ -27,6 +28,14 @@ export function toState(row: SessionRequestRecord): RequestState {
     priority_expires_at: ms(row.priority_expires_at),
     broadcast_at: ms(row.broadcast_at),
     mechanic_id: row.mechanic_id,
+    priority_tiers: row.priority_tiers ?? null,
+    offers: (row.offers ?? []).map((o) => ({
+      tier: Number(o.tier),
+      mechanic_id: o.mechanic_id,
+      offered_at: ms(o.offered_at),
+      expires_at: ms(o.expires_at),
+      outcome: o.outcome,
+    })),
   };
 }
 
@@ -93,6 +102,13 @@ export interface OfferItem {
   id: string;
   /** The preferred mechanic the decision offered the request to. */
   mechanicId: string;
+  /**
+   * Whether the decision read the mechanic's availability. When it did not (the fast path, from
+   * the event alone), the write checks that the mechanic is available whatever the clock says: no
+   * `available: false`, no schedule, and `skip_offline_favorites` off; otherwise it opens nothing
+   * and the caller reads and decides again.
+   */
+  availabilityChecked: boolean;
   notifiedAt: Date;
   expiresAt: Date;
   /** What the offer tells the world; written to the outbox only if the window opens. */
@@ -108,11 +124,15 @@ export interface OfferItem {
 const OPEN_WINDOWS_SQL = `
 with opened as (
   update session_requests r set priority_notified_at = x.n, priority_expires_at = x.e, updated_at = x.n
-  from unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::timestamptz[]) as x(id, m, n, e)
+  from unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::timestamptz[], $6::boolean[]) as x(id, m, n, e, checked)
   where r.id = x.id and r.status = 'pending' and r.priority_notified_at is null and r.broadcast_at is null
     and r.preferred_mechanic_id = x.m
     and exists (select 1 from mechanics m where m.id = x.m and m.status = 'approved')
     and not exists (select 1 from session_request_declines d where d.request_id = r.id and d.mechanic_id = x.m)
+    and (x.checked or (
+      not exists (select 1 from mechanic_availability a
+                  where a.mechanic_id = x.m and (not a.available or a.schedule is not null))
+      and not coalesce((select s.skip_offline_favorites from priority_settings s), false)))
   returning r.id
 ), queued as (
   insert into outbox (id, subject, payload)
@@ -150,6 +170,7 @@ export async function openPriorityWindows(db: Sql, items: OfferItem[]): Promise<
       sorted.map((i) => i.notifiedAt),
       sorted.map((i) => i.expiresAt),
       messages,
+      sorted.map((i) => i.availabilityChecked),
     ],
   });
   return new Set(rows.map((r) => r.id));

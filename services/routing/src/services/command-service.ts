@@ -5,6 +5,7 @@ import { cancelVerdict, declineVerdict } from '../domain/command-rules.js';
 import type { Refusal } from '../domain/refusal.js';
 import { acceptVerdict } from '../domain/rules/accept.js';
 import type { RoutingMetrics } from '../metrics.js';
+import { endOpenTier } from '../repositories/sequence.repository.js';
 import {
   findMechanic,
   findRequest,
@@ -43,9 +44,15 @@ export function createCommandService(opts: CommandServiceOptions) {
     for (let round = 0; round < 2; round++) {
       const now = new Date(clock());
       const won = await inTransaction(async (tx) => {
-        const row = await markAccepted(tx, cmd.request_id, cmd.mechanic_id, now);
+        let row = await markAccepted(tx, cmd.request_id, cmd.mechanic_id, now);
+        if (!row) return null;
+        const acceptedAt = new Date(row.accepted_at as Date);
+        // A sequence's open tier was this mechanic's (the accept rule): it ends accepted.
+        if (row.routing_type === 'priority_sequence' && (await endOpenTier(tx, row.id, 'accepted', acceptedAt))) {
+          row = await findRequest(tx, row.id);
+        }
         // The event's time is the stored one, which the statement may have moved past `now`.
-        if (row) await enqueue(tx, acceptedMessages(row, cmd.mechanic_id, new Date(row.accepted_at as Date)));
+        if (row) await enqueue(tx, acceptedMessages(row, cmd.mechanic_id, acceptedAt));
         return row;
       });
       if (won) {
@@ -93,6 +100,12 @@ export function createCommandService(opts: CommandServiceOptions) {
       const declined = { ...row, declined: [...row.declined, cmd.mechanic_id] };
       await enqueue(tx, declinedMessages(declined, cmd.mechanic_id, now));
       if (!verdict.broadcast) return { verdict, row: declined, broadcast: false };
+      if (row.routing_type === 'priority_sequence') {
+        // The open tier's mechanic said no: the next tier (or everyone) gets it now, in the same transaction.
+        const stepped = await router.sequences.stepLocked(tx, [cmd.request_id], now.getTime());
+        const after = await findRequest(tx, cmd.request_id);
+        return { verdict, row: after ?? declined, broadcast: false, stepped };
+      }
       // The preferred mechanic said no: everyone else gets it now, in the same transaction.
       const [broadcast = null] = await markBroadcast(
         tx,
@@ -112,6 +125,7 @@ export function createCommandService(opts: CommandServiceOptions) {
       metrics.decisions.inc({ outcome: 'broadcast_priority_declined' });
       await router.committed('broadcast', [cmd.request_id]);
     }
+    if ('stepped' in result && result.stepped) await router.sequences.report(result.stepped, 'decline');
     return ok(row);
   }
 
@@ -121,8 +135,13 @@ export function createCommandService(opts: CommandServiceOptions) {
       const row = await lockRequest(tx, cmd.request_id);
       const verdict = cancelVerdict({ request: row ? toState(row) : null, customerId: cmd.customer_id });
       if (!verdict.ok || !verdict.change || !row) return { verdict, row };
-      const cancelled = (await markCancelled(tx, cmd.request_id, now)) as RequestRow;
-      await enqueue(tx, cancelledMessages(cancelled, new Date(cancelled.cancelled_at as Date)));
+      let cancelled = (await markCancelled(tx, cmd.request_id, now)) as RequestRow;
+      const cancelledAt = new Date(cancelled.cancelled_at as Date);
+      // A sequence's open tier ends withdrawn; its mechanic is told (cancelledMessages).
+      if (cancelled.routing_type === 'priority_sequence' && (await endOpenTier(tx, row.id, 'withdrawn', cancelledAt))) {
+        cancelled = (await findRequest(tx, row.id)) as RequestRow;
+      }
+      await enqueue(tx, cancelledMessages(cancelled, cancelledAt));
       return { verdict, row: cancelled };
     });
     if (!result.verdict.ok) return refused(result.verdict);

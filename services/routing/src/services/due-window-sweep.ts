@@ -1,9 +1,11 @@
 import { enqueue, type InTransaction, type Sql } from '@dibs/db';
 import type { Logger } from '@dibs/logger';
 import { observeLateness, type RoutingMetrics } from '../metrics.js';
+import { anyTierDue } from '../repositories/sequence.repository.js';
 import { anyWindowDue, broadcastDueWindows } from '../repositories/session-requests.repository.js';
 import { broadcastMessages } from './lifecycle-messages.js';
 import type { CommittedChange } from './request-router.js';
+import type { SequenceStepper } from './sequence-stepper.js';
 
 /** Windows broadcast per sweep transaction. */
 const SWEEP_BATCH = 500;
@@ -15,14 +17,25 @@ export interface DueWindowSweepOptions {
   logger: Logger;
   metrics: RoutingMetrics;
   committed: (change: CommittedChange, ids: string[]) => Promise<void>;
+  /** Ends sequences' tiers past their deadline the same way (rules/sequence.ts). */
+  sequences: Pick<SequenceStepper, 'sweepDue' | 'batch'>;
 }
 
 /**
- * Broadcasts, set-based, every window whose deadline has passed (`priority_timeout`). Called by
+ * Broadcasts, set-based, every window whose deadline has passed (`priority_timeout`), and moves
+ * every sequence whose tier's deadline has passed to its next tier (or broadcasts it). Called by
  * the window sweeper at each deadline (windows end in herds: one transaction fires all that are
  * due) and by a late delivery that finds its window over.
  */
-export function createDueWindowSweep({ db, inTransaction, clock, logger, metrics, committed }: DueWindowSweepOptions) {
+export function createDueWindowSweep({
+  db,
+  inTransaction,
+  clock,
+  logger,
+  metrics,
+  committed,
+  sequences,
+}: DueWindowSweepOptions) {
   async function sweepDue(via: 'redelivery' | 'sweeper'): Promise<number> {
     const now = new Date(clock());
     if (!(await anyWindowDue(db, now))) return 0;
@@ -55,6 +68,10 @@ export function createDueWindowSweep({ db, inTransaction, clock, logger, metrics
       current = (async () => {
         while ((await sweepDue(via)) === SWEEP_BATCH) {
           // a full batch: more are due right now
+        }
+        if (!(await anyTierDue(db, new Date(clock())))) return;
+        while ((await sequences.sweepDue()) === sequences.batch) {
+          // a full batch of tiers: more are due right now
         }
       })().finally(() => {
         current = null;

@@ -1,6 +1,7 @@
 import { type Delivery, priorityMessage } from '@dibs/contracts';
 import { type OutboxEntry, requestEvent, toSessionRequest } from '@dibs/db';
 import { offeredTo } from '../domain/command-rules.js';
+import type { SequenceStep } from '../domain/rules/sequence.js';
 import type { RequestRow } from '../repositories/session-requests.repository.js';
 import { toState } from '../repositories/session-requests.repository.js';
 
@@ -49,11 +50,51 @@ export function broadcastMessages(row: RequestRow, at: Date): OutboxEntry[] {
 function withdrawal(row: RequestRow, type: 'request_taken' | 'request_cancelled', winner?: string): Delivery[] {
   const offered = offeredTo(toState(row));
   if (offered === 'everyone') return [{ type, mechanic_id: null }];
-  // The window was open (or over but not yet broadcast): only the preferred mechanic had seen it.
-  if (offered === 'preferred' && row.preferred_mechanic_id !== winner) {
-    return [{ type, mechanic_id: row.preferred_mechanic_id as string }];
-  }
+  // A window (or a sequence's tier) was open, or over but not yet moved on: only its mechanic had seen it.
+  if (offered !== 'nobody' && offered.mechanicId !== winner) return [{ type, mechanic_id: offered.mechanicId }];
   return [];
+}
+
+/**
+ * A sequence's step (rules/sequence.ts), told from the row as the step left it: the mechanic
+ * whose tier ended unanswered gets `offer_expired`; then either the next tier's mechanic gets its
+ * priority offer (a `priority_notified` event), or everyone but the decliners gets the request (a
+ * `broadcast` event); the customer gets the update either way.
+ */
+export function sequenceStepMessages(row: RequestRow, step: SequenceStep, at: Date): OutboxEntry[] {
+  const request = toSessionRequest(row);
+  const expired: Delivery[] =
+    step.close?.outcome === 'timeout' ? [{ type: 'offer_expired', mechanic_id: step.close.mechanicId }] : [];
+  if (step.open) {
+    const { mechanicId, windowMinutes, expiresAt, tier } = step.open;
+    return [
+      requestEvent('priority_notified', request, {
+        at,
+        notify: [
+          ...expired,
+          {
+            type: 'priority_session_request',
+            mechanic_id: mechanicId,
+            priority_window_minutes: windowMinutes,
+            expires_at: new Date(expiresAt).toISOString(),
+            message: priorityMessage(request.customer_name, windowMinutes),
+            tier,
+          },
+          update,
+        ],
+      }),
+    ];
+  }
+  return [
+    requestEvent('broadcast', request, {
+      at,
+      notify: [
+        ...expired,
+        { type: 'new_request', fallback_reason: request.fallback_reason, exclude_mechanic_ids: row.declined },
+        update,
+      ],
+    }),
+  ];
 }
 
 /** The win, `request_taken` to whoever else had been offered the request, and the customer's update. */

@@ -16,8 +16,10 @@ import {
   type RequestRow,
   toState,
 } from '../repositories/session-requests.repository.js';
+import type { AvailabilityJudge } from './availability-judge.js';
 import { createDueWindowSweep } from './due-window-sweep.js';
 import { broadcastMessages, priorityOfferMessages } from './lifecycle-messages.js';
+import { createSequenceStepper } from './sequence-stepper.js';
 
 /** State changes a test can observe right after their commit (e.g. to crash before the ack). */
 export type CommittedChange = 'priority_notified' | 'broadcast' | 'accepted' | 'declined' | 'cancelled';
@@ -35,6 +37,8 @@ export interface RequestRouterOptions {
    */
   afterCommit: (entries: OutboxEntry[]) => void;
   flags: FlagCache;
+  /** Who of a request's mechanics is available now (CONTRACT §6). */
+  judge: AvailabilityJudge;
   minuteMs: number;
   clock: () => number;
   logger: Logger;
@@ -79,9 +83,26 @@ function byItem<I extends { id: string }>(items: I[], rows: RequestRow[]): (Requ
  * batched (one query, one commit for many).
  */
 export function createRequestRouter(opts: RequestRouterOptions) {
-  const { db, inTransaction, afterCommit, flags, minuteMs, clock, logger, metrics, hooks, onWindowOpened } = opts;
+  const { db, inTransaction, afterCommit, flags, judge, minuteMs, clock, logger, metrics, hooks, onWindowOpened } =
+    opts;
   const load = createRoutingContextLoader(db);
-  const { sweep } = createDueWindowSweep({ db, inTransaction, clock, logger, metrics, committed });
+  const sequences = createSequenceStepper({
+    inTransaction,
+    judge,
+    flags,
+    minuteMs,
+    clock,
+    logger,
+    metrics,
+    committed,
+    ...(onWindowOpened ? { onWindowOpened } : {}),
+  });
+  const { sweep } = createDueWindowSweep({ db, inTransaction, clock, logger, metrics, committed, sequences });
+  // The first steps of many sequences at once (a burst of bookings): one transaction for a batch.
+  const stepSequence = createBatcher(async (ids: string[]) => {
+    const outcomes = await sequences.step([...new Set(ids)]);
+    return ids.map((id): RouteOutcome => outcomes.get(id) ?? { kind: 'settled' });
+  }, 500);
 
   async function committed(change: CommittedChange, ids: string[]): Promise<void> {
     if (ids.length > 0) await hooks?.afterCommit?.(change, ids);
@@ -143,7 +164,13 @@ export function createRequestRouter(opts: RequestRouterOptions) {
   }
 
   /** Opens the preferred mechanic's window decided from `row`; false when its guards say the view was stale. */
-  function offerWindow(row: RequestRow, mechanicId: string, now: number, expiresAt: number): Promise<boolean> {
+  function offerWindow(
+    row: RequestRow,
+    mechanicId: string,
+    now: number,
+    expiresAt: number,
+    availabilityChecked: boolean,
+  ): Promise<boolean> {
     // The deadline and the notification time come from the same instant: expires − notified is
     // the window, exactly. The messages describe the row as the guarded write leaves it.
     const notifiedAt = new Date(now);
@@ -151,6 +178,7 @@ export function createRequestRouter(opts: RequestRouterOptions) {
     return offer({
       id: row.id,
       mechanicId,
+      availabilityChecked,
       notifiedAt,
       expiresAt: new Date(expiresAt),
       messages: priorityOfferMessages(opened, notifiedAt),
@@ -161,7 +189,8 @@ export function createRequestRouter(opts: RequestRouterOptions) {
    * The common case in one round trip. A `created` event delivered for the first time describes
    * the request as stored (nothing but routing changes it, apart from a cancel or a decline, which
    * the write's guards catch), so a priority offer can be decided from it without reading the
-   * row, assuming the preferred mechanic approved; the guarded write verifies every assumption.
+   * row, assuming the preferred mechanic approved and available whatever the time (no schedule,
+   * not away, presence not required); the guarded write verifies every assumption.
    * Anything else, or a guard that fails, takes the usual read → decide → write path.
    */
   async function offerFromEvent(created: SessionRequest): Promise<RouteOutcome | null> {
@@ -173,13 +202,15 @@ export function createRequestRouter(opts: RequestRouterOptions) {
       request,
       priorityEnabled: flags.enabledFor('customer', request.customer_id),
       mechanic: preferred ? { id: preferred, status: 'approved' } : null,
+      mechanics: new Map(),
+      available: new Map(preferred ? [[preferred, true]] : []),
       declined: [],
       now,
       minuteMs,
     });
     if (decision.kind !== 'offer_priority') return null;
     try {
-      if (await offerWindow(row, decision.mechanicId, now, decision.expiresAt)) {
+      if (await offerWindow(row, decision.mechanicId, now, decision.expiresAt, false)) {
         return { kind: 'window_open', deadline: decision.expiresAt };
       }
     } catch (err) {
@@ -208,17 +239,30 @@ export function createRequestRouter(opts: RequestRouterOptions) {
         return { kind: 'settled' };
       }
       const request = toState(ctx.row);
+      if (request.routing_type === 'priority_sequence' && request.preferred_workshop_id === null) {
+        // Every step of a sequence is decided and written under its row lock.
+        return stepSequence(id);
+      }
       const now = clock();
+      // Availability matters only to a priority offer still to be made.
+      const candidate =
+        request.routing_type === 'priority_broadcast' && request.priority_notified_at === null && ctx.mechanic
+          ? ctx.mechanic.id
+          : null;
+      const { available } = candidate ? await judge(db, [candidate], now) : { available: new Map<string, boolean>() };
       const decision = decideRouting({
         request,
         priorityEnabled: flags.enabledFor('customer', request.customer_id),
         mechanic: ctx.mechanic,
+        mechanics: new Map(),
+        available,
         declined: ctx.row.declined,
         now,
         minuteMs,
       });
       switch (decision.kind) {
         case 'done':
+        case 'sequence':
           return { kind: 'settled' };
         case 'wait':
           // A window already open (a redelivery after a crash): the sweeper fires it.
@@ -238,7 +282,7 @@ export function createRequestRouter(opts: RequestRouterOptions) {
           break;
         case 'offer_priority':
           try {
-            if (await offerWindow(ctx.row, decision.mechanicId, now, decision.expiresAt)) {
+            if (await offerWindow(ctx.row, decision.mechanicId, now, decision.expiresAt, true)) {
               return { kind: 'window_open', deadline: decision.expiresAt };
             }
           } catch (err) {
@@ -259,5 +303,5 @@ export function createRequestRouter(opts: RequestRouterOptions) {
     throw new Error(`request ${id} kept changing under routing; retrying later`);
   }
 
-  return { route, sweep, committed, broadcast };
+  return { route, sweep, committed, broadcast, sequences };
 }

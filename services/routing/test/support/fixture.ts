@@ -174,6 +174,20 @@ export async function addMechanic(
   return rows[0].id;
 }
 
+/** What a mechanic says through `PUT /v1/mechanics/me/availability`, written as intake writes it. */
+export async function setAvailability(
+  db: TestDatabase,
+  mechanicId: string,
+  a: { available?: boolean; schedule?: { day: number; from: string; to: string }[] | null; timezone?: string },
+): Promise<void> {
+  await db.query(
+    `insert into mechanic_availability (mechanic_id, available, schedule, timezone) values ($1, $2, $3, $4)
+     on conflict (mechanic_id) do update set available = excluded.available, schedule = excluded.schedule,
+       timezone = excluded.timezone, updated_at = now()`,
+    [mechanicId, a.available ?? true, a.schedule ? JSON.stringify(a.schedule) : null, a.timezone ?? 'UTC'],
+  );
+}
+
 export interface FlagSettings {
   is_enabled: boolean;
   enabled_for_roles?: string[];
@@ -192,9 +206,11 @@ export async function setFlag(db: TestDatabase, flag: FlagSettings): Promise<voi
 export interface NewRequest {
   customerId: string;
   preferredMechanicId?: string | null;
-  routingType?: 'broadcast' | 'priority_broadcast';
+  routingType?: 'broadcast' | 'priority_broadcast' | 'priority_sequence';
   preferredWorkshopId?: string | null;
   windowMinutes?: number;
+  /** A sequence's plan, as intake fixes it at booking (rank order); the first is the preferred mechanic. */
+  tiers?: { mechanicId: string; windowMinutes: number }[];
 }
 
 /**
@@ -215,15 +231,23 @@ export async function storeRequest(
   db: TestDatabase,
   req: NewRequest,
 ): Promise<{ request: SessionRequest; publish(): Promise<void> }> {
-  const preferred = req.preferredMechanicId ?? null;
-  const routingType = req.routingType ?? (preferred ? 'priority_broadcast' : 'broadcast');
+  const tiers = req.tiers?.map((t) => ({ mechanic_id: t.mechanicId, window_minutes: t.windowMinutes })) ?? null;
+  const preferred = req.preferredMechanicId ?? tiers?.[0]?.mechanic_id ?? null;
+  const routingType = req.routingType ?? (tiers ? 'priority_sequence' : preferred ? 'priority_broadcast' : 'broadcast');
   const { rows } = await db.query<SessionRequestRecord>(
     `with c as (select name, email from customers where id = $1)
      insert into session_requests (customer_id, customer_name, customer_email, session_type, plan_code, routing_type,
-       preferred_mechanic_id, preferred_workshop_id, priority_window_minutes, created_at, updated_at)
-     select $1, c.name, c.email, 'video', 'basic', $2, $3, $4, $5, clock_timestamp(), clock_timestamp() from c
+       preferred_mechanic_id, preferred_workshop_id, priority_window_minutes, priority_tiers, created_at, updated_at)
+     select $1, c.name, c.email, 'video', 'basic', $2, $3, $4, $5, $6, clock_timestamp(), clock_timestamp() from c
      returning ${SESSION_REQUEST_COLUMNS}`,
-    [req.customerId, routingType, preferred, req.preferredWorkshopId ?? null, req.windowMinutes ?? 10],
+    [
+      req.customerId,
+      routingType,
+      preferred,
+      req.preferredWorkshopId ?? null,
+      req.windowMinutes ?? tiers?.[0]?.window_minutes ?? 10,
+      tiers ? JSON.stringify(tiers) : null,
+    ],
   );
   const request = toSessionRequest(rows[0] as SessionRequestRecord);
   const event = requestEvent('created', request);

@@ -1,0 +1,158 @@
+import { type OutboxEntry, payloadJson, type SessionRequestRecord, type Statement } from '@dibs/db';
+
+/**
+ * A booking in one atomic statement: the request row and its `request.created` row in intake's
+ * outbox (no BEGIN/COMMIT round trips), inserted only when the customer has not used the
+ * Idempotency-Key. It also decides the request's window from the settings as they are at this
+ * instant (CONTRACT §6): the preferred mechanic's own window, else `priority_settings`' default,
+ * else `$10` (PRIORITY_WINDOW_MINUTES). The event was serialized before the window was known, so
+ * when it differs the outbox row gets it patched in (`jsonb_set`); the statement returns what it
+ * stored, and the caller patches its own copy of the event alike.
+ */
+const INSERT_BOOKING_SQL = `with w as (
+         select coalesce(
+           (select m.priority_window_minutes from mechanics m where m.id = $8::uuid),
+           (select s.default_window_minutes from priority_settings s),
+           $10::integer) as minutes),
+       sr as (
+         insert into session_requests (id, customer_id, customer_name, customer_email, session_type, plan_code,
+           status, routing_type, preferred_mechanic_id, preferred_workshop_id, priority_window_minutes,
+           idempotency_key, request_hash, created_at, updated_at)
+         select $1::uuid, $2::uuid, $3::text, $4::text, $5::text, $6::text, 'pending', $7::text, $8::uuid, $9::uuid,
+           w.minutes, $11::text, $12::text, $13::timestamptz, $13::timestamptz
+         from w
+         on conflict (customer_id, idempotency_key) do nothing
+         returning id, preferred_mechanic_id, priority_window_minutes),
+       queued as (
+         insert into intake_outbox (id, subject, payload)
+         select $14, $15, case when sr.priority_window_minutes = $10::integer then $16::jsonb
+           else jsonb_set($16::jsonb, '{request,priority_window_minutes}', to_jsonb(sr.priority_window_minutes)) end
+         from sr
+         returning id)
+       select sr.preferred_mechanic_id, sr.priority_window_minutes from sr, queued`;
+
+/**
+ * A `priority_sequence` booking (CONTRACT §6), as atomic as the one above, its plan decided from
+ * the customer's ranks and the settings in force at this instant (one snapshot), so a change of
+ * either governs the very next booking and the request keeps its plan (`priority_tiers`) forever:
+ * - the tiers are the customer's ranked favorites in rank order, at most 3, numbered 1…n by
+ *   position (a mechanic deleted by an admin leaves a gap in the ranks, not in the tiers). Every
+ *   ranked favorite is planned whatever its status: routing skips one that is not approved.
+ * - tier i (1-based) gets the mechanic's own window, else `tier_windows_minutes[min(i, n)]` for
+ *   n windows: the last window repeats when there are more ranked favorites than windows. `$9`
+ *   (PRIORITY_WINDOW_MINUTES) stands in only if the settings row were missing.
+ * - the rank-1 mechanic becomes `preferred_mechanic_id`, tier 1's window `priority_window_minutes`;
+ *   the outbox row's event gets both patched in, as stored.
+ * No ranked favorite: no plan, nothing inserted, no row returned (so is a used Idempotency-Key).
+ */
+const INSERT_SEQUENCE_BOOKING_SQL = `with s as (select tier_windows_minutes as windows from priority_settings),
+       ranked as (
+         select f.mechanic_id, m.priority_window_minutes as own, (row_number() over (order by f.rank))::integer as tier
+         from favorites f join mechanics m on m.id = f.mechanic_id
+         where f.customer_id = $2::uuid and f.rank is not null
+         order by f.rank
+         limit 3),
+       tiers as (
+         select r.tier, r.mechanic_id,
+           coalesce(r.own, s.windows[least(r.tier, cardinality(s.windows))], $9::integer) as minutes
+         from ranked r left join s on true),
+       plan as (
+         select (array_agg(mechanic_id order by tier))[1] as mechanic_id, (array_agg(minutes order by tier))[1] as minutes,
+           jsonb_agg(jsonb_build_object('mechanic_id', mechanic_id, 'window_minutes', minutes) order by tier) as tiers
+         from tiers
+         having count(*) > 0),
+       sr as (
+         insert into session_requests (id, customer_id, customer_name, customer_email, session_type, plan_code,
+           status, routing_type, preferred_mechanic_id, preferred_workshop_id, priority_window_minutes, priority_tiers,
+           idempotency_key, request_hash, created_at, updated_at)
+         select $1::uuid, $2::uuid, $3::text, $4::text, $5::text, $6::text, 'pending', $7::text, plan.mechanic_id, $8::uuid,
+           plan.minutes, plan.tiers, $10::text, $11::text, $12::timestamptz, $12::timestamptz
+         from plan
+         on conflict (customer_id, idempotency_key) do nothing
+         returning id, preferred_mechanic_id, priority_window_minutes),
+       queued as (
+         insert into intake_outbox (id, subject, payload)
+         select $13, $14, jsonb_set(
+             jsonb_set($15::jsonb, '{request,preferred_mechanic_id}', to_jsonb(sr.preferred_mechanic_id)),
+             '{request,priority_window_minutes}', to_jsonb(sr.priority_window_minutes))
+         from sr
+         returning id)
+       select sr.preferred_mechanic_id, sr.priority_window_minutes from sr, queued`;
+
+/** What a booking statement stored that the caller did not know beforehand; no row: nothing stored. */
+export interface StoredBooking {
+  preferred_mechanic_id: string | null;
+  priority_window_minutes: number;
+}
+
+/**
+ * A named statement with its values as a plain array: `sqlOf(…).query` runs it, and so does a bare
+ * `pg` pool (bench:intake's baseline route runs the very statement intake runs).
+ */
+export type BookingStatement = Statement & { name: string; values: unknown[] };
+
+/**
+ * The booking statement for `record`, its idempotency fields and its `created` event. A named
+ * statement: each connection parses and plans it once (the hottest statement of intake).
+ */
+export function bookingStatement(
+  record: SessionRequestRecord & { created_at: Date },
+  idempotency: { key: string | null; hash: string },
+  event: OutboxEntry,
+): BookingStatement {
+  return {
+    name: 'intake-book',
+    text: INSERT_BOOKING_SQL,
+    values: [
+      record.id,
+      record.customer_id,
+      record.customer_name,
+      record.customer_email,
+      record.session_type,
+      record.plan_code,
+      record.routing_type,
+      record.preferred_mechanic_id,
+      record.preferred_workshop_id,
+      record.priority_window_minutes,
+      idempotency.key,
+      idempotency.hash,
+      record.created_at,
+      event.id,
+      event.subject,
+      payloadJson(event),
+    ],
+  };
+}
+
+/**
+ * The booking statement of a `priority_sequence` request: `record`'s preferred mechanic and window
+ * are decided by the statement (see INSERT_SEQUENCE_BOOKING_SQL); `record.priority_window_minutes`
+ * is PRIORITY_WINDOW_MINUTES.
+ */
+export function sequenceBookingStatement(
+  record: SessionRequestRecord & { created_at: Date },
+  idempotency: { key: string | null; hash: string },
+  event: OutboxEntry,
+): BookingStatement {
+  return {
+    name: 'intake-book-sequence',
+    text: INSERT_SEQUENCE_BOOKING_SQL,
+    values: [
+      record.id,
+      record.customer_id,
+      record.customer_name,
+      record.customer_email,
+      record.session_type,
+      record.plan_code,
+      record.routing_type,
+      record.preferred_workshop_id,
+      record.priority_window_minutes,
+      idempotency.key,
+      idempotency.hash,
+      record.created_at,
+      event.id,
+      event.subject,
+      payloadJson(event),
+    ],
+  };
+}
