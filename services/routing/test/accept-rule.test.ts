@@ -100,3 +100,97 @@ describe('the accept rule', () => {
     expect(seen.refused).toBeGreaterThan(50);
   });
 });
+
+/** A sequence as routing can leave it: tiers reached so far (the last one open or not), and who tries to accept. */
+const sequenceArb = fc.record({
+  status: fc.constantFrom('pending', 'pending', 'pending', 'accepted', 'cancelled'),
+  acceptedBy: fc.constantFrom('acting', 'other'),
+  acting: fc.constantFrom('approved', 'approved', 'pending', 'missing'),
+  tiers: fc.array(fc.constantFrom('acting', 'other'), { minLength: 1, maxLength: 3 }),
+  reached: fc.integer({ min: 0, max: 3 }),
+  lastOpen: fc.boolean(),
+  ended: fc.constantFrom('timeout', 'declined', 'skipped_unavailable', 'skipped_not_approved'),
+  deadline: offsetArb,
+  broadcast: fc.option(offsetArb, { nil: null, freq: 3 }),
+  declined: fc.constantFrom(false, false, false, true),
+});
+type Sequence = typeof sequenceArb extends fc.Arbitrary<infer T> ? T : never;
+
+/** Inserts `s` with its offers (inside the caller's transaction); returns the request's and the acting mechanic's ids. */
+async function insertSequence(s: Sequence): Promise<{ id: string; mechanicId: string }> {
+  const { id, mechanicId } = await insert({
+    status: s.status,
+    acceptedBy: s.acceptedBy,
+    acting: s.acting,
+    preferred: null,
+    deadline: null,
+    windowMinutes: 5,
+    broadcast: s.broadcast,
+    declined: s.declined,
+  });
+  const ids = s.tiers.map((t) => (t === 'acting' ? ACTING : OTHER));
+  await client.query(
+    `update session_requests set routing_type = 'priority_sequence', preferred_mechanic_id = $2, priority_tiers = $3
+     where id = $1`,
+    [
+      id,
+      ids[0] === ACTING && s.acting === 'missing' ? null : ids[0],
+      JSON.stringify(ids.map((m) => ({ mechanic_id: m, window_minutes: 5 }))),
+    ],
+  );
+  const reached = Math.min(s.reached, ids.length);
+  for (let tier = 1; tier <= reached; tier++) {
+    const open = tier === reached && s.lastOpen;
+    const outcome = open ? null : tier === reached ? s.ended : 'timeout';
+    const skipped = outcome === 'skipped_unavailable' || outcome === 'skipped_not_approved';
+    const expires = new Date(NOW + s.deadline - (reached - tier) * 5 * MINUTE);
+    await client.query(
+      `insert into session_request_offers (request_id, tier, mechanic_id, window_minutes, offered_at, expires_at, outcome, ended_at)
+       values ($1, $2, $3, 5, $4, $5, $6, $7)`,
+      [
+        id,
+        tier,
+        mechanicId === GHOST && ids[tier - 1] === ACTING ? GHOST : ids[tier - 1],
+        skipped ? null : new Date(expires.getTime() - 5 * MINUTE),
+        skipped ? null : expires,
+        outcome,
+        outcome === null ? null : expires,
+      ],
+    );
+  }
+  return { id, mechanicId };
+}
+
+describe('the accept rule of a sequence', () => {
+  it('lets the accept UPDATE win exactly when acceptVerdict grants a first win: only the open tier’s mechanic before the broadcast', async () => {
+    const seen = { won: 0, refused: 0, windowActive: 0 };
+    await fc.assert(
+      fc.asyncProperty(sequenceArb, async (s) => {
+        await client.query('begin');
+        try {
+          const { id, mechanicId } = await insertSequence(s);
+          const row = await findRequest(client, id);
+          const { rows: m } = await client.query('select id, status from mechanics where id = $1', [mechanicId]);
+          const verdict = acceptVerdict({
+            request: row ? toState(row) : null,
+            mechanicId,
+            mechanic: m[0] ?? null,
+            declinedByMechanic: row?.declined.includes(mechanicId) ?? false,
+            now: NOW,
+            minuteMs: MINUTE,
+          });
+          const won = (await markAccepted(client, id, mechanicId, new Date(NOW))) !== null;
+          seen[won ? 'won' : 'refused']++;
+          if (verdict.ok === false && verdict.code === 'priority_window_active') seen.windowActive++;
+          expect(won).toBe(verdict.ok === true && !verdict.repeat);
+        } finally {
+          await client.query('rollback');
+        }
+      }),
+      { seed: 20261130, numRuns: 500 },
+    );
+    expect(seen.won).toBeGreaterThan(30);
+    expect(seen.refused).toBeGreaterThan(30);
+    expect(seen.windowActive).toBeGreaterThan(10);
+  });
+});
