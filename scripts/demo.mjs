@@ -1,5 +1,7 @@
 // `npm run demo`: plays the seed's story (priority offer → accept; timeout → broadcast → another
-// mechanic accepts; decline → immediate broadcast; analytics) and prints it as a timeline.
+// mechanic accepts; decline → immediate broadcast; analytics), then ranked favorites offered in
+// sequence (one away and skipped, one letting its tier pass, the third accepting), and prints it
+// as a timeline.
 //
 // By default it runs its own short-lived dibs — the four services, supervised as `npm start` does,
 // on free ports with their own database and NATS prefix — where a priority "minute" lasts
@@ -32,19 +34,21 @@ let stack;
 let exitCode = 0;
 try {
   let urls;
+  let minuteMs;
   let windowMs;
   if (process.env.DEMO_INTAKE_URL) {
     urls = {
       intakeUrl: process.env.DEMO_INTAKE_URL,
       gatewayUrl: process.env.DEMO_GATEWAY_URL ?? 'ws://localhost:3001',
     };
-    windowMs = Number(process.env.PRIORITY_WINDOW_MINUTES || 10) * Number(process.env.PRIORITY_MINUTE_MS || 60_000);
+    minuteMs = Number(process.env.PRIORITY_MINUTE_MS || 60_000);
+    windowMs = Number(process.env.PRIORITY_WINDOW_MINUTES || 10) * minuteMs;
     note(
       'dibs',
       `playing against ${urls.intakeUrl} (its priority window must be short, or the timeout part waits for it)`,
     );
   } else {
-    const minuteMs = Number(process.env.DEMO_MINUTE_MS || 500);
+    minuteMs = Number(process.env.DEMO_MINUTE_MS || 500);
     windowMs = 10 * minuteMs;
     note('dibs', `starting a private dibs for the demo (a priority minute lasts ${minuteMs} ms)…`);
     stack = await startPrivateStack({ root, secret, minuteMs });
@@ -54,7 +58,7 @@ try {
       `up: API ${urls.intakeUrl}, WebSocket ${urls.gatewayUrl} (database ${stack.database}, removed afterwards)`,
     );
   }
-  await playStory({ ...urls, sign, note, windowMs, timeoutMs: windowMs + 30_000 });
+  await playStory({ ...urls, sign, note, windowMs, minuteMs, timeoutMs: windowMs + 30_000 });
   note('dibs', 'that was the whole story.');
 } catch (err) {
   exitCode = 1;

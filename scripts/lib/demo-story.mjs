@@ -1,14 +1,19 @@
 import { randomUUID } from 'node:crypto';
+import { command, connect, createApi, email, matchesRequest, short, sleep } from './demo-client.mjs';
+import { playSequence } from './demo-sequence.mjs';
 
 // The seed's story, played against a running dibs through its public API and WebSockets only:
 // a favorite mechanic gets a priority offer and accepts; a second booking times out and goes to
-// everyone; a third is declined by the favorite and broadcast at once; then the analytics.
+// everyone; a third is declined by the favorite and broadcast at once; then the analytics; then
+// ranked favorites offered in sequence (demo-sequence.mjs), after the analytics so that its
+// figures stay those of the seed's three bookings.
 
 /**
  * Plays the story. `sign(role, sub)` returns a bearer token; `note(actor, text)` prints one
- * timeline line. Resolves to what happened (request ids, who accepted, the reports) for tests.
+ * timeline line; `minuteMs` is how long a window minute lasts on the stack played against.
+ * Resolves to what happened (request ids, who accepted, the reports, the sequence) for tests.
  */
-export async function playStory({ intakeUrl, gatewayUrl, sign, note, windowMs, timeoutMs = 30_000 }) {
+export async function playStory({ intakeUrl, gatewayUrl, sign, note, windowMs, minuteMs, timeoutMs = 30_000 }) {
   const admin = await sign('admin', randomUUID());
   const api = createApi(intakeUrl);
   const sockets = [];
@@ -129,85 +134,20 @@ export async function playStory({ intakeUrl, gatewayUrl, sign, note, windowMs, t
       `her stats: favorited by ${stats.favorited_by}, ${stats.priority_accepted}/${stats.priority_requests} priority accepted`,
     );
 
+    // 5. Ranked favorites, one at a time: Ada is away, Ben lets his tier pass, Cy takes tier 3.
+    const sequence = await playSequence({ api, admin, mechanics, customer, ws, note, minuteMs, timeoutMs });
+
     return {
       requests: { accepted: first.id, timedOut: second.id, declined: third.id },
       winners: { timedOut: benTakes.ok ? 'Ben' : null, declined: cyTakes.ok ? 'Cy' : null },
       fallbackReasons: { timedOut: broadcast.fallback_reason, declined: rebroadcast.fallback_reason },
       reports,
       stats,
+      sequence,
     };
   } finally {
     for (const s of sockets) s.close();
   }
-}
-
-function createApi(base) {
-  return async (method, path, token, body, expected) => {
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    if (res.status !== expected)
-      throw new Error(`${method} ${path} answered ${res.status} (expected ${expected}): ${text}`);
-    return text ? JSON.parse(text) : undefined;
-  };
-}
-
-/** Opens a socket (token in the query, as a browser would) and buffers its frames. */
-function connect(gatewayUrl, token, sockets) {
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(`${gatewayUrl}/v1/ws?token=${encodeURIComponent(token)}`);
-    const frames = [];
-    const waiters = [];
-    socket.addEventListener('message', (event) => {
-      const frame = JSON.parse(String(event.data));
-      frames.push(frame);
-      for (const w of [...waiters]) {
-        if (w.match(frame)) {
-          waiters.splice(waiters.indexOf(w), 1);
-          w.resolve(frame);
-        }
-      }
-    });
-    socket.addEventListener('error', () => reject(new Error(`WebSocket to ${gatewayUrl} failed`)), { once: true });
-    const client = {
-      send: (frame) => socket.send(JSON.stringify(frame)),
-      close: () => socket.close(),
-      next(match, timeoutMs, what) {
-        const seen = frames.find(match);
-        if (seen) return Promise.resolve(seen);
-        return new Promise((res, rej) => {
-          const timer = setTimeout(() => rej(new Error(`no ${what} within ${timeoutMs} ms`)), timeoutMs);
-          waiters.push({
-            match,
-            resolve: (f) => {
-              clearTimeout(timer);
-              res(f);
-            },
-          });
-        });
-      },
-    };
-    sockets.push(client);
-    socket.addEventListener(
-      'open',
-      () => client.next((f) => f.type === 'hello', 10_000, 'hello').then(() => resolve(client), reject),
-      {
-        once: true,
-      },
-    );
-  });
-}
-
-async function command(client, type, requestId, timeoutMs) {
-  const ref = randomUUID();
-  client.send({ type, request_id: requestId, ref });
-  return client.next((f) => f.type === 'result' && f.ref === ref, timeoutMs, `result of ${type}`);
 }
 
 async function waitForReports(api, admin, adaId, timeoutMs) {
@@ -229,9 +169,5 @@ async function waitForReports(api, admin, adaId, timeoutMs) {
   }
 }
 
-const matchesRequest = (frame, id) => frame.request?.id === id || frame.request_id === id;
 const mechanicBody = (first, last) => ({ first_name: first, last_name: last, email: email(first.toLowerCase()) });
-const email = (name) => `${name}+${randomUUID().slice(0, 8)}@demo.dibs.test`;
-const short = (id) => id.slice(0, 8);
 const seconds = (minutes) => (minutes === null ? 'n/a' : `${(minutes * 60).toFixed(2)} s`);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

@@ -71,6 +71,21 @@ export const FallbackEffectivenessSchema = z.object({
   accepted_after_fallback: z.number().int(),
   fallback_success_rate: z.number(),
 });
+/** How often routing skipped a favorite instead of offering it (CONTRACT §6; services/analytics/README.md). */
+export const PrioritySkipsSchema = z.object({
+  priority_requests: z.number().int(),
+  requests_with_skips: z.number().int(),
+  skip_rate: z.number(),
+  by_mechanic: z.array(
+    z.object({
+      mechanic_id: z.uuid(),
+      mechanic_name: z.string(),
+      skipped: z.number().int(),
+      skipped_unavailable: z.number().int(),
+      skipped_not_approved: z.number().int(),
+    }),
+  ),
+});
 export const MechanicStatsQuerySchema = z.object({ mechanic_id: z.uuid() });
 export const MechanicStatsSchema = z.object({
   favorited_by: z.number().int(),
@@ -84,6 +99,7 @@ export type SuccessRateRow = z.infer<typeof SuccessRateRowSchema>;
 export type ResponseTimes = z.infer<typeof ResponseTimesSchema>;
 export type TimeoutRate = z.infer<typeof TimeoutRateSchema>;
 export type FallbackEffectiveness = z.infer<typeof FallbackEffectivenessSchema>;
+export type PrioritySkips = z.infer<typeof PrioritySkipsSchema>;
 export type MechanicStatsQuery = z.infer<typeof MechanicStatsQuerySchema>;
 export type MechanicStats = z.infer<typeof MechanicStatsSchema>;
 
@@ -100,6 +116,7 @@ export const ANALYTICS_REPORT_SCHEMAS = {
   timeout_rate: { query: ReportQuerySchema, data: TimeoutRateSchema },
   fallback_effectiveness: { query: ReportQuerySchema, data: FallbackEffectivenessSchema },
   mechanic_stats: { query: MechanicStatsQuerySchema, data: MechanicStatsSchema },
+  priority_skips: { query: ReportQuerySchema, data: PrioritySkipsSchema },
 } as const satisfies Record<AnalyticsReport, { query: z.ZodType; data: z.ZodType }>;
 
 /** Reply of one analytics report: its `data` (the HTTP body of CONTRACT §3), or an error code. */
@@ -121,6 +138,7 @@ export const ReportReplySchema = reportReplySchema(
     ANALYTICS_REPORT_SCHEMAS.timeout_rate.data,
     ANALYTICS_REPORT_SCHEMAS.fallback_effectiveness.data,
     ANALYTICS_REPORT_SCHEMAS.mechanic_stats.data,
+    ANALYTICS_REPORT_SCHEMAS.priority_skips.data,
   ]),
 );
 export type ReportReply = z.infer<typeof ReportReplySchema>;

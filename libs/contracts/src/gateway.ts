@@ -31,6 +31,10 @@ export const SnapshotItemSchema = z.object({
   request: MechanicRequestSchema,
   expires_at: z.iso.datetime({ offset: true }).nullable(),
   fallback_reason: FallbackReasonSchema.nullable(),
+  /** A priority offer's tier (1 for a single preferred mechanic, CONTRACT §6); null for a broadcast. */
+  tier: z.number().int().min(1).nullable(),
+  /** A priority offer's window (its tier's, in a sequence); null for a broadcast. */
+  priority_window_minutes: z.number().int().nullable(),
 });
 export type SnapshotItem = z.infer<typeof SnapshotItemSchema>;
 

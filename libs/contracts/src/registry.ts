@@ -85,6 +85,7 @@ export const contracts = {
     timeout_rate: report('timeout_rate', ANALYTICS_REPORT_SCHEMAS.timeout_rate),
     fallback_effectiveness: report('fallback_effectiveness', ANALYTICS_REPORT_SCHEMAS.fallback_effectiveness),
     mechanic_stats: report('mechanic_stats', ANALYTICS_REPORT_SCHEMAS.mechanic_stats),
+    priority_skips: report('priority_skips', ANALYTICS_REPORT_SCHEMAS.priority_skips),
   },
 } as const satisfies {
   events: { [K in EventKind]: MessageContract<`events.request.${K}`> };

@@ -16,6 +16,7 @@ export const ANALYTICS_REPORTS = [
   'timeout_rate',
   'fallback_effectiveness',
   'mechanic_stats',
+  'priority_skips',
 ] as const;
 export type AnalyticsReport = (typeof ANALYTICS_REPORTS)[number];
 

@@ -63,6 +63,7 @@ describe('contract registry', () => {
       'cmd.analytics.timeout_rate',
       'cmd.analytics.fallback_effectiveness',
       'cmd.analytics.mechanic_stats',
+      'cmd.analytics.priority_skips',
     ]);
   });
 

@@ -13,8 +13,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Analytics } from '../src/app.js';
 import { reportFilter } from '../src/domain/report-query.js';
 import { rebuildProjections } from '../src/rebuild-projections.js';
+import { expectedFallback, expectedSkips, expectedTimeoutRate } from './support/expected.js';
 import {
   allReports,
+  finalOfferRows,
+  offerRows,
   publishEvents,
   publishRaw,
   silentLogger,
@@ -74,12 +77,18 @@ describe('analytics event delivery', () => {
 
     const { rows } = await db.query('select * from analytics_request_facts order by request_id');
     expect(rows).toEqual(await finalFacts());
+    expect(await offerRows(db)).toEqual(finalOfferRows(history.requests));
     const ledger = await db.query('select count(*)::int as n from analytics_events');
     expect(ledger.rows[0]!.n).toBe(history.events.length);
 
-    // And the same answers as a second analytics fed the same events once, in order.
+    // The numbers counted by hand, sequences and skipped favorites included…
     const ids = history.mechanics.map((m) => m.id);
     const shuffledAnswers = await allReports(analytics, ids);
+    expect(shuffledAnswers.timeoutRate).toEqual(expectedTimeoutRate(history.requests));
+    expect(shuffledAnswers.fallback).toEqual(expectedFallback(history.requests));
+    expect(shuffledAnswers.skips).toEqual(expectedSkips(history, history.requests));
+    expect(shuffledAnswers.skips.requests_with_skips).toBeGreaterThan(0);
+    // …and the same answers as a second analytics fed the same events once, in order.
     await analytics.facts.truncate();
     await analytics.facts.apply(history.events.map((event) => ({ event, seq: null })));
     expect(await allReports(analytics, ids)).toEqual(shuffledAnswers);
@@ -90,12 +99,17 @@ describe('analytics event delivery', () => {
     await publishEvents(nc, prefix, history.events);
     await waitCaughtUp(prefix);
     const before = await db.query('select * from analytics_request_facts order by request_id');
+    const offersBefore = await offerRows(db);
     const ledgerBefore = await db.query('select * from analytics_events order by event_id');
-    // The first events of each request (`created`, pending) once more, after everything.
-    const created = history.events.filter((e) => e.kind === 'created');
-    await publishEvents(nc, prefix, created, { withMsgId: false });
+    // The first events of each request (`created`, pending; each tier's offer, still open) once
+    // more, after everything.
+    const early = history.events.filter((e) => e.kind === 'created' || e.kind === 'priority_notified');
+    expect(early.some((e) => e.request.offers.some((o) => o.outcome === null))).toBe(true);
+    await publishEvents(nc, prefix, early, { withMsgId: false });
     await waitCaughtUp(prefix);
     expect((await db.query('select * from analytics_request_facts order by request_id')).rows).toEqual(before.rows);
+    expect(await offerRows(db)).toEqual(offersBefore);
+    expect(offersBefore).toEqual(finalOfferRows(history.requests));
     expect((await db.query('select * from analytics_events order by event_id')).rows).toEqual(ledgerBefore.rows);
   });
 
@@ -116,6 +130,7 @@ describe('analytics event delivery', () => {
     await waitCaughtUp(prefix);
     const { rows } = await db.query('select * from analytics_request_facts order by request_id');
     expect(rows).toEqual(await finalFacts());
+    expect(await offerRows(db)).toEqual(finalOfferRows(history.requests));
   });
 
   it('terminates unreadable messages and keeps projecting the rest', async () => {
@@ -174,6 +189,12 @@ describe('analytics event delivery', () => {
       accepted_after_fallback: 0,
       fallback_success_rate: 0,
     });
+    expect(await analytics.reports.prioritySkips(f)).toEqual({
+      priority_requests: 0,
+      requests_with_skips: 0,
+      skip_rate: 0,
+      by_mechanic: [],
+    });
     expect(await analytics.reports.mechanicStats(crypto.randomUUID())).toEqual({
       favorited_by: 0,
       priority_requests: 0,
@@ -187,7 +208,7 @@ describe('analytics event delivery', () => {
     expect((await analytics.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
     const ready = await analytics.app.inject({ method: 'GET', url: '/readyz' });
     expect(ready.json()).toEqual({ status: 'ready', checks: { nats: 'ok', database: 'ok', consumer: 'ok' } });
-    const history = await generateHistory(db, 5, 11);
+    const history = await generateHistory(db, 5, 11, 0);
     await publishEvents(nc, prefix, history.events);
     await waitCaughtUp(prefix);
     const metrics = (await analytics.app.inject({ method: 'GET', url: '/metrics' })).body;

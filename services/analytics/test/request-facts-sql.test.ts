@@ -1,4 +1,4 @@
-import type { RequestEvent, RequestStatus } from '@dibs/contracts';
+import type { OfferOutcome, RequestEvent, RequestStatus } from '@dibs/contracts';
 import { EVENT_VERSION } from '@dibs/contracts';
 import { createOrm, type Orm, sqlOf } from '@dibs/db';
 import { createTestDatabase, type TestDatabase } from '@dibs/testing';
@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { foldEvents, mergeFacts, type RequestFacts } from '../src/domain/request-facts.js';
 import { createFactsRepository, type FactsRepository } from '../src/repositories/facts.repository.js';
 
-// MERGE_FACTS_SQL (through the repository's upsert) against mergeFacts, on PostgreSQL.
+// MERGE_FACTS_SQL and MERGE_OFFER_SQL (through the repository's upserts) against mergeFacts, on PostgreSQL.
 
 const T0 = Date.UTC(2027, 0, 4, 12);
 const instant = (k: number) => new Date(T0 + k * 60_000).toISOString();
@@ -21,6 +21,29 @@ const nextId = () => `00000000-0000-4000-8000-${(++n).toString(16).padStart(12, 
 // Few distinct values per column, so that stored and incoming facts collide, differ and are null often.
 const time = fc.option(fc.integer({ min: 0, max: 3 }).map(instant), { nil: null, freq: 2 });
 const mechanic = fc.option(fc.constantFrom(...MECHANICS), { nil: null, freq: 2 });
+const outcome = fc.option(
+  fc.constantFrom<OfferOutcome>(
+    'accepted',
+    'declined',
+    'timeout',
+    'skipped_unavailable',
+    'skipped_not_approved',
+    'withdrawn',
+  ),
+  { nil: null, freq: 2 },
+);
+const offersArb = fc
+  .uniqueArray(
+    fc.record({
+      tier: fc.integer({ min: 1, max: 3 }),
+      mechanic_id: fc.constantFrom(...MECHANICS),
+      offered_at: time,
+      expires_at: time,
+      outcome,
+    }),
+    { selector: (o) => o.tier, maxLength: 3 },
+  )
+  .map((offers) => offers.sort((a, b) => a.tier - b.tier));
 const factsArb = fc.record({
   created_at: fc.integer({ min: 0, max: 1 }).map(instant),
   routing_type: fc.constantFrom('broadcast' as const, 'priority_broadcast' as const),
@@ -38,17 +61,23 @@ const factsArb = fc.record({
   mechanic_id: mechanic,
   accepted_at: time,
   cancelled_at: time,
+  offers: offersArb,
 });
 type Facts = Omit<RequestFacts, 'request_id'>;
 
-/** A request's life as routing writes it: each event shows the final row with some facts not yet set. */
+/**
+ * A request's life as routing writes it: each event shows the final row with some facts not yet
+ * set, the first tiers reached so far, and some of their outcomes not yet known.
+ */
+const stageArb = fc.record({
+  shown: fc.array(fc.boolean(), { minLength: 9, maxLength: 9 }),
+  tiers: fc.nat({ max: 3 }),
+  ended: fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }),
+});
 const historyArb = fc
-  .record({
-    final: factsArb,
-    stages: fc.array(fc.array(fc.boolean(), { minLength: 9, maxLength: 9 }), { minLength: 1, maxLength: 5 }),
-  })
+  .record({ final: factsArb, stages: fc.array(stageArb, { minLength: 1, maxLength: 5 }) })
   .map(({ final, stages }) =>
-    stages.map((shown): Facts => {
+    stages.map(({ shown, tiers, ended }): Facts => {
       const keep = <T>(i: number, v: T): T | null => (shown[i] ? v : null);
       return {
         ...final,
@@ -61,6 +90,7 @@ const historyArb = fc
         accepted_at: keep(6, final.accepted_at),
         cancelled_at: keep(7, final.cancelled_at),
         status: shown[8] ? final.status : 'pending',
+        offers: final.offers.slice(0, tiers).map((o, i) => ({ ...o, outcome: ended[i] ? o.outcome : null })),
       };
     }),
   );
@@ -132,9 +162,14 @@ async function applyAndRead(requestId: string, events: RequestEvent[], batches: 
      from analytics_request_facts where request_id = $1`,
     [requestId],
   );
-  const row = rows[0];
-  for (const k of Object.keys(row)) if (row[k] instanceof Date) row[k] = row[k].toISOString();
-  return row as RequestFacts;
+  const offers = await db.query(
+    `select tier, mechanic_id, offered_at, expires_at, outcome
+     from analytics_offer_facts where request_id = $1 order by tier`,
+    [requestId],
+  );
+  for (const r of [rows[0], ...offers.rows] as Record<string, unknown>[])
+    for (const k of Object.keys(r)) if (r[k] instanceof Date) r[k] = r[k].toISOString();
+  return { ...rows[0], offers: offers.rows } as RequestFacts;
 }
 
 describe('the facts merge in SQL', () => {

@@ -2,7 +2,8 @@ import type { RequestEvent } from '@dibs/contracts';
 import { describe, expect, it } from 'vitest';
 import { parseEvent } from '../src/domain/parse-event.js';
 import { factsFromEvent, foldEvents, mergeFacts, type RequestFacts } from '../src/domain/request-facts.js';
-import { type GeneratedRequest, lifecycleOnly, OUTCOMES, prng } from './support/lifecycle.js';
+import { type GeneratedRequest, lifecycleOnly, OUTCOMES, prng, SEQUENCE_OUTCOMES } from './support/lifecycle.js';
+import { sequenceLifecycleOnly } from './support/sequence-lifecycle.js';
 
 // Pure tests of the projection's merge: no database, no NATS.
 
@@ -16,7 +17,11 @@ function permutations<T>(xs: T[]): T[][] {
 const finalFacts = (r: GeneratedRequest): RequestFacts => factsFromEvent({ ...r.events[0]!, request: r.final });
 
 describe('merging what events say about a request', () => {
-  const requests = OUTCOMES.flatMap((o, i) => [lifecycleOnly(o, i), lifecycleOnly(o, i + 100)]);
+  const requests = [
+    ...OUTCOMES.flatMap((o, i) => [lifecycleOnly(o, i), lifecycleOnly(o, i + 100)]),
+    // Three of each, so that every variant of a sequence's tiers shows up.
+    ...SEQUENCE_OUTCOMES.flatMap((o, i) => [0, 100, 200].map((k) => sequenceLifecycleOnly(o, i + k))),
+  ];
 
   it('every order of a request’s events ends in its final row', () => {
     for (const r of requests) {
@@ -47,6 +52,16 @@ describe('merging what events say about a request', () => {
     for (const r of requests.filter((x) => x.final.status !== 'pending')) {
       const created = factsFromEvent(r.events[0]!);
       expect(mergeFacts(finalFacts(r), created).status).toBe(r.final.status);
+    }
+  });
+
+  it('never lets a late event drop a tier or reopen one that ended', () => {
+    const sequences = requests.filter((r) => r.final.routing_type === 'priority_sequence');
+    expect(sequences.some((r) => r.final.offers.length === 3)).toBe(true);
+    for (const r of sequences) {
+      for (const event of r.events) {
+        expect(mergeFacts(finalFacts(r), factsFromEvent(event)).offers).toEqual(finalFacts(r).offers);
+      }
     }
   });
 

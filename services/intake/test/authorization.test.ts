@@ -123,6 +123,7 @@ const routes: RouteCase[] = [
   { method: 'GET', url: () => '/v1/analytics/priority/response-times', expect: adminOnly },
   { method: 'GET', url: () => '/v1/analytics/priority/timeout-rate', expect: adminOnly },
   { method: 'GET', url: () => '/v1/analytics/priority/fallback-effectiveness', expect: adminOnly },
+  { method: 'GET', url: () => '/v1/analytics/priority/skips', expect: adminOnly },
   { method: 'PUT', url: () => `/v1/favorites/${mechanicId}`, expect: customerOnly },
   { method: 'DELETE', url: () => `/v1/favorites/${randomUUID()}`, expect: customerOnly },
   { method: 'GET', url: () => '/v1/favorites', expect: customerOnly },

@@ -275,6 +275,7 @@ function stubRoutingAndAnalytics(): void {
       priority_acceptance_rate: 0,
       avg_priority_response_seconds: null,
     },
+    priority_skips: { priority_requests: 0, requests_with_skips: 0, skip_rate: 0, by_mechanic: [] },
   };
   for (const report of ANALYTICS_REPORTS) {
     answer(names.subjects.analyticsReport(report), ANALYTICS_REPORT_SCHEMAS[report].query, async () => ({

@@ -95,6 +95,7 @@ export async function buildGateway({
     ttlMs: config.GATEWAY_PRESENCE_TTL_MS,
     replicas: config.NATS_STREAM_REPLICAS,
     logger: log,
+    clock,
   });
   let draining = false;
 

@@ -279,11 +279,20 @@ describe('presence', () => {
     await eventually(async () => (await entry(one))?.connections === 2, 5000, 'two connections on one');
     expect(await entry(one)).toMatchObject({ mechanic_id: id, instance_id: one.gateway.instanceId, connections: 2 });
     await eventually(async () => (await entry(two))?.connections === 1, 5000, 'one connection on two');
+    const closing = Date.now();
     await Promise.all([x.close(), y.close(), z.close()]);
-    await eventually(
-      async () => (await kv.get(`${id}.${one.gateway.instanceId}`))?.operation === 'DEL',
+    // The last socket gone, the entry stays, with no connection and the time it closed.
+    const gone = await eventually(
+      async () => {
+        const e = await entry(one);
+        return e?.connections === 0 && e;
+      },
       5000,
-      'entry removed',
+      'entry written as gone',
     );
+    expect(gone).toMatchObject({ mechanic_id: id, instance_id: one.gateway.instanceId });
+    expect(Date.parse(String(gone.updated_at))).toBeGreaterThanOrEqual(closing);
+    expect(Date.parse(String(gone.updated_at))).toBeLessThanOrEqual(Date.now());
+    await eventually(async () => (await entry(two))?.connections === 0, 5000, 'the entry on two written as gone');
   });
 });

@@ -6,6 +6,7 @@ import { MAX_CLIENT_FRAME_BYTES, parseClientFrame } from '../src/domain/client-f
 import { mayNotify, parseEvent, planDeliveries } from '../src/domain/delivery.js';
 import { handshakeToken, originAllowed } from '../src/domain/handshake.js';
 import { RecentIds } from '../src/domain/recent-ids.js';
+import { openOfferKind, openPriorityOffer } from '../src/domain/rules/open-offer.js';
 import { snapshotItems } from '../src/domain/snapshot.js';
 import { expiryTimes } from '../src/handlers/token-expiry.js';
 import { sessionRequest as request } from './support/requests.js';
@@ -152,6 +153,45 @@ describe('planDeliveries', () => {
     expect(single).toMatchObject({ action: 'withdraw', audience: { kind: 'mechanic', id: one }, onlyOffered: false });
   });
 
+  it('renders a sequence’s priority offer with its tier, window and deadline', () => {
+    const target = randomUUID();
+    const expires = new Date(180_000).toISOString();
+    const [offer] = planDeliveries(
+      event(request({ routing_type: 'priority_sequence' }), [
+        {
+          type: 'priority_session_request',
+          mechanic_id: target,
+          priority_window_minutes: 3,
+          expires_at: expires,
+          message: 'm',
+          tier: 2,
+        },
+      ]),
+    );
+    expect(offer).toMatchObject({ action: 'offer', offer: 'priority', audience: { kind: 'mechanic', id: target } });
+    expect(offer?.frame).toMatchObject({
+      type: 'priority_session_request',
+      target_mechanic_id: target,
+      priority_window_minutes: 3,
+      expires_at: expires,
+      tier: 2,
+    });
+  });
+
+  it('withdraws an expired tier from its mechanic alone, whether or not this connection was offered it', () => {
+    const r = request({ routing_type: 'priority_sequence' });
+    const ended = randomUUID();
+    const e = event(r, [{ type: 'offer_expired', mechanic_id: ended }], 'priority_notified');
+    const [plan] = planDeliveries(e);
+    expect(plan).toEqual({
+      action: 'withdraw',
+      audience: { kind: 'mechanic', id: ended },
+      frame: { id: e.id, at: e.occurred_at, type: 'offer_expired', request_id: r.id },
+      requestId: r.id,
+      onlyOffered: false,
+    });
+  });
+
   it('finds nothing to do in an event without notifications, and refuses what is not an event', () => {
     expect(planDeliveries(event(request(), [], 'declined'))).toEqual([]);
     expect(parseEvent({ type: 'new_request' })).toBeUndefined();
@@ -159,24 +199,105 @@ describe('planDeliveries', () => {
 });
 
 describe('snapshotItems', () => {
+  const now = Date.parse('2026-01-01T00:00:00Z');
+  const at = (ms: number) => new Date(now + ms).toISOString();
+
   it('lists open priority offers first with expires_at, drops ended windows, keeps broadcasts with their reason', () => {
-    const now = Date.parse('2026-01-01T00:00:00Z');
-    const open = request({ priority_expires_at: new Date(now + 60_000).toISOString() });
-    const ended = request({ priority_expires_at: new Date(now - 1).toISOString() });
-    const everyone = request({ fallback_reason: 'priority_timeout', broadcast_at: new Date(now).toISOString() });
+    const open = request({ priority_expires_at: at(60_000) });
+    const ended = request({ priority_expires_at: at(-1) });
+    const everyone = request({ fallback_reason: 'priority_timeout', broadcast_at: at(0) });
+    const window = (r: SessionRequest) => ({ tier: 1, windowMinutes: 10, expiresAt: r.priority_expires_at as string });
     const items = snapshotItems(
       [
         { kind: 'broadcast', request: everyone },
-        { kind: 'priority', request: ended },
-        { kind: 'priority', request: open },
+        { kind: 'priority', request: ended, ...window(ended) },
+        { kind: 'priority', request: open, ...window(open) },
       ],
       now,
     );
     expect(items).toEqual([
-      { kind: 'priority', request: mechanicView(open), expires_at: open.priority_expires_at, fallback_reason: null },
-      { kind: 'broadcast', request: mechanicView(everyone), expires_at: null, fallback_reason: 'priority_timeout' },
+      {
+        kind: 'priority',
+        request: mechanicView(open),
+        expires_at: open.priority_expires_at,
+        fallback_reason: null,
+        tier: 1,
+        priority_window_minutes: 10,
+      },
+      {
+        kind: 'broadcast',
+        request: mechanicView(everyone),
+        expires_at: null,
+        fallback_reason: 'priority_timeout',
+        tier: null,
+        priority_window_minutes: null,
+      },
     ]);
     for (const item of items) expect(item.request).not.toHaveProperty('customer_email');
+  });
+
+  it('gives a sequence’s tier the tier’s deadline, as the request’s own columns stay empty while tiers run', () => {
+    const [first, second] = [randomUUID(), randomUUID()];
+    const sequence = request({
+      routing_type: 'priority_sequence',
+      preferred_mechanic_id: first,
+      priority_notified_at: at(-240_000),
+      offers: [
+        { mechanic_id: first, tier: 1, offered_at: at(-240_000), expires_at: at(-60_000), outcome: 'timeout' },
+        { mechanic_id: second, tier: 2, offered_at: at(-60_000), expires_at: at(120_000), outcome: null },
+      ],
+      current_tier: 2,
+    });
+    const [item] = snapshotItems(
+      [{ kind: 'priority', request: sequence, tier: 2, windowMinutes: 3, expiresAt: at(120_000) }],
+      now,
+    );
+    expect(item).toEqual({
+      kind: 'priority',
+      request: mechanicView(sequence),
+      expires_at: at(120_000),
+      fallback_reason: null,
+      tier: 2,
+      priority_window_minutes: 3,
+    });
+    expect(item?.request.current_tier).toBe(2);
+  });
+});
+
+describe('openPriorityOffer', () => {
+  const now = Date.parse('2026-01-01T00:00:00Z');
+  const at = (ms: number) => new Date(now + ms).toISOString();
+
+  it('is a sequence’s open tier for its mechanic only, never the ended tier of the rank-1 mechanic', () => {
+    const [first, second] = [randomUUID(), randomUUID()];
+    const sequence = request({
+      routing_type: 'priority_sequence',
+      preferred_mechanic_id: first,
+      priority_notified_at: at(-240_000),
+      offers: [
+        { mechanic_id: first, tier: 1, offered_at: at(-240_000), expires_at: at(-60_000), outcome: 'timeout' },
+        { mechanic_id: second, tier: 2, offered_at: at(-60_000), expires_at: at(120_000), outcome: null },
+      ],
+    });
+    expect(openPriorityOffer(sequence, second, now)).toEqual({ tier: 2, expires_at: at(120_000) });
+    expect(openOfferKind(sequence, second, false, false, now)).toBe('priority');
+    expect(openPriorityOffer(sequence, first, now)).toBeNull();
+    expect(openOfferKind(sequence, first, true, false, now)).toBeNull();
+    // Its deadline passed, though routing has not closed it yet: not an offer any more.
+    expect(openPriorityOffer(sequence, second, now + 120_000)).toBeNull();
+  });
+
+  it('is tier 1 until the deadline for a request with one preferred mechanic', () => {
+    const target = randomUUID();
+    const single = request({
+      routing_type: 'priority_broadcast',
+      preferred_mechanic_id: target,
+      priority_notified_at: at(-60_000),
+      priority_expires_at: at(60_000),
+    });
+    expect(openPriorityOffer(single, target, now)).toEqual({ tier: 1, expires_at: at(60_000) });
+    expect(openPriorityOffer(single, target, now + 60_000)).toBeNull();
+    expect(openPriorityOffer(single, randomUUID(), now)).toBeNull();
   });
 });
 

@@ -20,7 +20,14 @@ describe('gateway frames', () => {
         {
           type: 'snapshot',
           open_requests: [
-            { kind: 'broadcast', request: mechanicView(request), expires_at: null, fallback_reason: null },
+            {
+              kind: 'broadcast',
+              request: mechanicView(request),
+              expires_at: null,
+              fallback_reason: null,
+              tier: null,
+              priority_window_minutes: null,
+            },
           ],
         },
         now,

@@ -7,6 +7,7 @@ import { Migration20261129000060PrioritySettings } from './Migration202611290000
 import { Migration20261129000070FavoriteRanks } from './Migration20261129000070_favorite_ranks.js';
 import { Migration20261129000080MechanicAvailability } from './Migration20261129000080_mechanic_availability.js';
 import { Migration20261130000090PrioritySequences } from './Migration20261130000090_priority_sequences.js';
+import { Migration20261130000100AnalyticsOffers } from './Migration20261130000100_analytics_offers.js';
 
 // Listed explicitly so the compiled build needs no file discovery. Ownership: docs/decisions/013-table-ownership.md.
 
@@ -34,7 +35,10 @@ export const migrationsByOwner = {
     { name: 'Migration20261129000040_outbox_without_notify', class: Migration20261129000040OutboxWithoutNotify },
     { name: 'Migration20261130000090_priority_sequences', class: Migration20261130000090PrioritySequences },
   ],
-  analytics: [{ name: 'Migration20261123000020_analytics', class: Migration20261123000020Analytics }],
+  analytics: [
+    { name: 'Migration20261123000020_analytics', class: Migration20261123000020Analytics },
+    { name: 'Migration20261130000100_analytics_offers', class: Migration20261130000100AnalyticsOffers },
+  ],
   notification: [],
 };
 

@@ -1,4 +1,5 @@
 import type { FallbackReason, RequestEvent, RequestStatus, RoutingType } from '@dibs/contracts';
+import { mergeOffers, type OfferFacts, offerFacts } from './offer-facts.js';
 
 /**
  * What analytics knows about one session request: the facts merged from every event seen for
@@ -21,6 +22,8 @@ export interface RequestFacts {
   mechanic_id: string | null;
   accepted_at: string | null;
   cancelled_at: string | null;
+  /** The tiers reached so far, in tier order (stored one row each in `analytics_offer_facts`). */
+  offers: OfferFacts[];
 }
 
 /** The facts one event states: the request row right after the change it describes. */
@@ -41,6 +44,8 @@ export function factsFromEvent(event: RequestEvent): RequestFacts {
     mechanic_id: r.mechanic_id,
     accepted_at: r.accepted_at,
     cancelled_at: r.cancelled_at,
+    // In tier order, one per tier, whatever the event's list looks like.
+    offers: mergeOffers([], r.offers.map(offerFacts)),
   };
 }
 
@@ -50,8 +55,9 @@ export const STATUS_RANK: Record<RequestStatus, number> = { pending: 0, accepted
 /**
  * Merges what two events say about the same request. Set-once facts keep the first non-null
  * value (routing writes each at most once, so every event that has one agrees); the status keeps
- * the highest rank. `MERGE_FACTS_SQL` below applies exactly these rules to a stored row;
- * test/request-facts-sql.test.ts checks on PostgreSQL that the two agree.
+ * the highest rank; the offers are merged tier by tier (`mergeOffers`). `MERGE_FACTS_SQL` below
+ * and `MERGE_OFFER_SQL` apply exactly these rules to stored rows; test/request-facts-sql.test.ts
+ * checks on PostgreSQL that they agree.
  */
 export function mergeFacts(a: RequestFacts, b: RequestFacts): RequestFacts {
   return {
@@ -70,6 +76,7 @@ export function mergeFacts(a: RequestFacts, b: RequestFacts): RequestFacts {
     mechanic_id: a.mechanic_id ?? b.mechanic_id,
     accepted_at: a.accepted_at ?? b.accepted_at,
     cancelled_at: a.cancelled_at ?? b.cancelled_at,
+    offers: mergeOffers(a.offers, b.offers),
   };
 }
 

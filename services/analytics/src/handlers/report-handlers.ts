@@ -54,6 +54,14 @@ export function serveReports(
     serve(
       nc,
       names,
+      analytics.priority_skips,
+      queue,
+      async (q) => ok(await reports.prioritySkips(reportFilter(q))),
+      logger,
+    ),
+    serve(
+      nc,
+      names,
       analytics.mechanic_stats,
       queue,
       async (q) => ok(await reports.mechanicStats(q.mechanic_id)),

@@ -1,5 +1,6 @@
 import type { RequestEvent } from '@dibs/contracts';
 import type { Sql } from '@dibs/db';
+import { MERGE_OFFER_SQL } from '../domain/offer-facts.js';
 import { foldEvents, MERGE_FACTS_SQL } from '../domain/request-facts.js';
 
 /** An event as read from the stream, with its stream sequence when known. */
@@ -15,15 +16,19 @@ export interface FactsRepository {
   truncate(): Promise<void>;
 }
 
-// One statement: the ledger insert and the facts upsert commit together. Arrays instead of
-// VALUES lists keep the statement text constant whatever the batch size.
+// One statement: the ledger insert and the facts and offers upserts commit together. Arrays
+// instead of VALUES lists keep the statement text constant whatever the batch size.
 //
-// The DO UPDATE clause is `mergeFacts` in SQL; both live in domain/request-facts.ts.
+// The DO UPDATE clauses are `mergeFacts` and `mergeOffer` in SQL; they live beside them in domain/.
 const APPLY_SQL = `
 with ledger as (
   insert into analytics_events (event_id, request_id, kind, occurred_at, stream_seq)
   select * from unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::bigint[])
   on conflict (event_id) do nothing
+), offers as (
+  insert into analytics_offer_facts as o (request_id, tier, mechanic_id, offered_at, expires_at, outcome)
+  select * from unnest($20::uuid[], $21::smallint[], $22::uuid[], $23::timestamptz[], $24::timestamptz[], $25::text[])
+  on conflict (request_id, tier) do update set ${MERGE_OFFER_SQL}
 )
 insert into analytics_request_facts as f (
   request_id, created_at, routing_type, preferred_mechanic_id, preferred_workshop_id, priority_window_minutes,
@@ -44,6 +49,9 @@ export function createFactsRepository(sql: Sql): FactsRepository {
       const ledger = [...events].sort((a, b) => (a.event.id < b.event.id ? -1 : a.event.id > b.event.id ? 1 : 0));
       const facts = foldEvents(events.map((e) => e.event));
       const col = <T>(pick: (f: (typeof facts)[number]) => T) => facts.map(pick);
+      // One row per (request, tier), in that order (facts are sorted by request, offers by tier).
+      const offers = facts.flatMap((f) => f.offers.map((o) => ({ request_id: f.request_id, ...o })));
+      const offerCol = <T>(pick: (o: (typeof offers)[number]) => T) => offers.map(pick);
       // Prepared once per connection (name): PostgreSQL parses and plans it once, not per batch.
       await sql.query({
         name: 'analytics-apply-events',
@@ -68,11 +76,17 @@ export function createFactsRepository(sql: Sql): FactsRepository {
           col((f) => f.mechanic_id),
           col((f) => f.accepted_at),
           col((f) => f.cancelled_at),
+          offerCol((o) => o.request_id),
+          offerCol((o) => o.tier),
+          offerCol((o) => o.mechanic_id),
+          offerCol((o) => o.offered_at),
+          offerCol((o) => o.expires_at),
+          offerCol((o) => o.outcome),
         ],
       });
     },
     async truncate() {
-      await sql.query('truncate analytics_request_facts, analytics_events');
+      await sql.query('truncate analytics_request_facts, analytics_offer_facts, analytics_events');
     },
   };
 }

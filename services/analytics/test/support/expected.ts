@@ -1,14 +1,74 @@
-import type { FallbackEffectiveness, MechanicStats, TimeoutRate } from '@dibs/contracts';
-import { type GeneratedRequest, type History, PRIORITY_OUTCOMES } from './history.js';
+import type { FallbackEffectiveness, MechanicStats, PrioritySkips, ResponseTimes, TimeoutRate } from '@dibs/contracts';
+import { type AnyOutcome, type GeneratedRequest, type History, PRIORITY_OUTCOMES } from './history.js';
 
-// Answers counted by hand from how each generated request's life went, never from SQL.
+// Answers counted by hand from how each generated request's life went (its outcome and the tiers
+// the generator decided), never from SQL nor from the events analytics reads.
 
 /** `ROUND(100.0 * part / total, 2)`, and 0 when there is nothing to divide. */
 export const pct = (part: number, total: number) => (total === 0 ? 0 : Math.round((10_000 * part) / total) / 100);
 
-const isPriority = (r: GeneratedRequest) => PRIORITY_OUTCOMES.has(r.outcome);
+const isSequence = (r: GeneratedRequest) => r.outcome.startsWith('seq_');
+/** Issue-12 lives where routing neither offered nor skipped-as-unavailable anyone. */
+const NEVER_PRIORITY: ReadonlySet<AnyOutcome> = new Set(['seq_flag_off', 'seq_all_not_approved']);
+const isPriority = (r: GeneratedRequest) =>
+  PRIORITY_OUTCOMES.has(r.outcome) ||
+  ((isSequence(r) || r.outcome === 'single_unavailable') && !NEVER_PRIORITY.has(r.outcome));
 const acceptedByPreferred = (r: GeneratedRequest) =>
   r.outcome === 'accepted_by_preferred' || r.outcome === 'timeout_accepted_by_preferred';
+const TIMED_OUT: ReadonlySet<AnyOutcome> = new Set([
+  'timeout_accepted_by_other',
+  'timeout_accepted_by_preferred',
+  'timeout_pending',
+  'timeout_cancelled',
+  'seq_all_timeout',
+]);
+const FELL_BACK: ReadonlySet<AnyOutcome> = new Set([
+  ...TIMED_OUT,
+  'declined_accepted_by_other',
+  'declined_pending',
+  'seq_last_declined',
+  'seq_all_skipped',
+  'single_unavailable',
+]);
+
+interface PriorityOffer {
+  mechanic_id: string;
+  accepted: boolean;
+  /** Offer → acceptance, when accepted. */
+  seconds: number | null;
+}
+
+/**
+ * A request's priority offers: a single request's window for its preferred mechanic (accepted
+ * when that mechanic took it, also after the fallback, as the seed counts), or each tier of a
+ * sequence that was offered (accepted when it was accepted inside that tier).
+ */
+function priorityOffers(r: GeneratedRequest): PriorityOffer[] {
+  const acceptedAt = r.final.accepted_at ? Date.parse(r.final.accepted_at) : null;
+  if (PRIORITY_OUTCOMES.has(r.outcome)) {
+    const accepted = acceptedByPreferred(r);
+    const notified = Date.parse(r.final.priority_notified_at!);
+    return [
+      {
+        mechanic_id: r.final.preferred_mechanic_id!,
+        accepted,
+        seconds: accepted ? (acceptedAt! - notified) / 1000 : null,
+      },
+    ];
+  }
+  if (!isSequence(r)) return [];
+  return r.tiers.flatMap((t) =>
+    t.offered_at === null
+      ? []
+      : [
+          {
+            mechanic_id: t.mechanic_id,
+            accepted: t.fate === 'accepted',
+            seconds: t.fate === 'accepted' ? (acceptedAt! - t.offered_at) / 1000 : null,
+          },
+        ],
+  );
+}
 
 export function inRange(requests: GeneratedRequest[], from?: string, to?: string): GeneratedRequest[] {
   return requests.filter((r) => (!from || r.final.created_at >= from) && (!to || r.final.created_at < to));
@@ -16,7 +76,7 @@ export function inRange(requests: GeneratedRequest[], from?: string, to?: string
 
 export function expectedTimeoutRate(requests: GeneratedRequest[]): TimeoutRate {
   const priority = requests.filter(isPriority);
-  const timedOut = priority.filter((r) => r.outcome.startsWith('timeout_')).length;
+  const timedOut = priority.filter((r) => TIMED_OUT.has(r.outcome)).length;
   return {
     total_priority_requests: priority.length,
     timed_out: timedOut,
@@ -25,7 +85,7 @@ export function expectedTimeoutRate(requests: GeneratedRequest[]): TimeoutRate {
 }
 
 export function expectedFallback(requests: GeneratedRequest[]): FallbackEffectiveness {
-  const fallbacks = requests.filter((r) => r.outcome.startsWith('timeout_') || r.outcome.startsWith('declined_'));
+  const fallbacks = requests.filter((r) => FELL_BACK.has(r.outcome));
   const accepted = fallbacks.filter((r) => r.final.status === 'accepted').length;
   return {
     total_fallbacks: fallbacks.length,
@@ -37,28 +97,64 @@ export function expectedFallback(requests: GeneratedRequest[]): FallbackEffectiv
 /** Success-rate rows by mechanic id (any volume). */
 export function expectedSuccess(history: History, requests: GeneratedRequest[]) {
   const rows = new Map<string, { total: number; accepted: number }>();
-  for (const r of requests.filter(isPriority)) {
-    const id = r.final.preferred_mechanic_id!;
-    const row = rows.get(id) ?? { total: 0, accepted: 0 };
+  for (const offer of requests.flatMap(priorityOffers)) {
+    const row = rows.get(offer.mechanic_id) ?? { total: 0, accepted: 0 };
     row.total++;
-    if (acceptedByPreferred(r)) row.accepted++;
-    rows.set(id, row);
+    if (offer.accepted) row.accepted++;
+    rows.set(offer.mechanic_id, row);
   }
   return [...rows].map(([id, { total, accepted }]) => ({
     mechanic_id: id,
-    mechanic_name: history.mechanics.find((m) => m.id === id)!.name,
+    mechanic_name: nameOf(history, id),
     total_priority_requests: total,
     accepted_by_preferred: accepted,
     priority_success_rate: pct(accepted, total),
   }));
 }
 
+export function expectedResponseTimes(requests: GeneratedRequest[]): ResponseTimes {
+  const minutes = requests.flatMap(priorityOffers).flatMap((o) => (o.seconds === null ? [] : [o.seconds / 60]));
+  if (minutes.length === 0)
+    return { avg_response_minutes: null, min_response_minutes: null, max_response_minutes: null };
+  return {
+    avg_response_minutes: minutes.reduce((a, b) => a + b, 0) / minutes.length,
+    min_response_minutes: Math.min(...minutes),
+    max_response_minutes: Math.max(...minutes),
+  };
+}
+
+export function expectedSkips(history: History, requests: GeneratedRequest[]): PrioritySkips {
+  const priority = requests.filter(isPriority);
+  const skippedTiers = priority.map((r) => r.tiers.filter((t) => t.fate.startsWith('skipped_')));
+  const withSkips = skippedTiers.filter((tiers) => tiers.length > 0).length;
+  const rows = new Map<string, PrioritySkips['by_mechanic'][number]>();
+  for (const t of skippedTiers.flat()) {
+    const row = rows.get(t.mechanic_id) ?? {
+      mechanic_id: t.mechanic_id,
+      mechanic_name: nameOf(history, t.mechanic_id),
+      skipped: 0,
+      skipped_unavailable: 0,
+      skipped_not_approved: 0,
+    };
+    row.skipped++;
+    if (t.fate === 'skipped_unavailable') row.skipped_unavailable++;
+    else row.skipped_not_approved++;
+    rows.set(t.mechanic_id, row);
+  }
+  return {
+    priority_requests: priority.length,
+    requests_with_skips: withSkips,
+    skip_rate: pct(withSkips, priority.length),
+    by_mechanic: [...rows.values()].sort((a, b) =>
+      a.skipped !== b.skipped ? b.skipped - a.skipped : a.mechanic_id < b.mechanic_id ? -1 : 1,
+    ),
+  };
+}
+
 export function expectedStats(history: History, mechanicId: string): MechanicStats {
-  const mine = history.requests.filter((r) => isPriority(r) && r.final.preferred_mechanic_id === mechanicId);
-  const accepted = mine.filter(acceptedByPreferred);
-  const seconds = accepted.map(
-    (r) => (Date.parse(r.final.accepted_at!) - Date.parse(r.final.priority_notified_at!)) / 1000,
-  );
+  const mine = history.requests.flatMap(priorityOffers).filter((o) => o.mechanic_id === mechanicId);
+  const accepted = mine.filter((o) => o.accepted);
+  const seconds = accepted.map((o) => o.seconds!);
   return {
     favorited_by: history.favoritedBy.get(mechanicId) ?? 0,
     priority_requests: mine.length,
@@ -66,4 +162,8 @@ export function expectedStats(history: History, mechanicId: string): MechanicSta
     priority_acceptance_rate: pct(accepted.length, mine.length),
     avg_priority_response_seconds: seconds.length ? seconds.reduce((a, b) => a + b, 0) / seconds.length : null,
   };
+}
+
+function nameOf(history: History, mechanicId: string): string {
+  return history.mechanics.find((m) => m.id === mechanicId)!.name;
 }

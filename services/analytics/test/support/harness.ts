@@ -7,6 +7,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { type Analytics, buildAnalytics } from '../../src/app.js';
 import { reportFilter } from '../../src/domain/report-query.js';
+import type { GeneratedRequest } from './lifecycle.js';
 
 export const silentLogger = createLogger({ service: 'analytics-test', level: 'silent' });
 
@@ -71,7 +72,7 @@ export async function waitCaughtUp(prefix: string, timeoutMs = 30_000): Promise<
   }
 }
 
-/** All four reports and every mechanic's stats, as answered now. */
+/** Every report and every mechanic's stats, as answered now. */
 export async function allReports(analytics: Analytics, mechanicIds: string[], q = {}) {
   const f = reportFilter(q);
   const stats: Record<string, unknown> = {};
@@ -82,12 +83,39 @@ export async function allReports(analytics: Analytics, mechanicIds: string[], q 
     responseTimes: await analytics.reports.responseTimes(f),
     timeoutRate: await analytics.reports.timeoutRate(f),
     fallback: await analytics.reports.fallbackEffectiveness(f),
+    skips: await analytics.reports.prioritySkips(f),
     stats,
   };
 }
 
 /** The read model's rows, in a stable order (to compare before and after a replay). */
-export async function factsRows(db: TestDatabase): Promise<unknown[]> {
-  const { rows } = await db.query('select * from analytics_request_facts order by request_id');
+export async function factsRows(db: TestDatabase): Promise<{ requests: unknown[]; offers: unknown[] }> {
+  const requests = await db.query('select * from analytics_request_facts order by request_id');
+  const offers = await db.query('select * from analytics_offer_facts order by request_id, tier');
+  return { requests: requests.rows, offers: offers.rows };
+}
+
+/** The offers the read model holds, instants as ISO strings, by request and tier. */
+export async function offerRows(db: TestDatabase): Promise<unknown[]> {
+  const { rows } = await db.query<Record<string, unknown>>(
+    `select request_id, tier, mechanic_id, offered_at, expires_at, outcome
+     from analytics_offer_facts order by request_id, tier`,
+  );
+  for (const row of rows) for (const k of Object.keys(row)) if (row[k] instanceof Date) row[k] = row[k].toISOString();
   return rows;
+}
+
+/** The offers each generated request ends with, as `offerRows` lists them. */
+export function finalOfferRows(requests: readonly GeneratedRequest[]): unknown[] {
+  return [...requests]
+    .sort((a, b) => (a.final.id < b.final.id ? -1 : 1))
+    .flatMap((r) => r.final.offers.map((o) => ({ request_id: r.final.id, ...o })))
+    .map(({ request_id, tier, mechanic_id, offered_at, expires_at, outcome }) => ({
+      request_id,
+      tier,
+      mechanic_id,
+      offered_at,
+      expires_at,
+      outcome,
+    }));
 }

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestEvent, SessionRequest } from '@dibs/contracts';
+import { SESSION_REQUEST_FIELDS } from '@dibs/db';
 import type { TestDatabase } from '@dibs/testing';
-import { chooseOutcome, type GeneratedRequest, lifecycle, MINUTE, prng } from './lifecycle.js';
+import { chooseOutcome, type GeneratedRequest, lifecycle, MINUTE, prng, SEQUENCE_OUTCOMES } from './lifecycle.js';
+import { sequenceLifecycle } from './sequence-lifecycle.js';
 
 export * from './lifecycle.js';
 
@@ -10,15 +12,26 @@ export interface History {
   requests: GeneratedRequest[];
   favoritedBy: Map<string, number>;
   events: RequestEvent[];
+  /**
+   * Where the requests booked as before issue 12 begin (ISO): every request created from here
+   * on is a single-priority or broadcast one, every one before it an issue-12 life.
+   */
+  singlesFrom: string;
 }
 
 /**
- * Writes a history of `count` requests over every outcome into `db` (mechanics, customers,
- * favorites, session_requests in their final state) and returns the events routing would have
- * published for them, built from the rows with `requestEvent` as routing does. Timestamps have
- * millisecond precision, as in an event's ISO strings.
+ * Writes a history of `count` requests over every outcome, preceded by `sequences` issue-12
+ * lives (ranked favorites in sequence, a preferred mechanic found unavailable) cycling through
+ * their outcomes, into `db` (mechanics, customers, favorites, session_requests in their final
+ * state) and returns the events routing would have published for them, built from the rows with
+ * `requestEvent` as routing does. Timestamps have millisecond precision, as in an event's ISO strings.
  */
-export async function generateHistory(db: TestDatabase, count = 320, seed = 42): Promise<History> {
+export async function generateHistory(
+  db: TestDatabase,
+  count = 320,
+  seed = 42,
+  sequences = Math.ceil(count / 3),
+): Promise<History> {
   const rnd = prng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
   const between = (lo: number, hi: number) => Math.floor(lo + rnd() * (hi - lo));
@@ -80,14 +93,49 @@ export async function generateHistory(db: TestDatabase, count = 320, seed = 42):
     });
     requests.push(req);
   }
+  // The issue-12 lives, in the hours before the first single one: a range filter tells them apart.
+  // Offers go to busy mechanics only (the rare one stays below the seed's threshold); every tier
+  // skipped as not approved is the suspended mechanic's.
+  for (let j = 0; j < sequences; j++) {
+    const favorites = shuffled(busy, rnd)
+      .slice(0, 3)
+      .map((m) => m.id);
+    const others = approved.filter((m) => !favorites.includes(m.id));
+    const req = sequenceLifecycle(SEQUENCE_OUTCOMES[j % SEQUENCE_OUTCOMES.length]!, {
+      customer: pick(customers),
+      favorites,
+      notApproved: suspended.id,
+      other: pick(others).id,
+      created: start - (sequences - j) * 60 * MINUTE + between(0, 30 * MINUTE),
+      rnd,
+      between,
+    });
+    requests.push(req);
+  }
   for (const r of requests) await insertRow(db, r.final);
-  return { mechanics, requests, favoritedBy, events: requests.flatMap((r) => r.events) };
+  return {
+    mechanics,
+    requests,
+    favoritedBy,
+    events: requests.flatMap((r) => r.events),
+    singlesFrom: new Date(start).toISOString(),
+  };
 }
 
+function shuffled<T>(xs: readonly T[], rnd: () => number): T[] {
+  const out = [...xs];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
+/** The request's columns (not its derived offers) as a session_requests row. */
 async function insertRow(db: TestDatabase, r: SessionRequest): Promise<void> {
-  const cols = Object.keys(r);
   await db.query(
-    `insert into session_requests (${cols.join(', ')}) values (${cols.map((_, i) => `$${i + 1}`).join(', ')})`,
-    Object.values(r),
+    `insert into session_requests (${SESSION_REQUEST_FIELDS.join(', ')})
+     values (${SESSION_REQUEST_FIELDS.map((_, i) => `$${i + 1}`).join(', ')})`,
+    SESSION_REQUEST_FIELDS.map((f) => r[f]),
   );
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { EventKind, RequestEvent, SessionRequest } from '@dibs/contracts';
-import { requestEvent } from '@dibs/db';
+import type { EventKind, OfferOutcome, RequestEvent, SessionRequest } from '@dibs/contracts';
+import { requestEvent, toSessionRequest } from '@dibs/db';
 
 /** How a generated request's life went; the hand-computed answers are counted from these. */
 export const OUTCOMES = [
@@ -21,14 +21,47 @@ export const OUTCOMES = [
 export type Outcome = (typeof OUTCOMES)[number];
 
 /** Outcomes where a priority window really happened (preferred mechanic + priority_notified_at). */
-export const PRIORITY_OUTCOMES: ReadonlySet<Outcome> = new Set(OUTCOMES.slice(0, 9));
+export const PRIORITY_OUTCOMES: ReadonlySet<AnyOutcome> = new Set(OUTCOMES.slice(0, 9));
+
+/**
+ * Lives only possible since issue 12: ranked favorites offered in sequence (`seq_*`), and a single
+ * preferred mechanic routing found unavailable. Each one's tiers are in `GeneratedRequest.tiers`.
+ */
+export const SEQUENCE_OUTCOMES = [
+  'seq_accepted_tier1',
+  'seq_accepted_tier2',
+  'seq_declined_then_accepted',
+  'seq_skipped_then_accepted',
+  'seq_all_timeout',
+  'seq_last_declined',
+  'seq_all_skipped',
+  'seq_all_not_approved',
+  'seq_cancelled_in_tier',
+  'seq_tier_open',
+  'seq_flag_off',
+  'single_unavailable',
+] as const;
+export type SequenceOutcome = (typeof SEQUENCE_OUTCOMES)[number];
+export type AnyOutcome = Outcome | SequenceOutcome;
+
+/**
+ * How one tier went, as the generator decided it: skipped, or offered at `offered_at` (ms) and
+ * then accepted, declined, timed out, withdrawn (cancelled) or still open.
+ */
+export interface Tier {
+  mechanic_id: string;
+  fate: OfferOutcome | 'open';
+  offered_at: number | null;
+}
 
 export interface GeneratedRequest {
-  outcome: Outcome;
-  /** The row as it ends, also inserted into session_requests. */
+  outcome: AnyOutcome;
+  /** The row as it ends (with its offers); its columns are also inserted into session_requests. */
   final: SessionRequest;
   /** Lifecycle events in the order routing would have emitted them. */
   events: RequestEvent[];
+  /** The tiers reached, in order (issue-12 lives only; empty for the others). */
+  tiers: Tier[];
 }
 
 /** A small seeded PRNG so a failing run can be replayed exactly. */
@@ -102,7 +135,8 @@ export function lifecycle(outcome: Outcome, input: LifeInput): GeneratedRequest 
   };
   const events: RequestEvent[] = [];
   const emit = (kind: EventKind, at: number, change: Partial<SessionRequest>, actor: string | null = null) => {
-    row = { ...row, ...change };
+    // The offers of a single request are read from its columns, as routing's events show them.
+    row = toSessionRequest({ ...row, ...change });
     events.push(requestEvent(kind, row, { at: new Date(at), actorMechanicId: actor }).payload as RequestEvent);
   };
   emit('created', created, {});
@@ -113,13 +147,13 @@ export function lifecycle(outcome: Outcome, input: LifeInput): GeneratedRequest 
     const inWindow = t + between(2_000, WINDOW_MINUTES * MINUTE - 1_000);
     if (outcome === 'accepted_by_preferred') {
       emit('accepted', inWindow, { status: 'accepted', mechanic_id: preferred, accepted_at: iso(inWindow) }, preferred);
-      return { outcome, final: row, events };
+      return { outcome, final: row, events, tiers: [] };
     }
     if (outcome === 'cancelled_in_window') {
       emit('cancelled', inWindow, { status: 'cancelled', cancelled_at: iso(inWindow) });
-      return { outcome, final: row, events };
+      return { outcome, final: row, events, tiers: [] };
     }
-    if (outcome === 'window_open') return { outcome, final: row, events };
+    if (outcome === 'window_open') return { outcome, final: row, events, tiers: [] };
     if (outcome.startsWith('declined')) {
       const fallback = { broadcast_at: iso(inWindow), fallback_reason: 'priority_declined' as const };
       emit('declined', inWindow, fallback, preferred);
@@ -147,7 +181,7 @@ export function lifecycle(outcome: Outcome, input: LifeInput): GeneratedRequest 
   } else if (acceptedBy) {
     emit('accepted', after, { status: 'accepted', mechanic_id: acceptedBy, accepted_at: iso(after) }, acceptedBy);
   }
-  return { outcome, final: row, events };
+  return { outcome, final: row, events, tiers: [] };
 }
 
 /** A broadcast-only request ends accepted (sometimes by the mechanic it preferred), pending or cancelled. */

@@ -1,6 +1,7 @@
 import {
   FallbackEffectivenessSchema,
   MechanicStatsSchema,
+  PrioritySkipsSchema,
   ResponseTimesSchema,
   SuccessRateRowSchema,
   TimeoutRateSchema,
@@ -95,5 +96,10 @@ export function registerCommandRoutes(app: HttpApp, deps: CommandRouteDeps): voi
     '/v1/analytics/priority/fallback-effectiveness',
     { onRequest: adminOnly, schema: reportSchema(FallbackEffectivenessSchema, RangeQuery) },
     async (request) => analytics.report('fallback_effectiveness', request.query),
+  );
+  app.get(
+    '/v1/analytics/priority/skips',
+    { onRequest: adminOnly, schema: reportSchema(PrioritySkipsSchema, RangeQuery) },
+    async (request) => analytics.report('priority_skips', request.query),
   );
 }

@@ -83,6 +83,7 @@ export const ROUTES: Record<string, RouteFuzz> = {
   'GET /v1/analytics/priority/response-times': { role: 'admin', query: { from: isoTime, to: isoTime } },
   'GET /v1/analytics/priority/timeout-rate': { role: 'admin', query: { from: isoTime, to: isoTime } },
   'GET /v1/analytics/priority/fallback-effectiveness': { role: 'admin', query: { from: isoTime, to: isoTime } },
+  'GET /v1/analytics/priority/skips': { role: 'admin', query: { from: isoTime, to: isoTime } },
   'GET /v1/mechanics/me/availability': { role: 'mechanic' },
   'PUT /v1/mechanics/me/availability': {
     role: 'mechanic',

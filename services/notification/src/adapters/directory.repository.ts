@@ -1,7 +1,7 @@
 import type { Role } from '@dibs/contracts';
-import { type SessionRequestRecord, type Sql, sessionRequestColumns, toSessionRequest } from '@dibs/db';
+import { iso, type SessionRequestRecord, type Sql, sessionRequestColumns, toSessionRequest } from '@dibs/db';
 import type { OfferKind } from '../domain/delivery.js';
-import { BROADCAST_OFFER_SQL, PRIORITY_OFFER_SQL } from '../domain/rules/open-offer.js';
+import { BROADCAST_OFFER_SQL, PRIORITY_OFFER_SQL, SEQUENCE_OFFER_SQL } from '../domain/rules/open-offer.js';
 import type { OpenRequest } from '../domain/snapshot.js';
 
 /** Who a handshake's token names: whether the row exists and, for mechanics, whether approved. */
@@ -22,17 +22,31 @@ export interface Directory {
 
 const cols = sessionRequestColumns('r');
 
-// Own offers inside their window, then broadcast ones (approved mechanics only); never one this
-// mechanic declined: the rule of domain/rules/open-offer.ts, one half per kind of offer, so that
-// the partial indexes on pending/preferred requests keep both halves cheap.
+// Own offers inside their window (a request's one window, or a sequence's tier offered to this
+// mechanic), then broadcast ones (approved mechanics only); never one this mechanic declined: the
+// rule of domain/rules/open-offer.ts, one branch per kind of window and offer, so that each
+// branch keeps to its index (preferred mechanic, the offers by mechanic, pending requests). A
+// priority row carries its window's tier, length and deadline.
 const OPEN_REQUESTS_SQL = `
   select * from (
-    select 'priority' as kind, ${cols} from session_requests r where ${PRIORITY_OFFER_SQL}
+    select 'priority' as kind, 1 as offer_tier, r.priority_window_minutes as offer_window_minutes,
+        r.priority_expires_at as offer_expires_at, ${cols}
+      from session_requests r where ${PRIORITY_OFFER_SQL}
     union all
-    select 'broadcast' as kind, ${cols} from session_requests r where ${BROADCAST_OFFER_SQL}
+    select 'priority' as kind, o.tier, o.window_minutes, o.expires_at, ${cols}
+      from session_request_offers o join session_requests r on r.id = o.request_id where ${SEQUENCE_OFFER_SQL}
+    union all
+    select 'broadcast' as kind, null, null, null, ${cols} from session_requests r where ${BROADCAST_OFFER_SQL}
   ) open
   order by (kind = 'priority') desc, created_at desc, id
   limit $4`;
+
+type OpenRequestRow = SessionRequestRecord & {
+  kind: OfferKind;
+  offer_tier: number | null;
+  offer_window_minutes: number | null;
+  offer_expires_at: Date | string | null;
+};
 
 export function createDirectory(sql: Sql): Directory {
   return {
@@ -57,17 +71,24 @@ export function createDirectory(sql: Sql): Directory {
       return approved;
     },
     async openRequests(mechanicId, approved, now, limit) {
-      const { rows } = await sql.query<SessionRequestRecord & { kind: OfferKind }>(OPEN_REQUESTS_SQL, [
-        mechanicId,
-        new Date(now),
-        approved,
-        limit,
-      ]);
-      return rows.map((row): OpenRequest => ({ kind: row.kind, request: toSessionRequest(row) }));
+      const { rows } = await sql.query<OpenRequestRow>(OPEN_REQUESTS_SQL, [mechanicId, new Date(now), approved, limit]);
+      return rows.map(toOpenRequest);
     },
     async ping() {
       await sql.query('select 1');
       return true;
     },
+  };
+}
+
+function toOpenRequest(row: OpenRequestRow): OpenRequest {
+  const request = toSessionRequest(row);
+  if (row.kind === 'broadcast') return { kind: 'broadcast', request };
+  return {
+    kind: 'priority',
+    request,
+    tier: Number(row.offer_tier),
+    windowMinutes: Number(row.offer_window_minutes),
+    expiresAt: iso(row.offer_expires_at) as string,
   };
 }

@@ -13,15 +13,29 @@ export interface PresenceOptions {
   ttlMs: number;
   replicas: number;
   logger: Logger;
+  /** The time an entry's `updated_at` states (ms since the epoch). */
+  clock?: () => number;
 }
 
 /**
- * Which mechanic is connected where, in a NATS KV bucket (ARCHITECTURE "presence"): one key per
- * mechanic and instance holding the connection count. Writes are fire-and-forget (presence is
- * advisory, a NATS hiccup must not affect sockets) and each entry is rewritten every third of the
- * TTL, so the entries of a crashed instance vanish within one TTL.
+ * Which mechanic is connected where, and who was until lately, in a NATS KV bucket (ARCHITECTURE
+ * "presence"): one key per mechanic and instance holding the connection count. While the count is
+ * above 0 the entry is rewritten every third of the TTL. When the mechanic's last socket here
+ * closes, the entry is written once more with 0 connections and the disconnect time, and is left
+ * to the bucket's max age: so "connected at some point in the last TTL" (CONTRACT §6
+ * availability) is the entry's existence, and the entries of a crashed instance vanish within
+ * one TTL too. Writes are fire-and-forget: presence is advisory, a NATS hiccup must not affect
+ * sockets.
  */
-export async function createPresence({ nc, bucket, instanceId, ttlMs, replicas, logger }: PresenceOptions) {
+export async function createPresence({
+  nc,
+  bucket,
+  instanceId,
+  ttlMs,
+  replicas,
+  logger,
+  clock = Date.now,
+}: PresenceOptions) {
   const kvm = new Kvm(jetstream(nc));
   let kv: KV;
   try {
@@ -32,28 +46,36 @@ export async function createPresence({ nc, bucket, instanceId, ttlMs, replicas, 
     kv = await kvm.open(bucket);
   }
   const counts = new Map<string, number>();
+  // Mechanics whose last socket here closed, and when, until their last entry is written.
+  const goneAt = new Map<string, number>();
   const dirty = new Set<string>();
+  const writing = new Set<Promise<void>>();
   let flushScheduled = false;
   let stopped = false;
 
-  function entry(mechanicId: string, connections: number): string {
+  function entry(mechanicId: string, connections: number, at: number): string {
     const value: PresenceEntry = {
       mechanic_id: mechanicId,
       instance_id: instanceId,
       connections,
-      updated_at: new Date().toISOString(),
+      updated_at: new Date(at).toISOString(),
     };
     return JSON.stringify(value);
   }
 
+  // The entry as it stands now: connected (refreshed), or gone since `goneAt` (written once; a
+  // refresh that finds the mechanic gone and that entry already written writes nothing).
   async function write(mechanicId: string): Promise<void> {
     const key = presenceKey(mechanicId, instanceId);
     const n = counts.get(mechanicId) ?? 0;
+    const at = n > 0 ? clock() : goneAt.get(mechanicId);
+    if (at === undefined) return;
+    if (n === 0) goneAt.delete(mechanicId);
     try {
-      if (n > 0) await kv.put(key, entry(mechanicId, n));
-      else await kv.delete(key);
+      await kv.put(key, entry(mechanicId, n, at));
     } catch (err) {
-      logger.warn({ err, mechanic_id: mechanicId }, 'presence write failed (refreshed later)');
+      // A lost last write leaves the previous entry to expire by the bucket's max age.
+      logger.warn({ err, mechanic_id: mechanicId }, 'presence write failed (refreshed or expired later)');
     }
   }
 
@@ -71,8 +93,14 @@ export async function createPresence({ nc, bucket, instanceId, ttlMs, replicas, 
     });
   }
 
-  async function writeAll(ids: string[]): Promise<void> {
-    for (let i = 0; i < ids.length; i += 100) await Promise.all(ids.slice(i, i + 100).map(write));
+  // Tracked, so that stop() can wait for writes under way before the connection goes.
+  function writeAll(ids: string[]): Promise<void> {
+    const done = (async () => {
+      for (let i = 0; i < ids.length; i += 100) await Promise.all(ids.slice(i, i + 100).map(write));
+    })();
+    writing.add(done);
+    void done.finally(() => writing.delete(done));
+    return done;
   }
 
   // Rolling refresh: every second, the next slice of entries, so each is rewritten once per third
@@ -104,19 +132,29 @@ export async function createPresence({ nc, bucket, instanceId, ttlMs, replicas, 
   );
 
   return {
-    /** The mechanic now has `connections` sockets on this instance (0 = gone). */
+    /** The mechanic now has `connections` sockets on this instance (0 = its last one just closed). */
     set(mechanicId: string, connections: number): void {
-      if (connections > 0) counts.set(mechanicId, connections);
-      else counts.delete(mechanicId);
+      if (connections > 0) {
+        counts.set(mechanicId, connections);
+        goneAt.delete(mechanicId);
+      } else if (counts.delete(mechanicId)) {
+        goneAt.set(mechanicId, clock());
+      }
       schedule(mechanicId);
     },
-    /** Stops refreshing and removes this instance's entries. */
+    /**
+     * Stops refreshing and writes this instance's entries as gone now (0 connections): the
+     * mechanics were connected until now, and reconnect to another instance.
+     */
     async stop(): Promise<void> {
       stopped = true;
       await refresh.stop();
-      const ids = [...counts.keys()];
+      const now = clock();
+      for (const id of counts.keys()) goneAt.set(id, now);
+      const ids = [...new Set([...dirty, ...counts.keys()])];
       counts.clear();
-      await writeAll(ids).catch(() => undefined);
+      dirty.clear();
+      await Promise.all([...writing, writeAll(ids)]);
     },
   };
 }
