@@ -102,7 +102,7 @@ async function main(): Promise<void> {
   console.log(`analytics lag p99 ${a.p99} ms (goal ≤ 1000 ms); every event found in the read model's ledger`);
 
   async function measure(name: string, args: string[]) {
-    await sql(db.url, 'truncate analytics_request_facts, analytics_events'); // a fresh read model per round
+    await sql(db.url, 'truncate analytics_request_facts, analytics_events, analytics_offer_facts'); // a fresh read model per round
     const prefix = `bench_${name}_${randomUUID().slice(0, 8)}`;
     const names = natsNames(prefix);
     await provisionStreams(jsm, names);
