@@ -68,6 +68,22 @@ async function insert(s: State): Promise<{ id: string; mechanicId: string }> {
   return { id, mechanicId };
 }
 
+/** What the pure rule says of `mechanicId` accepting request `id` at NOW, and whether the guarded UPDATE let it win. */
+async function acceptOnce(id: string, mechanicId: string) {
+  const row = await findRequest(client, id);
+  const { rows: m } = await client.query('select id, status from mechanics where id = $1', [mechanicId]);
+  const verdict = acceptVerdict({
+    request: row ? toState(row) : null,
+    mechanicId,
+    mechanic: m[0] ?? null,
+    declinedByMechanic: row?.declined.includes(mechanicId) ?? false,
+    now: NOW,
+    minuteMs: MINUTE,
+  });
+  const won = (await markAccepted(client, id, mechanicId, new Date(NOW))) !== null;
+  return { verdict, won };
+}
+
 describe('the accept rule', () => {
   it('lets the accept UPDATE win exactly when acceptVerdict grants a first win', async () => {
     const seen = { won: 0, refused: 0 };
@@ -76,17 +92,7 @@ describe('the accept rule', () => {
         await client.query('begin');
         try {
           const { id, mechanicId } = await insert(s);
-          const row = await findRequest(client, id);
-          const { rows: m } = await client.query('select id, status from mechanics where id = $1', [mechanicId]);
-          const verdict = acceptVerdict({
-            request: row ? toState(row) : null,
-            mechanicId,
-            mechanic: m[0] ?? null,
-            declinedByMechanic: row?.declined.includes(mechanicId) ?? false,
-            now: NOW,
-            minuteMs: MINUTE,
-          });
-          const won = (await markAccepted(client, id, mechanicId, new Date(NOW))) !== null;
+          const { verdict, won } = await acceptOnce(id, mechanicId);
           seen[won ? 'won' : 'refused']++;
           expect(won).toBe(verdict.ok === true && !verdict.repeat);
         } finally {
@@ -169,17 +175,7 @@ describe('the accept rule of a sequence', () => {
         await client.query('begin');
         try {
           const { id, mechanicId } = await insertSequence(s);
-          const row = await findRequest(client, id);
-          const { rows: m } = await client.query('select id, status from mechanics where id = $1', [mechanicId]);
-          const verdict = acceptVerdict({
-            request: row ? toState(row) : null,
-            mechanicId,
-            mechanic: m[0] ?? null,
-            declinedByMechanic: row?.declined.includes(mechanicId) ?? false,
-            now: NOW,
-            minuteMs: MINUTE,
-          });
-          const won = (await markAccepted(client, id, mechanicId, new Date(NOW))) !== null;
+          const { verdict, won } = await acceptOnce(id, mechanicId);
           seen[won ? 'won' : 'refused']++;
           if (verdict.ok === false && verdict.code === 'priority_window_active') seen.windowActive++;
           expect(won).toBe(verdict.ok === true && !verdict.repeat);
