@@ -1,13 +1,16 @@
 // pnpm chaos [seconds] — the reliability suite. The four services run as separate processes
 // (2 routing replicas, 2 notification gateways, 1 intake, 1 analytics) under a steady load of
-// customers booking (priority and plain, some cancelling) and mechanics' apps accepting, declining
-// and racing on WebSockets. Every 2–3 s one random process gets kill -9 and comes back 0.3–1 s
-// later. Then the run lets everything settle and checks the invariants (ARCHITECTURE.md) on what
-// is left: no acknowledged request lost or doubled, none stuck, no window broadcast early or late
-// while routing ran, exactly one winner and every mechanic told the truth, no change told twice,
-// no frame twice on one connection, analytics equal to the requests. Any violation: exit 1.
+// customers booking (plain, through one favorite, or through their ranked favorites in sequence;
+// some cancelling), mechanics' apps accepting, declining and racing on WebSockets, and some
+// mechanics going away and coming back (availability). Every 2–3 s one random process gets
+// kill -9 and comes back 0.3–1 s later. Then the run lets everything settle and checks the
+// invariants (ARCHITECTURE.md, CONTRACT §6) on what is left: no acknowledged request lost or
+// doubled, none stuck, no window or tier ended early or late while routing ran, tiers one at a
+// time and each told once, exactly one winner and every mechanic told the truth, no change told
+// twice, no frame twice on one connection, analytics equal to the requests. Any violation: exit 1.
 //
-// Windows are 2 s (PRIORITY_MINUTE_MS=200), so one run sees hundreds of windows end.
+// Windows are 2 s and a sequence's tiers 1 s, 0.6 s and 0.4 s (PRIORITY_MINUTE_MS=200; the
+// default tier windows of 5, 3 and 2 minutes), so one run sees hundreds of windows end.
 // Flags: --seconds=N (or the first argument), --seed=N to replay a run's choices, --rate=N bookings/s.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -17,9 +20,12 @@ import { connectNats } from '@dibs/nats';
 import pg from 'pg';
 import { WebSocket } from 'ws';
 import { benchDatabase, deleteNatsPrefix } from './lib/bench-db.js';
-import { bookOnce, type CustomerLog, cancelOnce, MechanicApp, type MechanicLog, rng } from './lib/chaos-actors.js';
-import { checkAnalytics, checkRun, readEvents, readRows, settled, type Violation } from './lib/chaos-checks.js';
+import { MechanicApp, type MechanicLog, rng } from './lib/chaos-actors.js';
+import { checkAnalytics } from './lib/chaos-analytics.js';
+import { checkRun, evidence, type Violation } from './lib/chaos-checks.js';
 import { createCluster, type Instance } from './lib/chaos-cluster.js';
+import { bookOnce, type CustomerLog, cancelOnce, rankFavorites, setAvailability } from './lib/chaos-http.js';
+import { readEvents, readRows, settled } from './lib/chaos-store.js';
 import { freePort } from './lib/fanout-procs.js';
 
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
@@ -29,6 +35,10 @@ const SEED = Number(arg('seed') ?? process.env.CHAOS_SEED ?? Math.floor(Math.ran
 const RATE = Number(arg('rate') ?? process.env.CHAOS_RATE ?? 5);
 const MECHANICS = 12;
 const CUSTOMERS = 6;
+/** Of the priority bookings, the share that goes through the customer's ranked favorites in sequence. */
+const SEQUENCE_SHARE = 1 / 3;
+/** Mechanics (every third) that go away and come back now and then. */
+const AWAY_EVERY = 3;
 const MINUTE_MS = 200;
 /** A window ending while a routing replica runs is broadcast within this much of its deadline. */
 const LATE_TOLERANCE_MS = Number(process.env.CHAOS_LATE_TOLERANCE_MS ?? 1000);
@@ -55,7 +65,22 @@ const cluster = createCluster({
   AUTH_JWT_SECRET: DEV_JWT_SECRET,
   PRIORITY_MINUTE_MS: String(MINUTE_MS),
 });
-const mechanicLog: MechanicLog = { repeatedFrames: [], wins: new Map(), results: new Map(), connects: 0, offers: 0 };
+const mechanicLog: MechanicLog = {
+  repeatedFrames: [],
+  sharedIds: [],
+  repeatedTiers: [],
+  wins: new Map(),
+  results: new Map(),
+  connects: 0,
+  offers: 0,
+  tierOffers: new Map(),
+  histories: new Map(),
+  expired: 0,
+  dropped: 0,
+  availabilityChanges: 0,
+  unexpected: [],
+  retries: 0,
+};
 const customerLog: CustomerLog = { acknowledged: [], unexpected: [], retries: 0, abandoned: 0, cancels: [] };
 const apps: MechanicApp[] = [];
 let exitCode = 0;
@@ -110,10 +135,23 @@ try {
   await cluster.allReady();
   const wsUrl = (g: Instance) => `${g.url.replace('http:', 'ws:')}/v1/ws`;
 
+  // Each customer ranks two or three of its favorites, in an order of its own (for sequences).
+  for (const [customer, mechanics] of favorites) {
+    const order = [...mechanics];
+    for (let k = order.length - 1; k > 0; k--) {
+      const j = Math.floor(random() * (k + 1));
+      [order[k], order[j]] = [order[j] as string, order[k] as string];
+    }
+    await rankFavorites(intake.url, customerTokens.get(customer) as string, order.slice(0, random() < 0.5 ? 2 : 3));
+  }
+
+  const mechanicTokens = new Map(
+    await Promise.all(mechanicIds.map(async (id) => [id, await sign(id, 'mechanic')] as const)),
+  );
   for (const [n, id] of mechanicIds.entries()) {
     const app = new MechanicApp(
       id,
-      await sign(id, 'mechanic'),
+      mechanicTokens.get(id) as string,
       wsUrl(gateways[n % 2] as Instance),
       rng(SEED + n + 1),
       mechanicLog,
@@ -123,7 +161,8 @@ try {
   }
 
   console.log(
-    `chaos — ${SECONDS} s, seed ${SEED}; ${RATE} bookings/s (60% priority, 2 s windows), ${MECHANICS} mechanics on 2 gateways, ` +
+    `chaos — ${SECONDS} s, seed ${SEED}; ${RATE} bookings/s (60% priority, 2 s windows; a third of those in sequence, ` +
+      `tiers of 1/0.6/0.4 s), ${MECHANICS} mechanics on 2 gateways (${Math.floor(MECHANICS / AWAY_EVERY)} of them now and then away), ` +
       `${CUSTOMERS} customers; 1 intake, 2 routing, 2 gateways, 1 analytics; kill -9 every 2–3 s; node ${process.version}`,
   );
 
@@ -143,12 +182,15 @@ try {
       const customer = pick(customerIds);
       const token = customerTokens.get(customer) as string;
       const priority = random() < 0.6;
+      const sequence = priority && random() < SEQUENCE_SHARE;
       const body = {
         session_type: 'video',
         plan_code: pick(['basic', 'pro']),
-        ...(priority
-          ? { preferred_mechanic_id: pick(favorites.get(customer) as string[]), routing_type: 'priority_broadcast' }
-          : {}),
+        ...(sequence
+          ? { routing_type: 'priority_sequence' }
+          : priority
+            ? { preferred_mechanic_id: pick(favorites.get(customer) as string[]), routing_type: 'priority_broadcast' }
+            : {}),
       };
       const cancelAfter = random() < 0.08 ? between(0, 3000) : undefined;
       track(
@@ -177,7 +219,24 @@ try {
     }
   })();
 
-  await Promise.all([load, chaos]);
+  // Some mechanics go away and come back now and then: routing skips them (a sequence's next tier,
+  // or a single favorite's request broadcast at once) while they are away.
+  const away = mechanicIds
+    .filter((_, n) => n % AWAY_EVERY === AWAY_EVERY - 1)
+    .map(async (id, n) => {
+      const own = rng(SEED + 1000 + n);
+      let available = true;
+      for (;;) {
+        await sleep(1500 + own() * 3500);
+        if (Date.now() >= endAt) return;
+        if (await setAvailability(intake.url, mechanicTokens.get(id) as string, !available, mechanicLog, giveUpAt)) {
+          available = !available;
+          mechanicLog.availabilityChanges++;
+        }
+      }
+    });
+
+  await Promise.all([load, chaos, ...away]);
   await cluster.allReady();
   await Promise.all(inFlight);
   const loadEnded = Date.now();
@@ -230,13 +289,20 @@ try {
   const killsBy = new Map<string, number>();
   for (const k of kills) killsBy.set(k.name, (killsBy.get(k.name) ?? 0) + 1);
   const results = [...mechanicLog.results].map(([k, v]) => `${k} ${v}`).join(', ');
+  const entries = (o: Record<string, number>) =>
+    Object.entries(o)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ') || 'none';
+  const seq = figures.sequences;
   console.log(
     [
       `kills: ${kills.length} (${[...killsBy].map(([n, c]) => `${n} ${c}`).join(', ')})`,
       `bookings acknowledged: ${customerLog.acknowledged.length} (retried attempts ${customerLog.retries}, abandoned ${customerLog.abandoned}, cancels answered ${customerLog.cancels.length})`,
-      `requests: ${figures.requests}; priority windows ${figures.priority}: accepted by the favorite ${figures.acceptedByPreferred}, timed out ${figures.timedOut}, declined ${figures.declined}, failed ${figures.failed}; cancelled ${figures.cancelled}; broadcast and still open ${figures.broadcastPending}`,
+      `requests: ${figures.requests}; priority windows ${figures.priority}: accepted by the favorite ${figures.acceptedByPreferred}, timed out ${figures.timedOut}, declined ${figures.declined}, failed ${figures.failed}; favorite unavailable ${figures.unavailable}; cancelled ${figures.cancelled}; broadcast and still open ${figures.broadcastPending}`,
       `windows broadcast after their deadline (routing up): p50 ${figures.lateness.p50} ms, p99 ${figures.lateness.p99} ms, max ${figures.lateness.max} ms over ${figures.lateness.count}; ${figures.lateWhileRoutingDown} deadlines fell while no routing replica was up`,
-      `mechanics' apps: ${mechanicLog.connects} connections, ${mechanicLog.offers} offers, command results: ${results}`,
+      `sequences ${seq.requests}: tiers offered ${seq.tiersOffered} (${seq.laterTiersOffered} beyond tier 1); tier outcomes ${entries(seq.outcomes)}; broadcast ${entries(seq.fallbacks)}`,
+      `timed-out tiers moved on after their deadline (routing up): p50 ${seq.lateness.p50} ms, p99 ${seq.lateness.p99} ms, max ${seq.lateness.max} ms over ${seq.lateness.count}; ${seq.lateWhileRoutingDown} deadlines fell while no routing replica was up`,
+      `mechanics' apps: ${mechanicLog.connects} connections, ${mechanicLog.offers} offers (priority by tier: ${entries(Object.fromEntries(mechanicLog.tierOffers))}), ${mechanicLog.expired} offer_expired (answers they dropped: ${mechanicLog.dropped}), command results: ${results}; availability changed ${mechanicLog.availabilityChanges} times`,
       `events: ${events.length}; settled ${(settleMs / 1000).toFixed(1)} s after the load stopped` +
         (waiting.size ? ` (waited on: ${[...waiting].join('; ')})` : ''),
       violations.length === 0
@@ -244,8 +310,12 @@ try {
         : `invariants VIOLATED:\n${violations.map((v) => `  ${v.check}: ${v.count} — e.g. ${JSON.stringify(v.examples)}`).join('\n')}`,
     ].join('\n'),
   );
+  if (violations.length > 0)
+    console.log(
+      `what the run left of requests named above:\n${evidence(violations, rows, events, mechanicLog.histories).join('\n')}`,
+    );
   console.log(
-    `chaos-summary ${JSON.stringify({ seed: SEED, seconds: SECONDS, kills: kills.length, acknowledged: customerLog.acknowledged.length, ...figures, violations: violations.map((v) => ({ check: v.check, count: v.count })) })}`,
+    `chaos-summary ${JSON.stringify({ seed: SEED, seconds: SECONDS, kills: kills.length, acknowledged: customerLog.acknowledged.length, availabilityChanges: mechanicLog.availabilityChanges, ...figures, violations: violations.map((v) => ({ check: v.check, count: v.count })) })}`,
   );
   if (violations.length > 0 || kills.length === 0) exitCode = 1;
 } catch (err) {

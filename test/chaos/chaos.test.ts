@@ -13,16 +13,25 @@ interface Summary {
   acceptedByPreferred: number;
   timedOut: number;
   declined: number;
+  availabilityChanges: number;
+  sequences: {
+    requests: number;
+    laterTiersOffered: number;
+    acceptedInTier: number;
+    outcomes: Record<string, number>;
+  };
   violations: { check: string; count: number }[];
 }
 
 /**
- * The reliability suite's short run (`pnpm chaos` runs it for as long as asked): 20 s of bookings,
- * accepts and declines while a random service process is killed with SIGKILL every 2–3 s. The run
- * itself checks every invariant on what it leaves behind and exits 1 on any violation.
+ * The reliability suite's short run (`pnpm chaos` runs it for as long as asked): 20 s of bookings
+ * (through one favorite, through ranked favorites in sequence, or to everyone), accepts and
+ * declines, and mechanics going away and back, while a random service process is killed with
+ * SIGKILL every 2–3 s. The run itself checks every invariant on what it leaves behind and exits 1
+ * on any violation.
  */
 describe('chaos: kill -9 under load', () => {
-  it('loses no request, doubles nothing and keeps every window on time', { timeout: 240_000 }, async () => {
+  it('loses no request, doubles nothing and keeps every window and tier on time', { timeout: 240_000 }, async () => {
     expect(existsSync(script), `${script} is missing: run \`npm run build\` first`).toBe(true);
     const child = spawn(process.execPath, [script, '20', '--seed=20261129'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
@@ -45,5 +54,12 @@ describe('chaos: kill -9 under load', () => {
     expect(summary.acceptedByPreferred).toBeGreaterThan(0);
     expect(summary.timedOut).toBeGreaterThan(0);
     expect(summary.declined).toBeGreaterThan(0);
+    // Sequences moved on (a tier timed out, was declined or skipped), were accepted inside a
+    // tier, and a tier's deadline passed under fire; mechanics went away and came back.
+    expect(summary.sequences.requests).toBeGreaterThan(0);
+    expect(summary.sequences.laterTiersOffered).toBeGreaterThan(0);
+    expect(summary.sequences.acceptedInTier).toBeGreaterThan(0);
+    expect(summary.sequences.outcomes.timeout ?? 0).toBeGreaterThan(0);
+    expect(summary.availabilityChanges).toBeGreaterThan(0);
   });
 });

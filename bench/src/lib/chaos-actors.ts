@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { WebSocket } from 'ws';
+import type { HttpLog } from './chaos-http.js';
 
 /** A seeded pseudo-random source (mulberry32), so a chaos run's choices can be replayed. */
 export function rng(seed: number): () => number {
@@ -13,16 +14,43 @@ export function rng(seed: number): () => number {
   };
 }
 
-/** What the mechanics' apps saw and did, for the checks. */
-export interface MechanicLog {
+/** A frame whose id came before on the same connection, with what the connection was told of its request. */
+export interface RepeatedFrame {
+  mechanic: string;
+  id: string;
+  type: string;
+  /** The type of the frame that came first with this id. */
+  first?: string;
+  requestId?: string;
+  history?: string[];
+}
+
+/** What the mechanics' apps saw and did, for the checks; their HTTP calls (availability) too. */
+export interface MechanicLog extends HttpLog {
   /** The same frame id twice on one connection. */
-  repeatedFrames: { mechanic: string; id: string; type: string }[];
+  repeatedFrames: RepeatedFrame[];
+  /**
+   * Two different frames with one id on one connection: CONTRACT §4 lets a client drop a frame
+   * whose id it has seen, so such a client never sees the second.
+   */
+  sharedIds: RepeatedFrame[];
+  /** A `priority_session_request` for a tier of a request already offered on the same connection. */
+  repeatedTiers: { mechanic: string; requestId: string; tier: number }[];
   /** Accepts answered `ok: true`: request → the mechanics told they won. */
   wins: Map<string, Set<string>>;
   /** Every `result` frame, by outcome code ('ok' or the refusal). */
   results: Map<string, number>;
   connects: number;
   offers: number;
+  /** Priority offers by the tier they named (1 for a single preferred mechanic). */
+  tierOffers: Map<number, number>;
+  /** Every app's frames and commands about each request (`time mechanic what`), for a report. */
+  histories: Map<string, string[]>;
+  /** `offer_expired` frames, and the answers the app still meant to give that they dropped. */
+  expired: number;
+  dropped: number;
+  /** Availability changes intake acknowledged. */
+  availabilityChanges: number;
 }
 
 type Frame = { id?: string; type?: string; ref?: string; ok?: boolean; code?: string } & Record<string, unknown>;
@@ -40,6 +68,15 @@ export class MechanicApp {
   private readonly pending = new Map<string, string>();
   /** The refs of those commands that are accepts. */
   private readonly accepts = new Set<string>();
+  /** Priority offers the app means to answer: request id → the pending answer. */
+  private readonly answers = new Map<string, NodeJS.Timeout>();
+  /** `request:tier` of the priority offers received on the current connection. */
+  private tiers = new Set<string>();
+  /**
+   * Notes what the current connection was told of a request, and what the app sent about it
+   * (type@ms since connect): the history reported with a repeated frame.
+   */
+  private note: (requestId: string, what: string) => void = () => undefined;
 
   constructor(
     readonly id: string,
@@ -60,9 +97,19 @@ export class MechanicApp {
       perMessageDeflate: false,
     });
     this.ws = ws;
-    // Frame ids seen on this connection: a repeat on the same connection is a bug; after a
-    // reconnect the snapshot may legitimately restate what was offered before.
-    const seen = new Set<string>();
+    // Frame ids seen on this connection, with the type of the first frame of each: a repeat on the
+    // same connection is a bug; after a reconnect the snapshot may legitimately restate what was
+    // offered before.
+    const seen = new Map<string, string>();
+    const told = new Map<string, string[]>();
+    const since = Date.now();
+    this.tiers = new Set<string>();
+    this.note = (requestId, what) => {
+      told.set(requestId, [...(told.get(requestId) ?? []), `${what}@${Date.now() - since}`]);
+      const all = this.log.histories.get(requestId) ?? [];
+      all.push(`${new Date().toISOString().slice(11, 23)} ${this.id.slice(0, 8)} ${what}`);
+      this.log.histories.set(requestId, all);
+    };
     ws.on('open', () => {
       this.backoff = 100;
       this.log.connects++;
@@ -74,11 +121,23 @@ export class MechanicApp {
       } catch {
         return;
       }
+      const requestId = (frame.request as { id?: string } | undefined)?.id ?? (frame.request_id as string | undefined);
       if (frame.id) {
-        if (seen.has(frame.id))
-          this.log.repeatedFrames.push({ mechanic: this.id, id: frame.id, type: String(frame.type) });
-        seen.add(frame.id);
+        const first = seen.get(frame.id);
+        if (first !== undefined)
+          (first === frame.type ? this.log.repeatedFrames : this.log.sharedIds).push({
+            mechanic: this.id,
+            id: frame.id,
+            type: String(frame.type),
+            first,
+            ...(requestId ? { requestId, history: told.get(requestId) ?? [] } : {}),
+          });
+        else seen.set(frame.id, String(frame.type));
       }
+      if (requestId) this.note(requestId, String(frame.type));
+      if (frame.type === 'snapshot')
+        for (const item of (frame.open_requests as { kind: string; request: { id: string } }[]) ?? [])
+          this.note(item.request.id, `snapshot ${item.kind}`);
       this.onFrame(frame);
     });
     ws.on('error', () => undefined);
@@ -97,10 +156,30 @@ export class MechanicApp {
       case 'priority_session_request': {
         this.log.offers++;
         const id = (frame.request as { id: string }).id;
+        // A sequence's tier or a single preferred mechanic's window (tier 1): answered alike.
+        const tier = Number(frame.tier ?? 1);
+        this.log.tierOffers.set(tier, (this.log.tierOffers.get(tier) ?? 0) + 1);
+        if (this.tiers.has(`${id}:${tier}`)) this.log.repeatedTiers.push({ mechanic: this.id, requestId: id, tier });
+        this.tiers.add(`${id}:${tier}`);
+        // The favorite usually answers within its window (a sequence's tiers are short), now and
+        // then just past it, racing the tier's end; sometimes it says no, sometimes nothing.
+        const left = Date.parse(String(frame.expires_at)) - Date.now();
+        const within = (cap: number) => 100 + this.random() * Math.max(0, Math.min(cap, left * 1.1 - 100));
         const roll = this.random();
-        // The favorite usually answers within its window; sometimes it says no, sometimes nothing.
-        if (roll < 0.55) this.later(100 + this.random() * 900, () => this.command('accept', id));
-        else if (roll < 0.8) this.later(100 + this.random() * 600, () => this.command('decline', id));
+        if (roll < 0.55) this.answer(id, within(900), 'accept');
+        else if (roll < 0.8) this.answer(id, within(500), 'decline');
+        break;
+      }
+      case 'offer_expired': {
+        // The tier ended unanswered: the offer is gone, and so is the answer the app meant to give.
+        this.log.expired++;
+        const id = String(frame.request_id);
+        const pending = this.answers.get(id);
+        if (pending) {
+          clearTimeout(pending);
+          this.answers.delete(id);
+          this.log.dropped++;
+        }
         break;
       }
       case 'new_request': {
@@ -121,6 +200,7 @@ export class MechanicApp {
         const requestId = this.pending.get(ref);
         this.pending.delete(ref);
         const outcome = frame.ok ? 'ok' : String(frame.code);
+        if (requestId) this.note(requestId, `result ${outcome}`);
         this.log.results.set(outcome, (this.log.results.get(outcome) ?? 0) + 1);
         // The gateway answers accepts and declines alike; only an accepted accept is a win.
         if (frame.ok && requestId && this.accepts.has(ref)) {
@@ -138,123 +218,34 @@ export class MechanicApp {
     const ws = this.ws;
     if (!ws || ws.readyState !== WebSocket.OPEN) return;
     const ref = randomUUID();
+    this.note(requestId, `sent ${type}`);
     this.pending.set(ref, requestId);
     if (type === 'accept') this.accepts.add(ref);
     ws.send(JSON.stringify({ type, request_id: requestId, ref }));
   }
 
-  private later(ms: number, fn: () => void): void {
-    setTimeout(() => {
+  /** Answers a priority offer after `ms`, unless the offer expires first. */
+  private answer(requestId: string, ms: number, type: 'accept' | 'decline'): void {
+    clearTimeout(this.answers.get(requestId));
+    this.answers.set(
+      requestId,
+      this.later(ms, () => {
+        this.answers.delete(requestId);
+        this.command(type, requestId);
+      }),
+    );
+  }
+
+  private later(ms: number, fn: () => void): NodeJS.Timeout {
+    return setTimeout(() => {
       if (!this.stopped) fn();
     }, ms);
   }
 
   stop(): void {
     this.stopped = true;
+    for (const pending of this.answers.values()) clearTimeout(pending);
+    this.answers.clear();
     this.ws?.terminate();
-  }
-}
-
-/** A booking the API acknowledged (201, or 200 for a replay of the same key). */
-export interface Booking {
-  requestId: string;
-  priority: boolean;
-  attempts: number;
-}
-
-export interface CustomerLog {
-  acknowledged: Booking[];
-  /** Answers other than 201/200 that a retry does not cover (any 4xx but 429, any 5xx but 503). */
-  unexpected: { status: number; body: string }[];
-  /** Attempts that failed and were retried (connection refused while intake restarts, 503). */
-  retries: number;
-  /** Bookings still unacknowledged when the run gave up on them. */
-  abandoned: number;
-  /** Cancels answered 200 (cancelled) or 409 (already accepted), by request. */
-  cancels: { requestId: string; status: 200 | 409 }[];
-}
-
-/**
- * A customer's app booking once: a fresh Idempotency-Key, and the same key and body on every
- * retry after a failure (intake killed, 503), until it is acknowledged or `giveUpAt`. Resolves
- * with the booking, or undefined when it was refused or given up.
- */
-export async function bookOnce(
-  intakeUrl: string,
-  token: string,
-  body: Record<string, unknown>,
-  log: CustomerLog,
-  giveUpAt: number,
-): Promise<Booking | undefined> {
-  const key = randomUUID();
-  let backoff = 100;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const res = await fetch(`${intakeUrl}/v1/session-requests`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': key },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(5000),
-      });
-      const text = await res.text();
-      if (res.status === 201 || res.status === 200) {
-        const request = JSON.parse(text) as { id: string };
-        const booking = {
-          requestId: request.id,
-          priority: body.preferred_mechanic_id !== undefined,
-          attempts: attempt,
-        };
-        log.acknowledged.push(booking);
-        return booking;
-      }
-      if (res.status !== 503 && res.status !== 429) {
-        log.unexpected.push({ status: res.status, body: text.slice(0, 300) });
-        return undefined;
-      }
-    } catch {
-      // intake is down or restarting: retry with the same key
-    }
-    if (Date.now() > giveUpAt) {
-      log.abandoned++;
-      return undefined;
-    }
-    log.retries++;
-    await new Promise((r) => setTimeout(r, backoff));
-    backoff = Math.min(backoff * 2, 1000);
-  }
-}
-
-/** A customer cancelling a booking, retrying on failure like `bookOnce`; 200 and 409 are answers. */
-export async function cancelOnce(
-  intakeUrl: string,
-  token: string,
-  requestId: string,
-  log: CustomerLog,
-  giveUpAt: number,
-): Promise<void> {
-  let backoff = 100;
-  for (;;) {
-    try {
-      const res = await fetch(`${intakeUrl}/v1/session-requests/${requestId}/cancel`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}` },
-        signal: AbortSignal.timeout(5000),
-      });
-      const text = await res.text();
-      if (res.status === 200 || res.status === 409) {
-        log.cancels.push({ requestId, status: res.status });
-        return;
-      }
-      if (res.status !== 503 && res.status !== 429) {
-        log.unexpected.push({ status: res.status, body: text.slice(0, 300) });
-        return;
-      }
-    } catch {
-      // intake is down or restarting: cancelling twice is harmless
-    }
-    if (Date.now() > giveUpAt) return;
-    log.retries++;
-    await new Promise((r) => setTimeout(r, backoff));
-    backoff = Math.min(backoff * 2, 1000);
   }
 }

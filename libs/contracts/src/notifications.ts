@@ -12,7 +12,10 @@ import {
 // one delivery of a lifecycle event (`renderFrame`) and carries the event's id and time.
 
 const base = {
-  /** Unique per event: a client drops a frame whose id it has already seen. */
+  /**
+   * Unique per event and audience: a client drops a frame whose id it has already seen. The
+   * event's id, but for `offer_expired` (`<event id>:offer_expired`, see renderFrame).
+   */
   id: z.string().min(1),
   at: z.iso.datetime({ offset: true }),
 };
@@ -99,8 +102,13 @@ export function renderFrame(
       };
     case 'request_taken':
     case 'request_cancelled':
-    case 'offer_expired':
       return { ...head, type: delivery.type, request_id: event.request.id };
+    case 'offer_expired':
+      // The one frame that may reach a mechanic beside another of the same event: the broadcast
+      // after a sequence's last tier tells its mechanic both that the offer expired and that
+      // everyone may take the request now. Its own id keeps the two apart for whoever drops
+      // repeats by id (the gateway, clients); derived from the event's, so it is as stable.
+      return { ...head, id: `${event.id}:offer_expired`, type: delivery.type, request_id: event.request.id };
     case 'request_update':
       return { ...head, type: delivery.type, request: event.request };
   }

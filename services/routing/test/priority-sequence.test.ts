@@ -3,6 +3,7 @@ import { natsNames, presenceKey } from '@dibs/contracts';
 import { eventually } from '@dibs/testing';
 import { jetstream } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   addCustomer,
@@ -216,8 +217,14 @@ describe('a sequence of ranked favorites', () => {
       'priority_notified',
       'broadcast',
     ]);
-    const toC = (await notificationsOf(world, created.id, `notify.mechanic.${c}`)).map((f) => f.data.type);
-    expect(toC).toEqual(['priority_session_request', 'offer_expired']);
+    const toC = await notificationsOf(world, created.id, `notify.mechanic.${c}`);
+    expect(toC.map((f) => f.data.type)).toEqual(['priority_session_request', 'offer_expired']);
+    // The last tier's mechanic also gets the broadcast, from the same event: every frame it gets
+    // has an id of its own, or the one dropping repeats by id would lose one of them.
+    const toEveryone = await notificationsOf(world, created.id, 'notify.mechanics');
+    expect(toEveryone.map((f) => f.data.type)).toEqual(['new_request']);
+    const ids = [...toC, ...toEveryone].map((f) => f.data.id);
+    expect(new Set(ids).size).toBe(ids.length);
   });
 
   it('broadcasts at once with priority_unavailable when every favorite is away or out of schedule', async () => {
@@ -289,6 +296,50 @@ describe('a sequence of ranked favorites', () => {
     } finally {
       await setFlag(world.db, { is_enabled: true });
     }
+  });
+});
+
+describe('an accept racing the end of its tier', () => {
+  it('is refused when it waited on the row while the tier ended, though it was sent while the tier was open', async () => {
+    const [first, second] = await threeFavorites();
+    const created = await book([
+      [first, 50],
+      [second, 50],
+    ]);
+    await requestWhen(created.id, (r) => r.current_tier === 1, 'tier 1');
+    // A step of the sweeper, played by hand: it holds the row while it ends tier 1 and opens tier 2.
+    const step = new pg.Client({ connectionString: world.db.url });
+    await step.connect();
+    try {
+      await step.query('begin');
+      await step.query('select id from session_requests where id = $1 for update', [created.id]);
+      const accepting = command(world, 'accept', { request_id: created.id, mechanic_id: first });
+      await eventually(async () => {
+        const { rows } = await step.query(
+          `select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
+        );
+        return rows.length > 0;
+      }, 10_000);
+      await step.query(
+        `update session_request_offers set outcome = 'timeout', ended_at = now() where request_id = $1 and tier = 1`,
+        [created.id],
+      );
+      await step.query(
+        `insert into session_request_offers (request_id, tier, mechanic_id, window_minutes, offered_at, expires_at)
+         values ($1, 2, $2, 50, now(), now() + interval '5 seconds')`,
+        [created.id, second],
+      );
+      await step.query('commit');
+      expect(await accepting).toMatchObject({ ok: false, code: 'priority_window_active' });
+    } finally {
+      await step.end();
+    }
+    const row = await getRequest(world.db, created.id);
+    expect(row).toMatchObject({ status: 'pending', current_tier: 2 });
+    expect(outcomes(row)).toEqual([
+      [1, 'timeout'],
+      [2, null],
+    ]);
   });
 });
 

@@ -29,7 +29,7 @@ export function createPresenceReader(nc: NatsConnection, prefix: string, logger:
     const keys = await store.keys(presenceKeysOf(mechanicId));
     for await (const key of keys) {
       const entry = await store.get(key);
-      if (!entry || entry.operation !== 'PUT') continue;
+      if (entry?.operation !== 'PUT') continue;
       const parsed = PresenceEntrySchema.safeParse(entry.json());
       if (!parsed.success) continue;
       const at = parsed.data.connections > 0 ? now : Date.parse(parsed.data.updated_at);

@@ -123,12 +123,22 @@ export async function writeSequenceSteps(
   });
 }
 
-/** Ends a sequence's open tier, if any, because the request was accepted (by its mechanic) or cancelled. */
-export async function endOpenTier(tx: Sql, id: string, outcome: 'accepted' | 'withdrawn', at: Date): Promise<boolean> {
+/**
+ * Ends a sequence's open tier, if any, because the request was accepted (by `mechanicId`, whose
+ * tier it must be) or cancelled (`mechanicId` null: whoever's it is).
+ */
+export async function endOpenTier(
+  tx: Sql,
+  id: string,
+  outcome: 'accepted' | 'withdrawn',
+  at: Date,
+  mechanicId: string | null,
+): Promise<boolean> {
   const { rowCount } = await tx.query({
     name: 'routing-end-open-tier',
-    text: `update session_request_offers set outcome = $2, ended_at = $3 where request_id = $1 and outcome is null`,
-    values: [id, outcome, at],
+    text: `update session_request_offers set outcome = $2, ended_at = $3
+           where request_id = $1 and outcome is null and ($4::uuid is null or mechanic_id = $4)`,
+    values: [id, outcome, at, mechanicId],
   });
   return Boolean(rowCount);
 }

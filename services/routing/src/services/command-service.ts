@@ -11,6 +11,7 @@ import {
   findRequest,
   insertDecline,
   lockRequest,
+  lockRequests,
   markAccepted,
   markBroadcast,
   markCancelled,
@@ -44,11 +45,21 @@ export function createCommandService(opts: CommandServiceOptions) {
     for (let round = 0; round < 2; round++) {
       const now = new Date(clock());
       const won = await inTransaction(async (tx) => {
+        // The row lock first, then the guarded UPDATE in a statement of its own: an UPDATE that
+        // waited for the lock would re-check its WHERE on the new row but its subqueries (a
+        // sequence's open tier, the declines) on the snapshot from before the wait, and could
+        // let the mechanic of a tier that just ended win. A statement started after the lock
+        // sees everything committed before it.
+        await lockRequests(tx, [cmd.request_id]);
         let row = await markAccepted(tx, cmd.request_id, cmd.mechanic_id, now);
         if (!row) return null;
         const acceptedAt = new Date(row.accepted_at as Date);
-        // A sequence's open tier was this mechanic's (the accept rule): it ends accepted.
-        if (row.routing_type === 'priority_sequence' && (await endOpenTier(tx, row.id, 'accepted', acceptedAt))) {
+        // Before the broadcast, a sequence's open tier was this mechanic's (the accept rule): it
+        // ends accepted. Should it not be, the accept is undone rather than let through.
+        if (row.routing_type === 'priority_sequence' && row.broadcast_at === null) {
+          if (!(await endOpenTier(tx, row.id, 'accepted', acceptedAt, cmd.mechanic_id))) {
+            throw new Error(`accept of ${row.id} by ${cmd.mechanic_id} matched no open tier of theirs`);
+          }
           row = await findRequest(tx, row.id);
         }
         // The event's time is the stored one, which the statement may have moved past `now`.
@@ -138,7 +149,10 @@ export function createCommandService(opts: CommandServiceOptions) {
       let cancelled = (await markCancelled(tx, cmd.request_id, now)) as RequestRow;
       const cancelledAt = new Date(cancelled.cancelled_at as Date);
       // A sequence's open tier ends withdrawn; its mechanic is told (cancelledMessages).
-      if (cancelled.routing_type === 'priority_sequence' && (await endOpenTier(tx, row.id, 'withdrawn', cancelledAt))) {
+      if (
+        cancelled.routing_type === 'priority_sequence' &&
+        (await endOpenTier(tx, row.id, 'withdrawn', cancelledAt, null))
+      ) {
         cancelled = (await findRequest(tx, row.id)) as RequestRow;
       }
       await enqueue(tx, cancelledMessages(cancelled, cancelledAt));
