@@ -6,14 +6,13 @@ import type { SequenceStep } from '../domain/rules/sequence.js';
 // row lock, after a fresh read; every statement is still guarded by the state it changes, so a
 // step can never be written twice.
 
-/** Open tiers whose deadline has passed: the first entries of the open-tiers index. */
-const DUE_TIERS = `select o.request_id from session_request_offers o
-  where o.outcome is null and o.expires_at <= $1`;
-
-/** Whether any tier's deadline has passed (one indexed read, no transaction). */
+/** Whether any tier's deadline has passed: the first entry of the open-tiers index, read alone. */
 export async function anyTierDue(db: Sql, now: Date): Promise<boolean> {
-  const { rowCount } = await db.query({ name: 'routing-any-tier-due', text: `${DUE_TIERS} limit 1`, values: [now] });
-  return Boolean(rowCount);
+  // Not `… where expires_at <= $1 limit 1`: its generic plan (prepared statements switch to it)
+  // is a sequential scan stopping at the first match, which reads every open tier when none is
+  // due, at each wake of the sweeper. `min()` of the partial index needs no parameter.
+  const deadline = await nextTierDeadline(db);
+  return deadline !== null && deadline <= now.getTime();
 }
 
 /** The earliest deadline of an open tier (epoch ms), or null when none is open. */
@@ -34,8 +33,11 @@ export async function nextTierDeadline(db: Sql): Promise<number | null> {
 export async function lockDueSequences(tx: Sql, now: Date, limit: number): Promise<string[]> {
   const { rows } = await tx.query<{ id: string }>({
     name: 'routing-lock-due-sequences',
+    // `= any(array(…))`, not `in (…)`: the generic plan of `in` hash-joins a sequential scan of
+    // every request; an array probes the primary key once per due tier.
     text: `select r.id from session_requests r
-      where r.id in (${DUE_TIERS} order by o.expires_at limit $2)
+      where r.id = any(array(select o.request_id from session_request_offers o
+                             where o.outcome is null and o.expires_at <= $1 order by o.expires_at limit $2))
       order by r.id for update skip locked`,
     values: [now, limit],
   });
