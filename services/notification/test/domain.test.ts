@@ -186,7 +186,7 @@ describe('planDeliveries', () => {
     expect(plan).toEqual({
       action: 'withdraw',
       audience: { kind: 'mechanic', id: ended },
-      frame: { id: e.id, at: e.occurred_at, type: 'offer_expired', request_id: r.id },
+      frame: { id: `${e.id}:offer_expired`, at: e.occurred_at, type: 'offer_expired', request_id: r.id },
       requestId: r.id,
       onlyOffered: false,
     });

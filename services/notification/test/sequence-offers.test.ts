@@ -99,7 +99,8 @@ describe('a sequence, tier by tier', () => {
     const second = await nextTier(db, requestId);
     const stepId = await tierStep(requestId, a.id, second);
     expect(await a.client.nextOf('offer_expired', requestId)).toEqual({
-      id: stepId,
+      // Its own id beside the next tier's offer of the same event (renderFrame).
+      id: `${stepId}:offer_expired`,
       at: expect.any(String),
       type: 'offer_expired',
       request_id: requestId,
