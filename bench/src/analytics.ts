@@ -1,7 +1,7 @@
-// pnpm bench:analytics — does analytics keep pace with intake? Lifecycle events are published at
-// a constant rate to the EVENTS stream and the consumer lag of each message (published → acked,
-// read off the durable consumer's ack floor) is measured for the real analytics process and for
-// a baseline consumer that only acks, each in its own process, in one run.
+// pnpm bench:analytics — does analytics keep pace with intake? Lifecycle events and seen acks are
+// published at a constant rate to the EVENTS stream and the consumer lag of each message (published
+// → acked, read off the durable consumer's ack floor) is measured for the real analytics process
+// and for a baseline consumer that only acks, each in its own process, in one run.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +12,9 @@ import {
   natsNames,
   priorityMessage,
   type RequestEvent,
+  type SeenEvent,
   type SessionRequest,
+  seenMessageId,
 } from '@dibs/contracts';
 import { connectNats, ensureConsumer, provisionStreams } from '@dibs/nats';
 import { AckPolicy, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -21,12 +23,17 @@ import pg from 'pg';
 import { benchDatabase } from './lib/bench-db.js';
 import { percentile, ratio } from './stats.js';
 
-// Session requests per second, each ~3.5 events. 1500 is above intake's measured maximum
+// Session requests per second, each ~3.5 events and ~0.7 seen acks. 1500 is above intake's measured maximum
 // (~1050 req/s in bench:intake on the 2-core dev machine); set BENCH_RATE to compare with yours.
 const RATE = Number(process.env.BENCH_RATE ?? 1500);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SAMPLE_MS = 20;
+// The share of requests whose priority offer the preferred mechanic's app acks (a seen ack each).
+const SEEN = Number(process.env.BENCH_SEEN ?? 0.7);
+// Another build's analytics (its dist/main.js), measured in alternating rounds beside this one's:
+// a before/after pair under the same load. Run it with BENCH_SEEN=0 when that build predates acks.
+const COMPARE = process.env.BENCH_COMPARE_MAIN;
 const NATS_URL = (process.env.NATS_URL ?? 'nats://127.0.0.1:4222').split(',');
 
 if (process.argv.includes('--baseline-consumer')) await baselineConsumer();
@@ -60,16 +67,18 @@ async function main(): Promise<void> {
   const nc = await connectNats({ servers: NATS_URL, name: 'bench-analytics' });
   const jsm = await jetstreamManager(nc);
   const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
-  const runs: Record<'baseline' | 'analytics', string[]> = {
+  const runs: Record<Consumer, string[]> = {
     baseline: [here('./analytics.js'), '--baseline-consumer'],
     analytics: [here('../../services/analytics/dist/main.js')],
+    compare: COMPARE ? [COMPARE] : [],
   };
+  const consumers: Consumer[] = COMPARE ? ['baseline', 'analytics', 'compare'] : ['baseline', 'analytics'];
   type Result = Awaited<ReturnType<typeof measure>>;
-  const results: { baseline: Result[]; analytics: Result[] } = { baseline: [], analytics: [] };
+  const results: Record<Consumer, Result[]> = { baseline: [], analytics: [], compare: [] };
   try {
-    // Alternating rounds, so a burst of load from elsewhere on the machine hits both alike.
+    // Alternating rounds, so a burst of load from elsewhere on the machine hits each alike.
     for (let round = 0; round < ROUNDS; round++) {
-      for (const name of ['baseline', 'analytics'] as const) results[name].push(await measure(name, runs[name]));
+      for (const name of consumers) results[name].push(await measure(name, runs[name]));
     }
   } finally {
     await nc.drain();
@@ -78,13 +87,14 @@ async function main(): Promise<void> {
   const row = (name: string, r: Result) =>
     `| ${name} | ${r.events} | ${Math.round(r.eventsPerSecond)} | ${r.lag.p50} | ${r.lag.p99} | ${r.lag.max} |`;
   console.log(
-    `\nbench:analytics — ${RATE} requests/s (~3.5 events each) for ${SECONDS}s, ${ROUNDS} alternating rounds, lag sampled every ${SAMPLE_MS} ms\n`,
+    `\nbench:analytics — ${RATE} requests/s (~3.5 events and ~${SEEN} seen acks each) for ${SECONDS}s, ${ROUNDS} alternating rounds, lag sampled every ${SAMPLE_MS} ms\n`,
   );
-  console.log('| consumer | events | events/s published | lag p50 ms | lag p99 ms | lag max ms |');
+  console.log('| consumer | messages | messages/s published | lag p50 ms | lag p99 ms | lag max ms |');
   console.log('| --- | --- | --- | --- | --- | --- |');
   for (let round = 0; round < ROUNDS; round++) {
     console.log(row(`baseline (ack only), round ${round + 1}`, results.baseline[round]!));
     console.log(row(`analytics, round ${round + 1}`, results.analytics[round]!));
+    if (COMPARE) console.log(row(`compare (${COMPARE}), round ${round + 1}`, results.compare[round]!));
   }
   const median = (xs: number[]) => percentile(xs, 50);
   const b = {
@@ -99,10 +109,25 @@ async function main(): Promise<void> {
     `\nmedian over rounds: baseline p50 ${b.p50} ms, p99 ${b.p99} ms; analytics p50 ${a.p50} ms, p99 ${a.p99} ms`,
   );
   console.log(`lag ratio analytics/baseline: p50 ${ratio(a.p50, b.p50)}, p99 ${ratio(a.p99, b.p99)}`);
-  console.log(`analytics lag p99 ${a.p99} ms (goal ≤ 1000 ms); every event found in the read model's ledger`);
+  if (COMPARE) {
+    const c = {
+      p50: median(results.compare.map((r) => r.lag.p50)),
+      p99: median(results.compare.map((r) => r.lag.p99)),
+    };
+    console.log(
+      `compare: p50 ${c.p50} ms, p99 ${c.p99} ms; ratio analytics/compare p50 ${ratio(a.p50, c.p50)}, p99 ${ratio(a.p99, c.p99)}`,
+    );
+  }
+  console.log(
+    `analytics lag p99 ${a.p99} ms (goal ≤ 1000 ms); every event found in the read model's ledger, every ack in its seen facts`,
+  );
 
   async function measure(name: string, args: string[]) {
-    await sql(db.url, 'truncate analytics_request_facts, analytics_events, analytics_offer_facts'); // a fresh read model per round
+    // A fresh read model per round.
+    await sql(
+      db.url,
+      'truncate analytics_request_facts, analytics_events, analytics_offer_facts, analytics_seen_facts',
+    );
     const prefix = `bench_${name}_${randomUUID().slice(0, 8)}`;
     const names = natsNames(prefix);
     await provisionStreams(jsm, names);
@@ -115,10 +140,11 @@ async function main(): Promise<void> {
     try {
       await waitForConsumer(jsm, names, child);
       const sampler = sampleAckFloor(jsm, names);
-      const { sentAt, lastSeq, events, seconds } = await publishAtRate(prefix);
+      const { sentAt, lastSeq, events, acks, seconds } = await publishAtRate(prefix);
       const lag = await sampler.lags(sentAt, lastSeq);
-      const projected = name === 'analytics' ? await countProjected(db.url, events) : 0;
-      return { events, eventsPerSecond: events / seconds, lag: summary(lag), projected };
+      // A compared build may predate acks: its ledger is checked, not its seen facts.
+      if (name !== 'baseline') await checkProjected(db.url, events, name === 'analytics' ? acks : null);
+      return { events: events + acks, eventsPerSecond: (events + acks) / seconds, lag: summary(lag) };
     } finally {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
@@ -126,6 +152,8 @@ async function main(): Promise<void> {
     }
   }
 }
+
+type Consumer = 'baseline' | 'analytics' | 'compare';
 
 async function waitForConsumer(jsm: JetStreamManager, names: ReturnType<typeof natsNames>, child: ChildProcess) {
   for (let i = 0; i < 600; i++) {
@@ -148,16 +176,23 @@ async function publishAtRate(prefix: string) {
   const start = performance.now();
   let requests = 0;
   let events = 0;
+  let acks = 0;
+  const send = (subject: string, body: string, msgID: string) => {
+    const t = performance.now();
+    inflight.push(js.publish(subject, body, { msgID }).then((ack) => void sentAt.set(ack.seq, t)));
+  };
   while (performance.now() - start < SECONDS * 1000) {
     const due = Math.floor(((performance.now() - start) / 1000) * RATE);
     for (; requests < due; requests++) {
-      for (const e of lifecycle(mechanics)) {
-        const t = performance.now();
-        const body = JSON.stringify({ ...e, occurred_at: new Date().toISOString() });
-        inflight.push(
-          js.publish(names.subjects.event(e.kind), body, { msgID: e.id }).then((ack) => void sentAt.set(ack.seq, t)),
-        );
-        events++;
+      for (const m of lifecycle(mechanics)) {
+        const now = new Date().toISOString();
+        if ('kind' in m) {
+          send(names.subjects.event(m.kind), JSON.stringify({ ...m, occurred_at: now }), m.id);
+          events++;
+        } else {
+          send(names.subjects.seen, JSON.stringify({ ...m, seen_at: now }), seenMessageId(m.request_id, m.mechanic_id));
+          acks++;
+        }
       }
     }
     if (inflight.length > 2000) await Promise.all(inflight.splice(0));
@@ -168,7 +203,7 @@ async function publishAtRate(prefix: string) {
   await nc.drain();
   let lastSeq = 0;
   for (const seq of sentAt.keys()) lastSeq = Math.max(lastSeq, seq);
-  return { sentAt, lastSeq, events, seconds };
+  return { sentAt, lastSeq, events, acks, seconds };
 }
 
 /**
@@ -215,14 +250,23 @@ async function sql<R extends pg.QueryResultRow>(url: string, text: string): Prom
   }
 }
 
-async function countProjected(url: string, expected: number): Promise<number> {
-  const [row] = await sql<{ n: number }>(url, 'select count(*)::int as n from analytics_events');
-  if (row?.n !== expected) throw new Error(`analytics ledger has ${row?.n} events, ${expected} published`);
-  return row.n;
+/** Every published event is in the ledger, every ack in the seen facts (one per request and mechanic). */
+async function checkProjected(url: string, events: number, acks: number | null): Promise<void> {
+  const [row] = await sql<{ events: number; acks: number }>(
+    url,
+    `select (select count(*) from analytics_events)::int as events, (select count(*) from analytics_seen_facts)::int as acks`,
+  );
+  if (row?.events !== events || (acks !== null && row.acks !== acks)) {
+    throw new Error(`analytics holds ${row?.events} events and ${row?.acks} acks; ${events} and ${acks} published`);
+  }
 }
 
-/** One request's events: created, priority offer, then accepted, or a fallback broadcast and accepted. */
-function lifecycle(mechanics: string[]): RequestEvent[] {
+/**
+ * One request's messages: created, priority offer (most of them seen by the preferred mechanic's
+ * app), then accepted (priced), or a fallback broadcast and accepted. Half are enrolled in an
+ * experiment arm, as with one active experiment.
+ */
+function lifecycle(mechanics: string[]): (RequestEvent | SeenEvent)[] {
   const preferred = mechanics[Math.floor(Math.random() * mechanics.length)] as string;
   const now = new Date().toISOString();
   let request: SessionRequest = {
@@ -247,12 +291,22 @@ function lifecycle(mechanics: string[]): RequestEvent[] {
     created_at: now,
     offers: [],
     current_tier: null,
+    experiment: Math.random() < 0.5 ? { key: 'bench', arm: Math.random() < 0.5 ? 'short' : 'long' } : null,
   };
-  const out: RequestEvent[] = [];
+  const out: (RequestEvent | SeenEvent)[] = [];
   // Each event carries the notifications routing puts in it, so the consumer parses what it would.
   const emit = (kind: EventKind, change: Partial<SessionRequest>, notify: Delivery[], actor: string | null = null) => {
     request = { ...request, ...change };
-    out.push({ v: EVENT_VERSION, id: randomUUID(), kind, occurred_at: now, request, actor_mechanic_id: actor, notify });
+    out.push({
+      v: EVENT_VERSION,
+      id: randomUUID(),
+      kind,
+      occurred_at: now,
+      request,
+      actor_mechanic_id: actor,
+      notify,
+      price: kind === 'accepted' ? { cents: 1500, currency: 'EUR' } : null,
+    });
   };
   const update: Delivery = { type: 'request_update' };
   emit('created', {}, []);
@@ -267,6 +321,16 @@ function lifecycle(mechanics: string[]): RequestEvent[] {
     },
     update,
   ]);
+  if (Math.random() < SEEN) {
+    out.push({
+      v: EVENT_VERSION,
+      request_id: request.id,
+      mechanic_id: preferred,
+      offer: 'priority',
+      tier: 1,
+      seen_at: now,
+    });
+  }
   let winner = preferred;
   if (Math.random() < 0.5) {
     emit('broadcast', { broadcast_at: now, fallback_reason: 'priority_timeout' }, [

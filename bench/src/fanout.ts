@@ -456,6 +456,7 @@ function newRequestPayload(planCode = 'basic'): { id: string; event: RequestEven
     created_at: now,
     offers: [],
     current_tier: null,
+    experiment: null,
   };
   const event: RequestEvent = {
     v: EVENT_VERSION,
@@ -465,6 +466,7 @@ function newRequestPayload(planCode = 'basic'): { id: string; event: RequestEven
     request,
     actor_mechanic_id: null,
     notify: [{ type: 'new_request', fallback_reason: 'priority_timeout', exclude_mechanic_ids: [] }],
+    price: null,
   };
   return { id: event.id, event, frame: renderFrame(event, event.notify[0] as Delivery) };
 }

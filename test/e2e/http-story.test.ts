@@ -170,6 +170,9 @@ describe('favorites priority over HTTP', () => {
         total_priority_requests: 3,
         accepted_by_preferred: 1,
         priority_success_rate: 33.33,
+        // Ann answers over HTTP here, never through an app that acks what it shows (CONTRACT §7).
+        avg_seen_seconds: null,
+        offers_never_seen: 3,
       },
     ]);
     const timeouts = await s.http('GET', '/v1/analytics/priority/timeout-rate', s.adminToken);

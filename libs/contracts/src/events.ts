@@ -55,7 +55,37 @@ export const RequestEventSchema = z.object({
   request: SessionRequestSchema,
   /** The mechanic who acted (accepted or declined), when one did. */
   actor_mechanic_id: z.uuid().nullable().default(null),
+  /**
+   * An `accepted` event's price: the request's plan's price when it was accepted (CONTRACT §7),
+   * stored on the request by the accept; null for an unknown plan and for every other kind.
+   */
+  price: z
+    .object({ cents: z.number().int().min(0), currency: z.string().length(3) })
+    .nullable()
+    .default(null),
   notify: z.array(DeliverySchema).default([]),
 });
 export type RequestEvent = z.infer<typeof RequestEventSchema>;
 export type RequestEventOf<K extends EventKind> = RequestEvent & { kind: K };
+
+/**
+ * A mechanic's app showed an offer (CONTRACT §7 "seen acks"), on `events.offer.seen`. The gateway
+ * publishes it once per (request, mechanic) with the JetStream message id `seenMessageId(…)`, so a
+ * repeat through another gateway within the stream's duplicate window is dropped too; analytics
+ * keeps the first per (request, mechanic) whatever arrives later.
+ */
+export const SeenEventSchema = z.object({
+  v: z.literal(EVENT_VERSION),
+  request_id: z.uuid(),
+  mechanic_id: z.uuid(),
+  /** Which offer was shown: a priority offer (its tier; 1 for a single window) or a broadcast. */
+  offer: z.enum(['priority', 'broadcast']),
+  tier: z.number().int().min(1).nullable(),
+  seen_at: timestamp,
+});
+export type SeenEvent = z.infer<typeof SeenEventSchema>;
+
+/** The JetStream message id of a seen ack: one per (request, mechanic). */
+export function seenMessageId(requestId: string, mechanicId: string): string {
+  return `seen:${requestId}:${mechanicId}`;
+}

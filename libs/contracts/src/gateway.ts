@@ -64,6 +64,8 @@ export const GATEWAY_ERROR_CODES = [
   'unknown_type',
   'invalid_frame',
   'rate_limited',
+  /** A `seen` for a request this connection was never offered (nothing is recorded). */
+  'not_offered',
 ] as const;
 export const ErrorFrameSchema = z.object({
   ...frame,
@@ -104,9 +106,11 @@ export const ClientFrameSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('accept'), request_id: z.uuid(), ref: z.unknown().optional() }),
   z.object({ type: z.literal('decline'), request_id: z.uuid(), ref: z.unknown().optional() }),
   z.object({ type: z.literal('ping') }),
+  /** The app showed the offer of `request_id` (CONTRACT §7); the first per (request, mechanic) counts. */
+  z.object({ type: z.literal('seen'), request_id: z.uuid() }),
 ]);
 export type ClientFrame = z.infer<typeof ClientFrameSchema>;
-export const CLIENT_FRAME_TYPES = ['accept', 'decline', 'ping'] as const;
+export const CLIENT_FRAME_TYPES = ['accept', 'decline', 'ping', 'seen'] as const;
 
 /** WebSocket close codes the gateway uses. */
 export const GATEWAY_CLOSE_CODES = {

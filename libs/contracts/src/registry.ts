@@ -6,7 +6,7 @@ import {
   MechanicCommandSchema,
   reportReplySchema,
 } from './commands.js';
-import { RequestEventSchema } from './events.js';
+import { RequestEventSchema, SeenEventSchema } from './events.js';
 import { type AnalyticsReport, EVENT_KINDS, type EventKind, type RoutingCommand, relative } from './subjects.js';
 
 /**
@@ -74,6 +74,8 @@ export const contracts = {
     declined: event('declined'),
     cancelled: event('cancelled'),
   },
+  /** Seen acks (CONTRACT §7): published by the gateway, kept by analytics. */
+  seen: { subject: relative.seen, payload: SeenEventSchema },
   routing: {
     accept: routingCommand('accept', MechanicCommandSchema),
     decline: routingCommand('decline', MechanicCommandSchema),
@@ -86,9 +88,12 @@ export const contracts = {
     fallback_effectiveness: report('fallback_effectiveness', ANALYTICS_REPORT_SCHEMAS.fallback_effectiveness),
     mechanic_stats: report('mechanic_stats', ANALYTICS_REPORT_SCHEMAS.mechanic_stats),
     priority_skips: report('priority_skips', ANALYTICS_REPORT_SCHEMAS.priority_skips),
+    experiment: report('experiment', ANALYTICS_REPORT_SCHEMAS.experiment),
+    revenue: report('revenue', ANALYTICS_REPORT_SCHEMAS.revenue),
   },
 } as const satisfies {
   events: { [K in EventKind]: MessageContract<`events.request.${K}`> };
+  seen: MessageContract<'events.offer.seen'>;
   routing: { [C in RoutingCommand]: RequestContract<`cmd.routing.${C}`> };
   analytics: { [R in AnalyticsReport]: RequestContract<`cmd.analytics.${R}`> };
 };

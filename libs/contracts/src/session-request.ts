@@ -61,14 +61,20 @@ export const OfferSchema = z.object({
 });
 export type Offer = z.infer<typeof OfferSchema>;
 
+/** The experiment arm a request was enrolled in at creation (CONTRACT §7); it never changes. */
+export const RequestExperimentSchema = z.object({ key: z.string(), arm: z.string() });
+export type RequestExperiment = z.infer<typeof RequestExperimentSchema>;
+
 /**
- * The fields of a request that are not columns of `session_requests`: `offers` comes from
- * `session_request_offers` (or, for a single preferred mechanic, from the request's own window),
- * `current_tier` from the open offer. Events written before issue 12 lack them: they default.
+ * The fields of a request that are not columns of `session_requests` as they are: `offers` comes
+ * from `session_request_offers` (or, for a single preferred mechanic, from the request's own
+ * window), `current_tier` from the open offer, `experiment` from `experiment_key` and
+ * `experiment_arm`. Events written before issues 12 and 13 lack them: they default.
  */
 const derived = {
   offers: z.array(OfferSchema).default([]),
   current_tier: z.number().int().min(1).nullable().default(null),
+  experiment: RequestExperimentSchema.nullable().default(null),
 };
 export type SessionRequestDerivedField = keyof typeof derived;
 export const SESSION_REQUEST_DERIVED_FIELDS = Object.keys(derived) as SessionRequestDerivedField[];

@@ -17,6 +17,8 @@ export const ANALYTICS_REPORTS = [
   'fallback_effectiveness',
   'mechanic_stats',
   'priority_skips',
+  'experiment',
+  'revenue',
 ] as const;
 export type AnalyticsReport = (typeof ANALYTICS_REPORTS)[number];
 
@@ -29,6 +31,8 @@ export type AnalyticsReport = (typeof ANALYTICS_REPORTS)[number];
  */
 export const relative = {
   event: <K extends EventKind>(kind: K) => `events.request.${kind}` as const,
+  /** Seen acks (CONTRACT §7), in the EVENTS stream beside the lifecycle events. */
+  seen: 'events.offer.seen',
   routingCommand: <C extends RoutingCommand>(command: C) => `cmd.routing.${command}` as const,
   analyticsReport: <R extends AnalyticsReport>(report: R) => `cmd.analytics.${report}` as const,
 } as const;
@@ -52,6 +56,7 @@ export function natsNames(prefix: string) {
     subjects: {
       eventsAll: abs('events.>'),
       event: (kind: EventKind) => abs(relative.event(kind)),
+      seen: abs(relative.seen),
       routingCommand: (cmd: RoutingCommand) => abs(relative.routingCommand(cmd)),
       analyticsReport: (report: AnalyticsReport) => abs(relative.analyticsReport(report)),
     },

@@ -34,6 +34,7 @@ const request: SessionRequest = {
   created_at: at,
   offers: [],
   current_tier: null,
+  experiment: null,
 };
 const eventOf = (kind: string) => ({ v: EVENT_VERSION, id: randomUUID(), kind, occurred_at: at, request });
 
@@ -45,8 +46,8 @@ describe('contract registry', () => {
   });
 
   it('keeps every shipped subject name (streams, consumers and stored outbox rows refer to them)', () => {
-    const subjects = [contracts.events, contracts.routing, contracts.analytics].flatMap((family) =>
-      Object.values(family).map((c) => c.subject),
+    const subjects = [contracts.events, { seen: contracts.seen }, contracts.routing, contracts.analytics].flatMap(
+      (family) => Object.values(family).map((c) => c.subject),
     );
     expect(subjects).toEqual([
       'events.request.created',
@@ -55,6 +56,7 @@ describe('contract registry', () => {
       'events.request.accepted',
       'events.request.declined',
       'events.request.cancelled',
+      'events.offer.seen',
       'cmd.routing.accept',
       'cmd.routing.decline',
       'cmd.routing.cancel',
@@ -64,6 +66,8 @@ describe('contract registry', () => {
       'cmd.analytics.fallback_effectiveness',
       'cmd.analytics.mechanic_stats',
       'cmd.analytics.priority_skips',
+      'cmd.analytics.experiment',
+      'cmd.analytics.revenue',
     ]);
   });
 
@@ -102,6 +106,8 @@ describe('contract registry', () => {
       total_priority_requests: 6,
       accepted_by_preferred: 3,
       priority_success_rate: 50,
+      avg_seen_seconds: 4.5,
+      offers_never_seen: 1,
     };
     expect(analytics.success_rate.reply.parse({ ok: true, data: [row] })).toEqual({ ok: true, data: [row] });
     expect(analytics.success_rate.reply.safeParse({ ok: true, data: row }).success).toBe(false);
@@ -118,8 +124,36 @@ describe('contract registry', () => {
       priority_accepted: 1,
       priority_acceptance_rate: 33.33,
       avg_priority_response_seconds: null,
+      repeat_customers: 0,
+      earnings_cents: 0,
+      earnings_from_favorites_cents: 0,
+      earnings_currency: null,
+      earnings_by_currency: [],
+      avg_seen_seconds: null,
+      offers_never_seen: 0,
     };
     expect(analytics.mechanic_stats.reply.safeParse({ ok: true, data: stats }).success).toBe(true);
+    const revenue = {
+      currency: 'EUR',
+      by_path: [{ path: 'priority_accepted', requests: 2, accepted: 1, revenue_cents: 4900 }],
+      favorite_customers_ltv_cents: 4900,
+      other_customers_ltv_cents: null,
+      unpriced_requests: 0,
+    };
+    expect(analytics.revenue.reply.safeParse({ ok: true, data: revenue }).success).toBe(true);
+    expect(analytics.revenue.payload.safeParse({ currency: 'eur' }).success).toBe(false);
+    const arm = {
+      name: 'short',
+      window_minutes: 5,
+      requests: 0,
+      accepted_by_preferred: 0,
+      acceptance_rate: null,
+      acceptance_rate_ci95: null,
+      avg_response_seconds: null,
+      timeout_rate: null,
+      median_seconds_to_any_accept: null,
+    };
+    expect(analytics.experiment.reply.safeParse({ ok: true, data: { key: 'w', arms: [arm] } }).success).toBe(true);
     expect(analytics.mechanic_stats.reply.safeParse({ ok: true, data: {} }).success).toBe(false);
     expect(analytics.mechanic_stats.reply.safeParse({ ok: false, code: 'invalid_command' }).success).toBe(true);
     expect(analytics.mechanic_stats.payload.safeParse({}).success).toBe(false);

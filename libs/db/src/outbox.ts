@@ -79,7 +79,13 @@ export async function enqueue(tx: OutboxWriter, entries: OutboxEntry[]): Promise
 export function requestEvent<K extends EventKind>(
   kind: K,
   request: SessionRequest,
-  opts: { actorMechanicId?: string | null; at?: Date; notify?: Delivery[] } = {},
+  opts: {
+    actorMechanicId?: string | null;
+    at?: Date;
+    notify?: Delivery[];
+    /** An `accepted` event's price (CONTRACT §7). */
+    price?: { cents: number; currency: string } | null;
+  } = {},
 ): OutboxEntry {
   const id = randomUUID();
   const payload: RequestEventOf<K> = {
@@ -90,6 +96,7 @@ export function requestEvent<K extends EventKind>(
     request,
     actor_mechanic_id: opts.actorMechanicId ?? null,
     notify: opts.notify ?? [],
+    price: opts.price ?? null,
   };
   // `payload` is typed above; TypeScript cannot follow the generic `kind` into the registry's entry.
   return outboxMessage<MessageContract>(contracts.events[kind], payload, id);

@@ -31,7 +31,12 @@ export interface StoredOffer {
  */
 export type SessionRequestRecord = {
   [K in ColumnField]: K extends SessionRequestInstant ? Timestamp : SessionRequest[K];
-} & { offers?: StoredOffer[] | null };
+} & {
+  offers?: StoredOffer[] | null;
+  /** The experiment arm the request was enrolled in at creation (CONTRACT §7), both or neither. */
+  experiment_key?: string | null;
+  experiment_arm?: string | null;
+};
 
 const DERIVED: ReadonlySet<string> = new Set(SESSION_REQUEST_DERIVED_FIELDS);
 
@@ -56,7 +61,12 @@ function offersSql(alias: string): string {
  * they were before the statement: a change of offers reads the row again.
  */
 export function sessionRequestColumns(alias = 'session_requests'): string {
-  return [...SESSION_REQUEST_FIELDS.map((f) => `${alias}.${f}`), offersSql(alias)].join(', ');
+  return [
+    ...SESSION_REQUEST_FIELDS.map((f) => `${alias}.${f}`),
+    `${alias}.experiment_key`,
+    `${alias}.experiment_arm`,
+    offersSql(alias),
+  ].join(', ');
 }
 
 /** `sessionRequestColumns()` for the table under its own name. */
@@ -79,6 +89,8 @@ export function toSessionRequest(row: SessionRequestRecord): SessionRequest {
   const offers = requestOffers(row);
   out.offers = offers;
   out.current_tier = offers.find((o) => o.outcome === null && o.offered_at !== null)?.tier ?? null;
+  out.experiment =
+    row.experiment_key && row.experiment_arm ? { key: row.experiment_key, arm: row.experiment_arm } : null;
   return out as SessionRequest;
 }
 

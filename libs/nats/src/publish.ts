@@ -3,8 +3,10 @@ import type { JetStreamClient, JetStreamPublishOptions, PubAck } from '@nats-io/
 import type { z } from 'zod';
 
 /**
- * Publishes `payload` to JetStream on `contract`'s subject. Services publish through their outbox
- * (`@dibs/db`); this is for tools and tests that stand in for a publisher.
+ * Publishes `payload` to JetStream on `contract`'s subject. Services publish what they change
+ * through their outbox (`@dibs/db`), in the transaction that changes it; this is for what is not a
+ * change of a service's data — the gateway's seen acks (an observation, deduplicated by message
+ * id; the gateway holds no database state) — and for tools and tests that stand in for a publisher.
  */
 export function publish<P extends z.ZodType>(
   js: JetStreamClient,

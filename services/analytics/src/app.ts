@@ -10,6 +10,7 @@ import { createEventProjector, type EventProjector } from './handlers/event-proj
 import { serveReports } from './handlers/report-handlers.js';
 import { createAnalyticsMetrics, registerBacklogGauge } from './metrics.js';
 import { createFactsRepository, type FactsRepository } from './repositories/facts.repository.js';
+import { createInsightsRepository, type InsightsRepository } from './repositories/insights.repository.js';
 import { createReportsRepository, type ReportsRepository } from './repositories/reports.repository.js';
 
 export interface AnalyticsDeps {
@@ -34,6 +35,7 @@ export interface Analytics {
   orm: Orm;
   facts: FactsRepository;
   reports: ReportsRepository;
+  insights: InsightsRepository;
   projector: EventProjector;
   /** Stops consuming and answering, then the HTTP app, then frees the connections it owns. */
   close(): Promise<void>;
@@ -51,6 +53,7 @@ export async function buildAnalytics(deps: AnalyticsDeps): Promise<Analytics> {
   const sql = sqlOf(orm.em);
   const facts = createFactsRepository(sql);
   const reports = createReportsRepository(sql);
+  const insights = createInsightsRepository(sql);
 
   const { app, metrics: registry } = await createHttpApp({ service: 'analytics', logger });
   const owned = deps.ownsConnections ?? false;
@@ -73,7 +76,7 @@ export async function buildAnalytics(deps: AnalyticsDeps): Promise<Analytics> {
   });
 
   await projector.start();
-  const subs = serveReports(nc, names, reports, logger);
+  const subs = serveReports(nc, names, reports, insights, logger);
   await nc.flush();
   await registerWork(app, 'analytics-work', async () => {
     for (const sub of subs) sub.unsubscribe();
@@ -85,6 +88,7 @@ export async function buildAnalytics(deps: AnalyticsDeps): Promise<Analytics> {
     orm,
     facts,
     reports,
+    insights,
     projector,
     close: () => app.close(),
   };

@@ -4,7 +4,7 @@ export interface AnalyticsMetrics {
   processed: Counter<'kind'>;
   rejected: Counter;
   failedBatches: Counter;
-  /** Seconds from an event's `occurred_at` to its facts being committed here. */
+  /** Seconds from an event's `occurred_at` (a seen ack's `seen_at`) to its facts being committed here. */
   eventLag: Histogram;
 }
 
@@ -29,7 +29,7 @@ export function createAnalyticsMetrics(registry: Registry): AnalyticsMetrics {
   return {
     processed: new Counter({
       name: 'analytics_events_processed_total',
-      help: 'Lifecycle events projected into the read model',
+      help: 'Lifecycle events (by kind) and seen acks (kind "seen") projected into the read model',
       labelNames: ['kind'],
       registers: [registry],
     }),

@@ -41,7 +41,7 @@ export async function rebuildProjections(opts: {
   const messages = await consumer.consume({ max_messages: batchSize });
   let batch: JsMsg[] = [];
   const flush = async () => {
-    const { applied, rejected } = await applyMessages(repo, batch, logger);
+    const { applied, rejected } = await applyMessages(repo, batch, names.subjects.seen, logger);
     result.applied += applied.length;
     result.rejected += rejected.length;
     batch = [];

@@ -11,15 +11,18 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Analytics } from '../src/app.js';
-import { reportFilter } from '../src/domain/report-query.js';
 import { rebuildProjections } from '../src/rebuild-projections.js';
 import { expectedFallback, expectedSkips, expectedTimeoutRate } from './support/expected.js';
+import { approximately, expectedExperiment, expectedRevenue } from './support/expected-insights.js';
 import {
   allReports,
   finalOfferRows,
+  firstSeenRows,
   offerRows,
   publishEvents,
   publishRaw,
+  publishSeen,
+  seenRows,
   silentLogger,
   startAnalytics,
   waitCaughtUp,
@@ -59,7 +62,8 @@ async function finalFacts(): Promise<unknown[]> {
   const { rows } = await db.query(`
     select id as request_id, created_at, routing_type, preferred_mechanic_id, preferred_workshop_id,
            priority_window_minutes, priority_notified_at, priority_expires_at, broadcast_at, fallback_reason,
-           status, mechanic_id, accepted_at, cancelled_at
+           status, mechanic_id, accepted_at, cancelled_at, customer_id, experiment_key, experiment_arm, price_cents,
+           currency
     from session_requests order by id`);
   return rows;
 }
@@ -71,13 +75,21 @@ describe('analytics event delivery', () => {
     // third of them again, shuffled differently and without a message id so the stream keeps them.
     const shuffled = shuffle(history.events, 1);
     const repeats = shuffle(history.events, 2).slice(0, Math.floor(history.events.length / 3));
-    await publishEvents(nc, prefix, shuffled);
+    // Seen acks too, their later repeats first, interleaved with the events.
+    const acks = [...shuffle(history.seenRepeats, 3), ...shuffle(history.seen, 4)];
+    const half = Math.floor(shuffled.length / 2);
+    await publishEvents(nc, prefix, shuffled.slice(0, half));
+    await publishSeen(nc, prefix, acks, { withMsgId: false });
+    await publishEvents(nc, prefix, shuffled.slice(half));
     await publishEvents(nc, prefix, repeats, { withMsgId: false });
+    await publishSeen(nc, prefix, shuffle(history.seen, 5).slice(0, 50), { withMsgId: false });
     await waitCaughtUp(prefix);
 
     const { rows } = await db.query('select * from analytics_request_facts order by request_id');
     expect(rows).toEqual(await finalFacts());
     expect(await offerRows(db)).toEqual(finalOfferRows(history.requests));
+    expect(await seenRows(db)).toEqual(firstSeenRows(history.seen));
+    expect(history.seenRepeats.length).toBeGreaterThan(0);
     const ledger = await db.query('select count(*)::int as n from analytics_events');
     expect(ledger.rows[0]!.n).toBe(history.events.length);
 
@@ -88,10 +100,16 @@ describe('analytics event delivery', () => {
     expect(shuffledAnswers.fallback).toEqual(expectedFallback(history.requests));
     expect(shuffledAnswers.skips).toEqual(expectedSkips(history, history.requests));
     expect(shuffledAnswers.skips.requests_with_skips).toBeGreaterThan(0);
-    // …and the same answers as a second analytics fed the same events once, in order.
+    expect(shuffledAnswers.revenue.eur).toEqual(expectedRevenue(history, history.requests, 'EUR'));
+    expect(shuffledAnswers.experiments.current).toEqual(approximately(expectedExperiment(history, 'window-length')));
+    // …and the same answers as a second analytics fed the same events once, in order, and twice.
     await analytics.facts.truncate();
-    await analytics.facts.apply(history.events.map((event) => ({ event, seq: null })));
+    const inOrder = history.events.map((event) => ({ event, seq: null }));
+    await analytics.facts.apply(inOrder, history.seen);
     expect(await allReports(analytics, ids)).toEqual(shuffledAnswers);
+    await analytics.facts.apply(inOrder, [...history.seenRepeats, ...history.seen]);
+    expect(await allReports(analytics, ids)).toEqual(shuffledAnswers);
+    expect(await seenRows(db)).toEqual(firstSeenRows(history.seen));
   });
 
   it('a redelivered event changes nothing, not even when it arrives after the request ended', async () => {
@@ -116,7 +134,9 @@ describe('analytics event delivery', () => {
   it('a rebuild while events keep arriving ends with the same read model', async () => {
     const history = await generateHistory(db, 150, 13);
     const half = Math.floor(history.events.length / 2);
+    const halfAcks = Math.floor(history.seen.length / 2);
     await publishEvents(nc, prefix, history.events.slice(0, half));
+    await publishSeen(nc, prefix, history.seen.slice(0, halfAcks));
     await waitCaughtUp(prefix);
     await Promise.all([
       rebuildProjections({
@@ -126,11 +146,13 @@ describe('analytics event delivery', () => {
         logger: silentLogger,
       }),
       publishEvents(nc, prefix, history.events.slice(half)),
+      publishSeen(nc, prefix, history.seen.slice(halfAcks)),
     ]);
     await waitCaughtUp(prefix);
     const { rows } = await db.query('select * from analytics_request_facts order by request_id');
     expect(rows).toEqual(await finalFacts());
     expect(await offerRows(db)).toEqual(finalOfferRows(history.requests));
+    expect(await seenRows(db)).toEqual(firstSeenRows(history.seen));
   });
 
   it('terminates unreadable messages and keeps projecting the rest', async () => {
@@ -142,6 +164,10 @@ describe('analytics event delivery', () => {
     await publishRaw(nc, names.subjects.event('accepted'), JSON.stringify({ ...first, v: 2, id: crypto.randomUUID() }));
     await publishRaw(nc, names.subjects.event('broadcast'), JSON.stringify({ ...first, request: { id: 'x' } }));
     await publishRaw(nc, `${prefix}.events.request.exploded`, JSON.stringify({ ...first, kind: 'exploded' }));
+    // A seen ack without its instant, and a lifecycle event on the seen subject.
+    const ack = history.seen[0] ?? { v: 1, request_id: first.request.id, mechanic_id: first.request.customer_id };
+    await publishRaw(nc, names.subjects.seen, JSON.stringify({ ...ack, seen_at: undefined }));
+    await publishRaw(nc, names.subjects.seen, JSON.stringify(first));
     await publishEvents(nc, prefix, rest);
     await waitCaughtUp(prefix);
 
@@ -151,7 +177,7 @@ describe('analytics event delivery', () => {
     const { rows } = await db.query('select * from analytics_request_facts order by request_id');
     expect(rows).toEqual(await finalFacts());
     const metrics = await analytics.app.inject({ method: 'GET', url: '/metrics' });
-    expect(metrics.body).toMatch(/analytics_events_rejected_total\{[^}]*\} 4/);
+    expect(metrics.body).toMatch(/analytics_events_rejected_total\{[^}]*\} 6/);
   });
 
   it('hands a batch back when the database fails and applies it once the database recovers', async () => {
@@ -169,39 +195,6 @@ describe('analytics event delivery', () => {
     expect((await jsm.consumers.info(names.streams.events, names.consumers.analytics)).num_redelivered).toBe(0);
     const { rows } = await db.query('select * from analytics_request_facts order by request_id');
     expect(rows).toEqual(await finalFacts());
-  });
-
-  it('answers zeros, an empty list and null averages when there is no data', async () => {
-    const f = reportFilter({});
-    expect(await analytics.reports.successRate({ ...f, minRequests: 0 })).toEqual([]);
-    expect(await analytics.reports.responseTimes(f)).toEqual({
-      avg_response_minutes: null,
-      min_response_minutes: null,
-      max_response_minutes: null,
-    });
-    expect(await analytics.reports.timeoutRate(f)).toEqual({
-      total_priority_requests: 0,
-      timed_out: 0,
-      timeout_rate: 0,
-    });
-    expect(await analytics.reports.fallbackEffectiveness(f)).toEqual({
-      total_fallbacks: 0,
-      accepted_after_fallback: 0,
-      fallback_success_rate: 0,
-    });
-    expect(await analytics.reports.prioritySkips(f)).toEqual({
-      priority_requests: 0,
-      requests_with_skips: 0,
-      skip_rate: 0,
-      by_mechanic: [],
-    });
-    expect(await analytics.reports.mechanicStats(crypto.randomUUID())).toEqual({
-      favorited_by: 0,
-      priority_requests: 0,
-      priority_accepted: 0,
-      priority_acceptance_rate: 0,
-      avg_priority_response_seconds: null,
-    });
   });
 
   it('serves /healthz, /readyz and /metrics with the consumer backlog', async () => {

@@ -1,13 +1,15 @@
-import type { OfferOutcome, RequestEvent, RequestStatus } from '@dibs/contracts';
+import type { OfferOutcome, RequestEvent, RequestStatus, SeenEvent } from '@dibs/contracts';
 import { EVENT_VERSION } from '@dibs/contracts';
 import { createOrm, type Orm, sqlOf } from '@dibs/db';
 import { createTestDatabase, type TestDatabase } from '@dibs/testing';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { foldEvents, mergeFacts, type RequestFacts } from '../src/domain/request-facts.js';
+import { foldSeen } from '../src/domain/seen-facts.js';
 import { createFactsRepository, type FactsRepository } from '../src/repositories/facts.repository.js';
 
-// MERGE_FACTS_SQL and MERGE_OFFER_SQL (through the repository's upserts) against mergeFacts, on PostgreSQL.
+// MERGE_FACTS_SQL, MERGE_OFFER_SQL and MERGE_SEEN_SQL (through the repository's upserts) against
+// mergeFacts and mergeSeen, on PostgreSQL.
 
 const T0 = Date.UTC(2027, 0, 4, 12);
 const instant = (k: number) => new Date(T0 + k * 60_000).toISOString();
@@ -44,6 +46,16 @@ const offersArb = fc
     { selector: (o) => o.tier, maxLength: 3 },
   )
   .map((offers) => offers.sort((a, b) => a.tier - b.tier));
+const CUSTOMER = '44444444-4444-4444-8444-444444444444';
+// Pairs an event states together (issue 13): an experiment arm, and an accepted event's price.
+const experimentArb = fc.option(
+  fc.constantFrom({ key: 'window', arm: 'short' }, { key: 'window', arm: 'long' }, { key: 'older', arm: 'a' }),
+  { nil: null, freq: 2 },
+);
+const priceArb = fc.option(
+  fc.constantFrom({ cents: 1500, currency: 'EUR' }, { cents: 4200, currency: 'USD' }, { cents: 0, currency: 'EUR' }),
+  { nil: null, freq: 2 },
+);
 const factsArb = fc.record({
   created_at: fc.integer({ min: 0, max: 1 }).map(instant),
   routing_type: fc.constantFrom('broadcast' as const, 'priority_broadcast' as const),
@@ -62,15 +74,21 @@ const factsArb = fc.record({
   accepted_at: time,
   cancelled_at: time,
   offers: offersArb,
+  customer_id: fc.constant(CUSTOMER),
+  experiment: experimentArb,
+  price: priceArb,
 });
-type Facts = Omit<RequestFacts, 'request_id'>;
+type Facts = Omit<RequestFacts, 'request_id' | 'experiment_key' | 'experiment_arm' | 'price_cents' | 'currency'> & {
+  experiment: { key: string; arm: string } | null;
+  price: { cents: number; currency: string } | null;
+};
 
 /**
  * A request's life as routing writes it: each event shows the final row with some facts not yet
  * set, the first tiers reached so far, and some of their outcomes not yet known.
  */
 const stageArb = fc.record({
-  shown: fc.array(fc.boolean(), { minLength: 9, maxLength: 9 }),
+  shown: fc.array(fc.boolean(), { minLength: 10, maxLength: 10 }),
   tiers: fc.nat({ max: 3 }),
   ended: fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }),
 });
@@ -90,6 +108,8 @@ const historyArb = fc
         accepted_at: keep(6, final.accepted_at),
         cancelled_at: keep(7, final.cancelled_at),
         status: shown[8] ? final.status : 'pending',
+        // Only the accepted event states the price; every event states the arm.
+        price: keep(9, final.price),
         offers: final.offers.slice(0, tiers).map((o, i) => ({ ...o, outcome: ended[i] ? o.outcome : null })),
       };
     }),
@@ -115,7 +135,7 @@ const batchesOf = (count: number) =>
       return batches;
     });
 
-function eventOf(requestId: string, facts: Facts): RequestEvent {
+function eventOf(requestId: string, { price, ...facts }: Facts): RequestEvent {
   return {
     v: EVENT_VERSION,
     id: nextId(),
@@ -123,15 +143,14 @@ function eventOf(requestId: string, facts: Facts): RequestEvent {
     occurred_at: facts.created_at,
     actor_mechanic_id: null,
     notify: [],
+    price,
     request: {
       ...facts,
       id: requestId,
-      customer_id: '44444444-4444-4444-8444-444444444444',
       customer_name: null,
       customer_email: null,
       session_type: 'video',
       plan_code: 'basic',
-      offers: [],
       current_tier: null,
     },
   };
@@ -158,7 +177,7 @@ async function applyAndRead(requestId: string, events: RequestEvent[], batches: 
   const { rows } = await db.query(
     `select request_id, created_at, routing_type, preferred_mechanic_id, preferred_workshop_id, priority_window_minutes,
        priority_notified_at, priority_expires_at, broadcast_at, fallback_reason, status, mechanic_id, accepted_at,
-       cancelled_at
+       cancelled_at, customer_id, experiment_key, experiment_arm, price_cents, currency
      from analytics_request_facts where request_id = $1`,
     [requestId],
   );
@@ -202,6 +221,42 @@ describe('the facts merge in SQL', () => {
         },
       ),
       { seed: 20270109, numRuns: 200 },
+    );
+  });
+});
+
+// Acks of two mechanics for one request, often on the same instant, so ties are common.
+const ackArb = fc.record({
+  mechanic_id: fc.constantFrom(...MECHANICS),
+  offer: fc.constantFrom<SeenEvent['offer']>('priority', 'broadcast'),
+  tier: fc.option(fc.integer({ min: 1, max: 3 }), { nil: null }),
+  seen_at: fc.integer({ min: 0, max: 2 }).map(instant),
+});
+
+describe('the seen merge in SQL', () => {
+  it('keeps, batch after batch, the ack folding mergeSeen over all of them keeps', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc
+          .array(ackArb, { minLength: 1, maxLength: 6 })
+          .chain((acks) => fc.tuple(fc.constant(acks), batchesOf(acks.length))),
+        async ([acks, batches]) => {
+          const requestId = nextId();
+          const events: SeenEvent[] = acks.map((a) => ({ v: EVENT_VERSION, request_id: requestId, ...a }));
+          for (const batch of batches)
+            await repo.apply(
+              [],
+              batch.map((i) => events[i] as SeenEvent),
+            );
+          const { rows } = await db.query<{ seen_at: Date }>(
+            `select request_id, mechanic_id, offer, tier, seen_at from analytics_seen_facts
+             where request_id = $1 order by mechanic_id`,
+            [requestId],
+          );
+          expect(rows.map((r) => ({ ...r, seen_at: r.seen_at.toISOString() }))).toEqual(foldSeen(events));
+        },
+      ),
+      { seed: 20270110, numRuns: 200 },
     );
   });
 });

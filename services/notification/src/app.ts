@@ -22,6 +22,7 @@ import { startEventConsumer } from './adapters/event-consumer.js';
 import { createGatewayMetrics } from './adapters/gateway.metrics.js';
 import { createPresence } from './adapters/presence.js';
 import { createRoutingCommands } from './adapters/routing-commands.js';
+import { createSeenPublisher } from './adapters/seen-acks.publisher.js';
 import type { GatewayConfig } from './config.js';
 import type { Connection } from './connections/connection.js';
 import { relayedFrame } from './connections/frames.js';
@@ -112,6 +113,7 @@ export async function buildGateway({
     hub,
     directory,
     commands: createRoutingCommands(nc, names, config.GATEWAY_COMMAND_TIMEOUT_MS, log),
+    publishSeen: createSeenPublisher(nc, names, log),
     presence,
     metrics,
     limits: {

@@ -36,11 +36,11 @@ const frame = (id: string, type = 'new_request'): OutFrame => ({
 describe('Connection', () => {
   it('holds live frames until open(), then sends them in order, minus offers the snapshot made', () => {
     const { conn, written, counted } = connection();
-    conn.offer(frame('e1', 'priority_session_request'), 'r1', 'priority');
-    conn.offer(frame('e2'), 'r2', 'broadcast');
+    conn.offer(frame('e1', 'priority_session_request'), 'r1', 'priority', 1);
+    conn.offer(frame('e2'), 'r2', 'broadcast', null);
     conn.update(frame('e3', 'request_update'));
     expect(written).toEqual([]);
-    conn.markOffered('r1', 'priority');
+    conn.markOffered('r1', 'priority', 1);
     conn.open();
     expect(written).toEqual(['e2', 'e3']);
     expect(counted).toEqual(['new_request', 'request_update']);
@@ -50,9 +50,9 @@ describe('Connection', () => {
     const { conn, written } = connection();
     conn.open();
     expect(conn.withdraw(frame('t0', 'request_taken'), 'r1', true)).toBe(0);
-    expect(conn.offer(frame('e1', 'priority_session_request'), 'r1', 'priority')).toBe(1);
-    expect(conn.offer(frame('e1b', 'priority_session_request'), 'r1', 'priority')).toBe(0);
-    expect(conn.offer(frame('e2'), 'r1', 'broadcast')).toBe(1);
+    expect(conn.offer(frame('e1', 'priority_session_request'), 'r1', 'priority', 1)).toBe(1);
+    expect(conn.offer(frame('e1b', 'priority_session_request'), 'r1', 'priority', 1)).toBe(0);
+    expect(conn.offer(frame('e2'), 'r1', 'broadcast', null)).toBe(1);
     expect(conn.withdraw(frame('t1', 'request_taken'), 'r1', true)).toBe(1);
     expect(conn.withdraw(frame('t1', 'request_taken'), 'r1', true)).toBe(0);
     expect(written).toEqual(['e1', 'e2', 't1']);
@@ -73,7 +73,7 @@ describe('Connection', () => {
     const loser = connection();
     for (const { conn } of [winner, loser]) {
       conn.open();
-      conn.offer(frame('e1'), 'r1', 'broadcast');
+      conn.offer(frame('e1'), 'r1', 'broadcast', null);
       conn.beginAccept('r1');
       conn.withdraw(frame('t1', 'request_taken'), 'r1', true);
     }
@@ -84,5 +84,29 @@ describe('Connection', () => {
     expect(winner.written).toEqual(['e1']);
     expect(loser.written).toEqual(['e1', 't1']);
     expect(loser.counted).toEqual(['request_taken']);
+  });
+
+  it('answers a seen by what this connection was offered: the first counts, a repeat not, another request not at all', () => {
+    const { conn } = connection();
+    conn.open();
+    expect(conn.seen('r1')).toEqual({ outcome: 'not_offered' });
+    conn.offer(frame('e1', 'priority_session_request'), 'r1', 'priority', 2);
+    expect(conn.seen('r1')).toEqual({ outcome: 'first', offer: 'priority', tier: 2 });
+    expect(conn.seen('r1')).toEqual({ outcome: 'repeat' });
+    conn.unsee('r1');
+    expect(conn.seen('r1')).toEqual({ outcome: 'first', offer: 'priority', tier: 2 });
+  });
+
+  it('keeps an accepted priority offer seeable, but forgets a won broadcast', () => {
+    const { conn } = connection();
+    conn.open();
+    conn.offer(frame('e1', 'priority_session_request'), 'r1', 'priority', 1);
+    conn.offer(frame('e2'), 'r2', 'broadcast', null);
+    for (const id of ['r1', 'r2']) {
+      conn.beginAccept(id);
+      conn.endAccept(id, true);
+    }
+    expect(conn.seen('r1')).toMatchObject({ outcome: 'first', offer: 'priority' });
+    expect(conn.seen('r2')).toEqual({ outcome: 'not_offered' });
   });
 });

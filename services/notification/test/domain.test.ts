@@ -5,6 +5,7 @@ import { AbuseGuard } from '../src/domain/abuse-guard.js';
 import { MAX_CLIENT_FRAME_BYTES, parseClientFrame } from '../src/domain/client-frame.js';
 import { mayNotify, parseEvent, planDeliveries } from '../src/domain/delivery.js';
 import { handshakeToken, originAllowed } from '../src/domain/handshake.js';
+import { OfferMemory } from '../src/domain/offer-memory.js';
 import { RecentIds } from '../src/domain/recent-ids.js';
 import { openOfferKind, openPriorityOffer } from '../src/domain/rules/open-offer.js';
 import { snapshotItems } from '../src/domain/snapshot.js';
@@ -35,6 +36,79 @@ describe('parseClientFrame', () => {
       code: 'invalid_command',
       ref: 'r',
     });
+  });
+
+  it('accepts a seen, and answers a malformed one with an error frame, not a result', () => {
+    const id = randomUUID();
+    expect(parse(JSON.stringify({ type: 'seen', request_id: id, ref: 1 }))).toEqual({
+      ok: true,
+      frame: { type: 'seen', request_id: id },
+    });
+    expect(parse('{"type":"seen","request_id":"x","ref":"r"}')).toMatchObject({
+      ok: false,
+      answer: 'error',
+      code: 'invalid_frame',
+    });
+    expect(parse('{"type":"seen"}')).toMatchObject({ ok: false, answer: 'error', code: 'invalid_frame' });
+  });
+});
+
+describe('OfferMemory', () => {
+  it('is a repeat filter per request and kind while the offer is open', () => {
+    const offers = new OfferMemory(10);
+    expect(offers.offer('r', 'priority', 1)).toBe(true);
+    expect(offers.offer('r', 'priority', 1)).toBe(false);
+    expect(offers.offer('r', 'broadcast', null)).toBe(true);
+    expect(offers.offer('r', 'broadcast', null)).toBe(false);
+    expect(offers.end('r')).toBe(true);
+    expect(offers.end('r')).toBe(false);
+    expect(offers.end('never')).toBe(false);
+  });
+
+  it('tells the first seen of an offer from a repeat and from a request never offered', () => {
+    const offers = new OfferMemory(10);
+    offers.offer('p', 'priority', 3);
+    offers.offer('b', 'broadcast', null);
+    expect(offers.seen('p')).toEqual({ outcome: 'first', offer: 'priority', tier: 3 });
+    expect(offers.seen('p')).toEqual({ outcome: 'repeat' });
+    expect(offers.seen('b')).toEqual({ outcome: 'first', offer: 'broadcast', tier: null });
+    expect(offers.seen('x')).toEqual({ outcome: 'not_offered' });
+  });
+
+  it('keeps an ended priority offer seeable and forgets an ended broadcast', () => {
+    const offers = new OfferMemory(10);
+    offers.offer('p', 'priority', 2);
+    offers.offer('b', 'broadcast', null);
+    offers.end('p');
+    offers.end('b');
+    expect(offers.seen('p')).toEqual({ outcome: 'first', offer: 'priority', tier: 2 });
+    expect(offers.seen('b')).toEqual({ outcome: 'not_offered' });
+    // An ended offer is no repeat: the same kind may be offered again.
+    expect(offers.offer('p', 'priority', 2)).toBe(true);
+  });
+
+  it('counts one seen per request across its offers: the broadcast after a seen priority offer is no new one', () => {
+    const offers = new OfferMemory(10);
+    offers.offer('r', 'priority', 1);
+    expect(offers.seen('r')).toMatchObject({ outcome: 'first' });
+    offers.offer('r', 'broadcast', null);
+    expect(offers.seen('r')).toEqual({ outcome: 'repeat' });
+    const unseen = new OfferMemory(10);
+    unseen.offer('r', 'priority', 1);
+    unseen.offer('r', 'broadcast', null);
+    expect(unseen.seen('r')).toEqual({ outcome: 'first', offer: 'broadcast', tier: null });
+  });
+
+  it('forgets an unpublished seen, and the oldest offer beyond its capacity', () => {
+    const offers = new OfferMemory(2);
+    offers.offer('a', 'priority', 1);
+    offers.seen('a');
+    offers.unsee('a');
+    expect(offers.seen('a')).toMatchObject({ outcome: 'first' });
+    offers.offer('b', 'broadcast', null);
+    offers.offer('c', 'broadcast', null);
+    expect(offers.seen('a')).toEqual({ outcome: 'not_offered' });
+    expect(offers.seen('c')).toMatchObject({ outcome: 'first' });
   });
 });
 
@@ -83,6 +157,7 @@ describe('planDeliveries', () => {
     request: r,
     actor_mechanic_id: null,
     notify,
+    price: null,
   });
 
   it('offers a broadcast to approved mechanics minus the excluded, in the mechanic view, with the event id', () => {
@@ -95,6 +170,7 @@ describe('planDeliveries', () => {
       action: 'offer',
       audience: { kind: 'mechanics' },
       offer: 'broadcast',
+      tier: null,
       approvedOnly: true,
     });
     if (plan?.action !== 'offer') throw new Error('expected an offer');
@@ -168,7 +244,12 @@ describe('planDeliveries', () => {
         },
       ]),
     );
-    expect(offer).toMatchObject({ action: 'offer', offer: 'priority', audience: { kind: 'mechanic', id: target } });
+    expect(offer).toMatchObject({
+      action: 'offer',
+      offer: 'priority',
+      tier: 2,
+      audience: { kind: 'mechanic', id: target },
+    });
     expect(offer?.frame).toMatchObject({
       type: 'priority_session_request',
       target_mechanic_id: target,

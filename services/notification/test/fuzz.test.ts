@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { CLIENT_FRAME_TYPES, MechanicCommandSchema, natsNames } from '@dibs/contracts';
+import { CLIENT_FRAME_TYPES, MechanicCommandSchema, natsNames, SeenEventSchema } from '@dibs/contracts';
 import {
   cleanupNats,
   createTestDatabase,
@@ -21,9 +21,11 @@ import { requestRow, seedCustomer, seedMechanic, seedRequest } from './support/s
 
 // CONTRACT §4 under hostile input (issue 10 §3): every kind of client frame from every kind of
 // connection, and random handshakes. Every frame gets its answer (pong, result, or an error frame
-// with a code) unless repeated abuse closed the socket with 1008; commands reach routing only
-// when well-formed and only as the connection's own mechanic; nothing is written; the gateway
-// stays ready. FUZZ_SEED replays another seed; FUZZ_RUNS scales the number of runs.
+// with a code; a seen of an offer the connection got gets none) unless repeated abuse closed the
+// socket with 1008; commands reach routing only when well-formed and only as the connection's own
+// mechanic; a seen is published once per connection and only for an offer it got (CONTRACT §7);
+// nothing is written; the gateway stays ready. FUZZ_SEED replays another seed; FUZZ_RUNS scales
+// the number of runs.
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20_260_510);
 const SCALE = Number(process.env.FUZZ_RUNS ?? 1);
@@ -39,6 +41,10 @@ class Session {
   client: TestClient | undefined;
   /** Frames refused on the current connection (each one a strike). */
   refused = 0;
+  /** The current connection published its seen of the snapshot's broadcast. */
+  seenSent = false;
+  /** The current connection won that broadcast (routing's stand-in accepts it): its offer is over. */
+  won = false;
   constructor(
     readonly who: Who,
     readonly userId: string,
@@ -56,6 +62,8 @@ class Session {
     }
     this.client = await connect(gw.wsUrl, this.token);
     this.refused = 0;
+    this.seenSent = false;
+    this.won = false;
     return this.client;
   }
 }
@@ -68,6 +76,9 @@ let requestIds: string[];
 const forwarded: { mechanic_id: string; request_id: string }[] = [];
 const offContract: unknown[] = [];
 let expectedForwards = 0;
+/** Seen acks the gateway published, and how many the sessions' frames should have made it publish. */
+const seenPublished: unknown[] = [];
+let expectedSeens = 0;
 /** Connections closed with 1008 (and reopened) during the fuzzing. */
 let abuseCloses = 0;
 let stubs: Subscription[] = [];
@@ -95,7 +106,14 @@ beforeAll(async () => {
     await seedRequest(db, { customerId, broadcast: true }),
     await seedRequest(db, { customerId, status: 'accepted' }),
   ];
-  stubs = stubRouting();
+  stubs = [
+    ...stubRouting(),
+    gw.nc.subscribe(natsNames(prefix).subjects.seen, {
+      callback: (_err, msg) => {
+        seenPublished.push(msg.json());
+      },
+    }),
+  ];
   snapshot = await tableChecksums(db);
 });
 
@@ -136,6 +154,20 @@ describe('fuzzing client frames', () => {
     expect(forwarded.length).toBe(expectedForwards);
     const mechanics = [sessions.mechanic.userId, sessions.pending_mechanic.userId];
     for (const c of forwarded) expect(mechanics).toContain(c.mechanic_id);
+  });
+
+  it('published a seen once per connection, only for the offer the connection got', async () => {
+    expect(expectedSeens).toBeGreaterThan(0);
+    await eventually(() => seenPublished.length >= expectedSeens, 5000, 'every seen to be published');
+    expect(seenPublished).toHaveLength(expectedSeens);
+    for (const event of seenPublished) {
+      expect(SeenEventSchema.parse(event)).toMatchObject({
+        request_id: requestIds[0],
+        mechanic_id: sessions.mechanic.userId,
+        offer: 'broadcast',
+        tier: null,
+      });
+    }
   });
 
   it('closes a socket sending a frame over 1 MiB (1009), and the gateway carries on', async () => {
@@ -225,7 +257,13 @@ describe('fuzzing client frames', () => {
 async function exchange(session: Session, frame: FuzzFrame): Promise<void> {
   const client = await session.open();
   const seen = new Set(client.frames);
+  const expected = frame.expected;
+  // The approved mechanic's snapshot offers it the broadcast requestIds[0]; nothing else is offered.
+  const silent =
+    expected.answer === 'seen' && session.who === 'mechanic' && expected.requestId === requestIds[0] && !session.won;
   client.ws.send(frame.data, { binary: frame.binary });
+  // A seen that counts gets no answer: the ping after it is answered first.
+  if (silent) client.send({ type: 'ping' });
   let answer: Frame;
   try {
     answer = await client.next((f) => !seen.has(f) && ANSWERS.has(f.type), 10_000, 'an answer');
@@ -235,10 +273,19 @@ async function exchange(session: Session, frame: FuzzFrame): Promise<void> {
     return;
   }
   expect(answer).toMatchObject({ id: expect.any(String), at: expect.any(String) });
-  const expected = frame.expected;
   switch (expected.answer) {
     case 'pong':
       expect(answer.type).toBe('pong');
+      return;
+    case 'seen':
+      if (silent) {
+        expect(answer.type).toBe('pong');
+        if (!session.seenSent) expectedSeens++;
+        session.seenSent = true;
+      } else {
+        // Not a strike: an honest app meets not_offered too.
+        expect(answer).toMatchObject({ type: 'error', code: 'not_offered' });
+      }
       return;
     case 'error':
       expect(answer).toMatchObject({ type: 'error', code: expected.code });
@@ -259,6 +306,8 @@ async function exchange(session: Session, frame: FuzzFrame): Promise<void> {
       expectedForwards++;
       if (requestIds.includes(expected.requestId)) {
         expect(answer).toMatchObject({ ok: true, request: { id: expected.requestId } });
+        // Routing's stand-in lets it win: the connection's offer of the broadcast is over.
+        if (expected.command === 'accept' && expected.requestId === requestIds[0]) session.won = true;
       } else {
         expect(answer).toMatchObject({ ok: false, code: 'not_found' });
       }

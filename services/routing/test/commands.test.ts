@@ -317,3 +317,32 @@ describe('cancel', () => {
     await stopRouting(world, second);
   });
 });
+
+describe('the price of an accepted request (CONTRACT §7)', () => {
+  it('is its plan’s price at the accept, stored on the row and carried by the accepted event; unknown plan: none', async () => {
+    await world.db.query(
+      `insert into plans (code, name, price_cents, currency) values ('basic', 'Basic', 4900, 'EUR')
+       on conflict (code) do update set price_cents = 4900, currency = 'EUR'`,
+    );
+    const priced = await openWindow();
+    // A price change after booking but before the accept: the accept takes the price in force.
+    await world.db.query(`update plans set price_cents = 5900 where code = 'basic'`);
+    expect(await command(world, 'accept', { request_id: priced.id, mechanic_id: favorite })).toMatchObject({
+      ok: true,
+    });
+    const { rows } = await world.db.query('select price_cents, currency from session_requests where id = $1', [
+      priced.id,
+    ]);
+    expect(rows[0]).toEqual({ price_cents: 5900, currency: 'EUR' });
+    const accepted = await eventually(async () => (await eventsOf(world, priced.id, 'accepted'))[0]);
+    expect(accepted.price).toEqual({ cents: 5900, currency: 'EUR' });
+
+    await world.db.query(`delete from plans where code = 'basic'`);
+    const unpriced = await openWindow();
+    expect(await command(world, 'accept', { request_id: unpriced.id, mechanic_id: favorite })).toMatchObject({
+      ok: true,
+    });
+    const event = await eventually(async () => (await eventsOf(world, unpriced.id, 'accepted'))[0]);
+    expect(event.price).toBeNull();
+  });
+});

@@ -8,6 +8,9 @@ import { Migration20261129000070FavoriteRanks } from './Migration20261129000070_
 import { Migration20261129000080MechanicAvailability } from './Migration20261129000080_mechanic_availability.js';
 import { Migration20261130000090PrioritySequences } from './Migration20261130000090_priority_sequences.js';
 import { Migration20261130000100AnalyticsOffers } from './Migration20261130000100_analytics_offers.js';
+import { Migration20261130000110RequestExperimentAndPrice } from './Migration20261130000110_request_experiment_and_price.js';
+import { Migration20261130000120ExperimentsAndPlans } from './Migration20261130000120_experiments_and_plans.js';
+import { Migration20261130000130AnalyticsInsights } from './Migration20261130000130_analytics_insights.js';
 
 // Listed explicitly so the compiled build needs no file discovery. Ownership: docs/decisions/013-table-ownership.md.
 
@@ -29,15 +32,21 @@ export const migrationsByOwner = {
     { name: 'Migration20261129000060_priority_settings', class: Migration20261129000060PrioritySettings },
     { name: 'Migration20261129000070_favorite_ranks', class: Migration20261129000070FavoriteRanks },
     { name: 'Migration20261129000080_mechanic_availability', class: Migration20261129000080MechanicAvailability },
+    { name: 'Migration20261130000120_experiments_and_plans', class: Migration20261130000120ExperimentsAndPlans },
   ],
   routing: [
     { name: 'Migration20261123000030_routing_open_windows', class: Migration20261123000030RoutingOpenWindows },
     { name: 'Migration20261129000040_outbox_without_notify', class: Migration20261129000040OutboxWithoutNotify },
     { name: 'Migration20261130000090_priority_sequences', class: Migration20261130000090PrioritySequences },
+    {
+      name: 'Migration20261130000110_request_experiment_and_price',
+      class: Migration20261130000110RequestExperimentAndPrice,
+    },
   ],
   analytics: [
     { name: 'Migration20261123000020_analytics', class: Migration20261123000020Analytics },
     { name: 'Migration20261130000100_analytics_offers', class: Migration20261130000100AnalyticsOffers },
+    { name: 'Migration20261130000130_analytics_insights', class: Migration20261130000130AnalyticsInsights },
   ],
   notification: [],
 };

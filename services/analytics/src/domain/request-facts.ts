@@ -24,6 +24,13 @@ export interface RequestFacts {
   cancelled_at: string | null;
   /** The tiers reached so far, in tier order (stored one row each in `analytics_offer_facts`). */
   offers: OfferFacts[];
+  customer_id: string;
+  /** The experiment arm the request was enrolled in at creation (CONTRACT §7), both or neither. */
+  experiment_key: string | null;
+  experiment_arm: string | null;
+  /** The price stated by the `accepted` event (null: unknown plan, or not accepted), both or neither. */
+  price_cents: number | null;
+  currency: string | null;
 }
 
 /** The facts one event states: the request row right after the change it describes. */
@@ -46,6 +53,11 @@ export function factsFromEvent(event: RequestEvent): RequestFacts {
     cancelled_at: r.cancelled_at,
     // In tier order, one per tier, whatever the event's list looks like.
     offers: mergeOffers([], r.offers.map(offerFacts)),
+    customer_id: r.customer_id,
+    experiment_key: r.experiment?.key ?? null,
+    experiment_arm: r.experiment?.arm ?? null,
+    price_cents: event.price?.cents ?? null,
+    currency: event.price?.currency ?? null,
   };
 }
 
@@ -60,6 +72,9 @@ export const STATUS_RANK: Record<RequestStatus, number> = { pending: 0, accepted
  * checks on PostgreSQL that they agree.
  */
 export function mergeFacts(a: RequestFacts, b: RequestFacts): RequestFacts {
+  // Pairs set together by one event are taken together, from the first side that has them.
+  const experiment = a.experiment_key !== null ? a : b;
+  const price = a.price_cents !== null ? a : b;
   return {
     request_id: a.request_id,
     created_at: a.created_at,
@@ -77,6 +92,11 @@ export function mergeFacts(a: RequestFacts, b: RequestFacts): RequestFacts {
     accepted_at: a.accepted_at ?? b.accepted_at,
     cancelled_at: a.cancelled_at ?? b.cancelled_at,
     offers: mergeOffers(a.offers, b.offers),
+    customer_id: a.customer_id,
+    experiment_key: experiment.experiment_key,
+    experiment_arm: experiment.experiment_arm,
+    price_cents: price.price_cents,
+    currency: price.currency,
   };
 }
 
@@ -84,7 +104,8 @@ export function mergeFacts(a: RequestFacts, b: RequestFacts): RequestFacts {
  * `mergeFacts(stored, incoming)` as the `DO UPDATE` of the facts upsert (`f`: the stored row,
  * `excluded`: the incoming one): set-once facts keep the stored value when there is one; a
  * terminal status is never replaced. The columns it leaves alone (created_at, routing_type,
- * priority_window_minutes) are the ones `mergeFacts` takes from its first argument.
+ * priority_window_minutes) are the ones `mergeFacts` takes from its first argument; so is
+ * customer_id, which every event states, but a row stored before migration …130 has none yet.
  */
 export const MERGE_FACTS_SQL = `
   preferred_mechanic_id = coalesce(f.preferred_mechanic_id, excluded.preferred_mechanic_id),
@@ -96,7 +117,12 @@ export const MERGE_FACTS_SQL = `
   status = case when f.status = 'pending' then excluded.status else f.status end,
   mechanic_id = coalesce(f.mechanic_id, excluded.mechanic_id),
   accepted_at = coalesce(f.accepted_at, excluded.accepted_at),
-  cancelled_at = coalesce(f.cancelled_at, excluded.cancelled_at)`;
+  cancelled_at = coalesce(f.cancelled_at, excluded.cancelled_at),
+  customer_id = coalesce(f.customer_id, excluded.customer_id),
+  experiment_key = case when f.experiment_key is null then excluded.experiment_key else f.experiment_key end,
+  experiment_arm = case when f.experiment_key is null then excluded.experiment_arm else f.experiment_arm end,
+  price_cents = case when f.price_cents is null then excluded.price_cents else f.price_cents end,
+  currency = case when f.price_cents is null then excluded.currency else f.currency end`;
 
 /** Folds a batch of events into one facts row per request (an upsert touches each row once). */
 export function foldEvents(events: readonly RequestEvent[]): RequestFacts[] {

@@ -40,7 +40,10 @@ export interface EventProjector {
 const MAX_ACK_PENDING = 10_000;
 
 /**
- * The durable consumer of every lifecycle event (`events.>`; NATS 2.9 has no multi-filter).
+ * The durable consumer of everything under `events.>` (NATS 2.9 has no multi-filter): the
+ * lifecycle events (`events.request.*`) and the seen acks (`events.offer.seen`), told apart by
+ * subject. Deployments created before the acks existed already filter on `events.>`, so the
+ * consumer's configuration is unchanged.
  * Messages are collected while the previous batch is being written, so under load a batch is
  * large (one statement for hundreds of events) and under light load an event is written alone
  * at once. Shared by replicas: each message goes to one of them; redeliveries are harmless
@@ -83,15 +86,15 @@ export function createEventProjector(opts: EventProjectorOptions): EventProjecto
 
   async function handle(batch: JsMsg[]): Promise<boolean> {
     try {
-      const { applied, rejected } = await applyMessages(repo, batch, logger);
+      const { applied, rejected } = await applyMessages(repo, batch, names.subjects.seen, logger);
       // No reason string: `+TERM <reason>` needs NATS 2.10.4; 2.9 ignores it. The log line has the reason.
       for (const r of rejected) r.msg.term();
       metrics.rejected.inc(rejected.length);
       const now = clock();
       for (const a of applied) {
         a.msg.ack();
-        metrics.processed.inc({ kind: a.event.kind });
-        metrics.eventLag.observe(Math.max(0, now - Date.parse(a.event.occurred_at)) / 1000);
+        metrics.processed.inc({ kind: a.kind });
+        metrics.eventLag.observe(Math.max(0, now - Date.parse(a.occurredAt)) / 1000);
       }
       return true;
     } catch (err) {
@@ -135,7 +138,7 @@ export function createEventProjector(opts: EventProjectorOptions): EventProjecto
         ack_wait: nanos(30_000),
         max_ack_pending: MAX_ACK_PENDING,
         max_deliver: -1,
-        description: 'analytics: projects lifecycle events into the read model',
+        description: 'analytics: projects lifecycle events and seen acks into the read model',
       });
       const consumer = await js.consumers.get(stream, durable);
       running = true;

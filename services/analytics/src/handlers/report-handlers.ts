@@ -3,6 +3,7 @@ import type { Logger } from '@dibs/logger';
 import { serve } from '@dibs/nats';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { reportFilter } from '../domain/report-query.js';
+import type { InsightsRepository } from '../repositories/insights.repository.js';
 import type { ReportsRepository } from '../repositories/reports.repository.js';
 
 /**
@@ -14,6 +15,7 @@ export function serveReports(
   nc: NatsConnection,
   names: NatsNames,
   reports: ReportsRepository,
+  insights: InsightsRepository,
   logger: Logger,
 ): Subscription[] {
   const queue = names.queues.analytics;
@@ -67,6 +69,19 @@ export function serveReports(
       async (q) => ok(await reports.mechanicStats(q.mechanic_id)),
       logger,
     ),
+    serve(
+      nc,
+      names,
+      analytics.experiment,
+      queue,
+      async (q) => {
+        const report = await insights.experiment(q.key);
+        return report ? ok(report) : { ok: false, code: 'not_found', detail: `no experiment ${q.key}` };
+      },
+      logger,
+    ),
+    // `mixed_currencies` (intake: 409) when the period spans several currencies and none is asked.
+    serve(nc, names, analytics.revenue, queue, (q) => insights.revenue(reportFilter(q), q.currency), logger),
   ];
 }
 

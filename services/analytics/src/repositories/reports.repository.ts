@@ -7,7 +7,13 @@ import type {
   TimeoutRate,
 } from '@dibs/contracts';
 import type { Sql } from '@dibs/db';
+import { type CurrencyEarnings, earningsSummary } from '../domain/earnings.js';
 import type { ReportFilter } from '../domain/report-query.js';
+import { FELL_BACK, PRIORITY, PRIORITY_OFFERS, pct, RESPONSE_SECONDS, SEEN_COLUMNS } from './report-sql.js';
+
+type StatsRow = Omit<MechanicStats, keyof ReturnType<typeof earningsSummary>> & {
+  earnings_by_currency: CurrencyEarnings[];
+};
 
 export interface ReportsRepository {
   successRate(filter: ReportFilter): Promise<SuccessRateRow[]>;
@@ -18,41 +24,8 @@ export interface ReportsRepository {
   mechanicStats(mechanicId: string): Promise<MechanicStats>;
 }
 
-// Every definition below is spelled out, with examples, in services/analytics/README.md.
-
-// `$1`/`$2`: the optional half-open range on the request's created_at.
-const RANGE = `($1::timestamptz is null or f.created_at >= $1::timestamptz)
-  and ($2::timestamptz is null or f.created_at < $2::timestamptz)`;
-
-// A priority request: routing reached the customer's favorites and offered the request to one
-// of them (priority_notified_at is the first offer) or skipped every one as unavailable. For a
-// single preferred mechanic, the seed's definition (a window that really happened) plus
-// priority_unavailable, which did not exist before; a sequence needs no preferred_mechanic_id.
-const PRIORITY = `(f.priority_notified_at is not null or f.fallback_reason = 'priority_unavailable')
-  and (f.preferred_mechanic_id is not null or f.routing_type = 'priority_sequence')
-  and ${RANGE}`;
-
-// One row per priority offer: a single request's window for its preferred mechanic, accepted
-// when that mechanic accepted it, also after the fallback (the seed's rule, read from the
-// request's columns as the seed does); and each tier of a sequence offered to a mechanic (skipped
-// tiers were never offered), accepted when that tier's outcome is accepted, i.e. inside it.
-// `offered_at` → `accepted_at` is the response time of an accepted one.
-const PRIORITY_OFFERS = `
-  select f.preferred_mechanic_id as mechanic_id, f.priority_notified_at as offered_at, f.accepted_at,
-         coalesce(f.status = 'accepted' and f.mechanic_id = f.preferred_mechanic_id, false) as accepted
-  from analytics_request_facts f
-  where f.routing_type <> 'priority_sequence' and f.preferred_mechanic_id is not null
-    and f.priority_notified_at is not null and ${RANGE}
-  union all
-  select o.mechanic_id, o.offered_at, f.accepted_at, coalesce(o.outcome = 'accepted', false) as accepted
-  from analytics_offer_facts o
-  join analytics_request_facts f on f.request_id = o.request_id
-  where f.routing_type = 'priority_sequence' and o.offered_at is not null and ${RANGE}`;
-
-const RESPONSE_SECONDS = `extract(epoch from (p.accepted_at - p.offered_at))`;
-
-/** The seed's `ROUND(100.0 * part / total, 2)`, as 0 instead of an error when there is no data. */
-const pct = (part: string, total: string) => `coalesce(round(100.0 * ${part} / nullif(${total}, 0), 2), 0)::float8`;
+// Every definition below is spelled out, with examples, in services/analytics/README.md; the
+// shared pieces (priority request, priority offer, ranges, rates) are in report-sql.ts.
 
 // The seed's "Priority Success Rate by Mechanic", per priority offer; rows with equal rates are
 // ordered by volume, then id, so the answer is stable.
@@ -62,7 +35,8 @@ select p.mechanic_id,
        m.first_name || ' ' || m.last_name as mechanic_name,
        count(*)::int as total_priority_requests,
        count(*) filter (where p.accepted)::int as accepted_by_preferred,
-       ${pct('count(*) filter (where p.accepted)', 'count(*)')} as priority_success_rate
+       ${pct('count(*) filter (where p.accepted)', 'count(*)')} as priority_success_rate,
+       ${SEEN_COLUMNS}
 from p
 join mechanics m on m.id = p.mechanic_id
 group by p.mechanic_id, m.first_name, m.last_name
@@ -90,15 +64,13 @@ select count(*)::int as total_priority_requests,
 from analytics_request_facts f
 where ${PRIORITY}`;
 
-// A fallback = a priority request that went to everyone after its favorites: the window (or last
-// tier) timed out or was declined, or every favorite was skipped as unavailable.
+// A fallback = a priority request that went to everyone after its favorites (FELL_BACK).
 const FALLBACK_SQL = `
 select count(*)::int as total_fallbacks,
        count(*) filter (where f.status = 'accepted')::int as accepted_after_fallback,
        ${pct(`count(*) filter (where f.status = 'accepted')`, 'count(*)')} as fallback_success_rate
 from analytics_request_facts f
-where ${PRIORITY} and f.broadcast_at is not null
-  and f.fallback_reason in ('priority_timeout', 'priority_declined', 'priority_unavailable')`;
+where ${PRIORITY} and ${FELL_BACK}`;
 
 // Skipped tiers of priority requests (a favorite routing passed over instead of offering), per
 // mechanic, most skipped first. One statement, so the totals and the rows are of one snapshot.
@@ -126,17 +98,37 @@ select (select count(*) from priority)::int as priority_requests,
        coalesce((select json_agg(b order by b.skipped desc, b.mechanic_id) from by_mechanic b), '[]'::json)
          as by_mechanic`;
 
-// A mechanic's own priority offers, as in the success rate. Favorites are intake's reference
-// data, read live (docs/decisions/005-analytics-read-model.md).
+// A mechanic's own priority offers, as in the success rate, and what they earned: the requests
+// this mechanic accepted (any path), priced by the accepted event, per currency; "from favorites"
+// = from customers who have this mechanic among their favorites now. Favorites are intake's
+// reference data, read live (docs/decisions/005-analytics-read-model.md). One statement, one snapshot.
 const MECHANIC_STATS_SQL = `
-with p as (${PRIORITY_OFFERS})
+with p as (${PRIORITY_OFFERS}), mine as (
+  select * from p where p.mechanic_id = $3
+), won as (
+  select f.customer_id, f.price_cents, f.currency,
+         exists (select 1 from favorites fav where fav.customer_id = f.customer_id and fav.mechanic_id = $3)
+           as from_favorite
+  from analytics_request_facts f
+  where f.status = 'accepted' and f.mechanic_id = $3
+), earnings as (
+  select w.currency, sum(w.price_cents)::bigint as earnings_cents,
+         coalesce(sum(w.price_cents) filter (where w.from_favorite), 0)::bigint as earnings_from_favorites_cents
+  from won w
+  where w.price_cents is not null
+  group by w.currency
+)
 select (select count(*) from favorites where mechanic_id = $3)::int as favorited_by,
        count(*)::int as priority_requests,
        count(*) filter (where p.accepted)::int as priority_accepted,
        ${pct('count(*) filter (where p.accepted)', 'count(*)')} as priority_acceptance_rate,
-       (avg(${RESPONSE_SECONDS}) filter (where p.accepted))::float8 as avg_priority_response_seconds
-from p
-where p.mechanic_id = $3`;
+       (avg(${RESPONSE_SECONDS}) filter (where p.accepted))::float8 as avg_priority_response_seconds,
+       (select count(*) from (
+          select 1 from won where customer_id is not null group by customer_id having count(*) >= 2
+        ) repeat)::int as repeat_customers,
+       coalesce((select json_agg(e order by e.currency) from earnings e), '[]'::json) as earnings_by_currency,
+       ${SEEN_COLUMNS}
+from mine p`;
 
 export function createReportsRepository(sql: Sql): ReportsRepository {
   const range = (filter: ReportFilter) => [filter.from, filter.to];
@@ -153,6 +145,9 @@ export function createReportsRepository(sql: Sql): ReportsRepository {
     timeoutRate: (filter) => one<TimeoutRate>(TIMEOUT_RATE_SQL, range(filter)),
     fallbackEffectiveness: (filter) => one<FallbackEffectiveness>(FALLBACK_SQL, range(filter)),
     prioritySkips: (filter) => one<PrioritySkips>(SKIPS_SQL, range(filter)),
-    mechanicStats: (mechanicId) => one<MechanicStats>(MECHANIC_STATS_SQL, [null, null, mechanicId]),
+    async mechanicStats(mechanicId) {
+      const { earnings_by_currency, ...row } = await one<StatsRow>(MECHANIC_STATS_SQL, [null, null, mechanicId]);
+      return { ...row, ...earningsSummary(earnings_by_currency) };
+    },
   };
 }

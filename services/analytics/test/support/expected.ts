@@ -1,4 +1,6 @@
 import type { FallbackEffectiveness, MechanicStats, PrioritySkips, ResponseTimes, TimeoutRate } from '@dibs/contracts';
+import { expect } from 'vitest';
+import { expectedEarnings } from './expected-insights.js';
 import { type AnyOutcome, type GeneratedRequest, type History, PRIORITY_OUTCOMES } from './history.js';
 
 // Answers counted by hand from how each generated request's life went (its outcome and the tiers
@@ -13,16 +15,16 @@ const NEVER_PRIORITY: ReadonlySet<AnyOutcome> = new Set(['seq_flag_off', 'seq_al
 const isPriority = (r: GeneratedRequest) =>
   PRIORITY_OUTCOMES.has(r.outcome) ||
   ((isSequence(r) || r.outcome === 'single_unavailable') && !NEVER_PRIORITY.has(r.outcome));
-const acceptedByPreferred = (r: GeneratedRequest) =>
+export const acceptedByPreferred = (r: GeneratedRequest) =>
   r.outcome === 'accepted_by_preferred' || r.outcome === 'timeout_accepted_by_preferred';
-const TIMED_OUT: ReadonlySet<AnyOutcome> = new Set([
+export const TIMED_OUT: ReadonlySet<AnyOutcome> = new Set([
   'timeout_accepted_by_other',
   'timeout_accepted_by_preferred',
   'timeout_pending',
   'timeout_cancelled',
   'seq_all_timeout',
 ]);
-const FELL_BACK: ReadonlySet<AnyOutcome> = new Set([
+export const FELL_BACK: ReadonlySet<AnyOutcome> = new Set([
   ...TIMED_OUT,
   'declined_accepted_by_other',
   'declined_pending',
@@ -36,6 +38,10 @@ interface PriorityOffer {
   accepted: boolean;
   /** Offer → acceptance, when accepted. */
   seconds: number | null;
+  /** The window is over (the request left it, or the tier has an outcome). */
+  ended: boolean;
+  /** Offer → the mechanic's ack of this priority offer, in ms, when it acked it. */
+  seenMs: number | null;
 }
 
 /**
@@ -43,8 +49,13 @@ interface PriorityOffer {
  * when that mechanic took it, also after the fallback, as the seed counts), or each tier of a
  * sequence that was offered (accepted when it was accepted inside that tier).
  */
-function priorityOffers(r: GeneratedRequest): PriorityOffer[] {
+export function priorityOffers(r: GeneratedRequest): PriorityOffer[] {
   const acceptedAt = r.final.accepted_at ? Date.parse(r.final.accepted_at) : null;
+  // The generator acks a priority offer before any other frame of that request's mechanic.
+  const seenMs = (mechanicId: string, offeredAt: number) => {
+    const ack = r.seen.find((s) => s.mechanic_id === mechanicId && s.offer === 'priority');
+    return ack ? Math.max(0, Date.parse(ack.seen_at) - offeredAt) : null;
+  };
   if (PRIORITY_OUTCOMES.has(r.outcome)) {
     const accepted = acceptedByPreferred(r);
     const notified = Date.parse(r.final.priority_notified_at!);
@@ -53,6 +64,8 @@ function priorityOffers(r: GeneratedRequest): PriorityOffer[] {
         mechanic_id: r.final.preferred_mechanic_id!,
         accepted,
         seconds: accepted ? (acceptedAt! - notified) / 1000 : null,
+        ended: r.outcome !== 'window_open',
+        seenMs: seenMs(r.final.preferred_mechanic_id!, notified),
       },
     ];
   }
@@ -65,6 +78,8 @@ function priorityOffers(r: GeneratedRequest): PriorityOffer[] {
             mechanic_id: t.mechanic_id,
             accepted: t.fate === 'accepted',
             seconds: t.fate === 'accepted' ? (acceptedAt! - t.offered_at) / 1000 : null,
+            ended: t.fate !== 'open',
+            seenMs: seenMs(t.mechanic_id, t.offered_at),
           },
         ],
   );
@@ -94,22 +109,43 @@ export function expectedFallback(requests: GeneratedRequest[]): FallbackEffectiv
   };
 }
 
+/** `avg_seen_seconds` (mean of offer → ack over the acked offers) and `offers_never_seen` of some offers. */
+export function seenStats(offers: readonly PriorityOffer[]) {
+  const seen = offers.flatMap((o) => (o.seenMs === null ? [] : [o.seenMs]));
+  return {
+    avg_seen_seconds: seen.length ? seen.reduce((a, b) => a + b, 0) / (1000 * seen.length) : null,
+    offers_never_seen: offers.filter((o) => o.ended && o.seenMs === null).length,
+  };
+}
+
+/**
+ * Expected rows whose `avg_seen_seconds` matches to 9 decimals: PostgreSQL's numeric mean and a
+ * JavaScript division may differ in the last bit.
+ */
+export function seenClose<T extends { avg_seen_seconds: number | null }>(rows: T[]): T[] {
+  return rows.map((r) => ({
+    ...r,
+    avg_seen_seconds: r.avg_seen_seconds === null ? null : expect.closeTo(r.avg_seen_seconds, 9),
+  }));
+}
+
 /** Success-rate rows by mechanic id (any volume). */
 export function expectedSuccess(history: History, requests: GeneratedRequest[]) {
-  const rows = new Map<string, { total: number; accepted: number }>();
+  const rows = new Map<string, PriorityOffer[]>();
   for (const offer of requests.flatMap(priorityOffers)) {
-    const row = rows.get(offer.mechanic_id) ?? { total: 0, accepted: 0 };
-    row.total++;
-    if (offer.accepted) row.accepted++;
-    rows.set(offer.mechanic_id, row);
+    rows.set(offer.mechanic_id, [...(rows.get(offer.mechanic_id) ?? []), offer]);
   }
-  return [...rows].map(([id, { total, accepted }]) => ({
-    mechanic_id: id,
-    mechanic_name: nameOf(history, id),
-    total_priority_requests: total,
-    accepted_by_preferred: accepted,
-    priority_success_rate: pct(accepted, total),
-  }));
+  return [...rows].map(([id, offers]) => {
+    const accepted = offers.filter((o) => o.accepted).length;
+    return {
+      mechanic_id: id,
+      mechanic_name: nameOf(history, id),
+      total_priority_requests: offers.length,
+      accepted_by_preferred: accepted,
+      priority_success_rate: pct(accepted, offers.length),
+      ...seenStats(offers),
+    };
+  });
 }
 
 export function expectedResponseTimes(requests: GeneratedRequest[]): ResponseTimes {
@@ -161,6 +197,8 @@ export function expectedStats(history: History, mechanicId: string): MechanicSta
     priority_accepted: accepted.length,
     priority_acceptance_rate: pct(accepted.length, mine.length),
     avg_priority_response_seconds: seconds.length ? seconds.reduce((a, b) => a + b, 0) / seconds.length : null,
+    ...expectedEarnings(history, mechanicId),
+    ...seenStats(mine),
   };
 }
 

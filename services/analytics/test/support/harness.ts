@@ -1,4 +1,4 @@
-import { natsNames, type RequestEvent } from '@dibs/contracts';
+import { natsNames, type RequestEvent, type SeenEvent, seenMessageId } from '@dibs/contracts';
 import { createOrm } from '@dibs/db';
 import { createLogger } from '@dibs/logger';
 import { openNats } from '@dibs/nats';
@@ -45,6 +45,33 @@ export async function publishEvents(
   }
 }
 
+/**
+ * Publishes seen acks as the gateway does (`Nats-Msg-Id` = `seenMessageId`); `withMsgId: false`
+ * publishes without it (a repeat from another gateway after the duplicate window).
+ */
+export async function publishSeen(
+  nc: NatsConnection,
+  prefix: string,
+  acks: readonly SeenEvent[],
+  { withMsgId = true } = {},
+): Promise<void> {
+  const js = jetstream(nc);
+  const subject = natsNames(prefix).subjects.seen;
+  for (let i = 0; i < acks.length; i += 200) {
+    await Promise.all(
+      acks
+        .slice(i, i + 200)
+        .map((s) =>
+          js.publish(
+            subject,
+            JSON.stringify(s),
+            withMsgId ? { msgID: seenMessageId(s.request_id, s.mechanic_id) } : undefined,
+          ),
+        ),
+    );
+  }
+}
+
 /** Publishes raw bytes on an event subject (malformed input). */
 export async function publishRaw(nc: NatsConnection, subject: string, body: string): Promise<void> {
   await jetstream(nc).publish(subject, body);
@@ -72,12 +99,21 @@ export async function waitCaughtUp(prefix: string, timeoutMs = 30_000): Promise<
   }
 }
 
-/** Every report and every mechanic's stats, as answered now. */
+/** Every report and every mechanic's stats, as answered now (revenue in each currency). */
 export async function allReports(analytics: Analytics, mechanicIds: string[], q = {}) {
   const f = reportFilter(q);
   const stats: Record<string, unknown> = {};
   for (const id of mechanicIds) stats[id] = await analytics.reports.mechanicStats(id);
   return {
+    experiments: {
+      current: await analytics.insights.experiment('window-length'),
+      older: await analytics.insights.experiment('older-test'),
+    },
+    revenue: {
+      any: await analytics.insights.revenue(f),
+      eur: await analytics.insights.revenue(f, 'EUR'),
+      usd: await analytics.insights.revenue(f, 'USD'),
+    },
     successRate: await analytics.reports.successRate(f),
     successRateAll: await analytics.reports.successRate({ ...f, minRequests: 0 }),
     responseTimes: await analytics.reports.responseTimes(f),
@@ -89,10 +125,27 @@ export async function allReports(analytics: Analytics, mechanicIds: string[], q 
 }
 
 /** The read model's rows, in a stable order (to compare before and after a replay). */
-export async function factsRows(db: TestDatabase): Promise<{ requests: unknown[]; offers: unknown[] }> {
+export async function factsRows(
+  db: TestDatabase,
+): Promise<{ requests: unknown[]; offers: unknown[]; seen: unknown[] }> {
   const requests = await db.query('select * from analytics_request_facts order by request_id');
   const offers = await db.query('select * from analytics_offer_facts order by request_id, tier');
-  return { requests: requests.rows, offers: offers.rows };
+  return { requests: requests.rows, offers: offers.rows, seen: await seenRows(db) };
+}
+
+/** The seen acks the read model keeps, instants as ISO strings, by request and mechanic. */
+export async function seenRows(db: TestDatabase): Promise<unknown[]> {
+  const { rows } = await db.query<{ seen_at: Date }>(
+    `select request_id, mechanic_id, offer, tier, seen_at from analytics_seen_facts order by request_id, mechanic_id`,
+  );
+  return rows.map((r) => ({ ...r, seen_at: r.seen_at.toISOString() }));
+}
+
+/** The acks analytics must keep: the first of each (request, mechanic), as `seenRows` lists them. */
+export function firstSeenRows(acks: readonly SeenEvent[]): unknown[] {
+  return [...acks]
+    .sort((a, b) => (a.request_id + a.mechanic_id < b.request_id + b.mechanic_id ? -1 : 1))
+    .map(({ request_id, mechanic_id, offer, tier, seen_at }) => ({ request_id, mechanic_id, offer, tier, seen_at }));
 }
 
 /** The offers the read model holds, instants as ISO strings, by request and tier. */

@@ -1,17 +1,62 @@
 import { randomUUID } from 'node:crypto';
-import type { RequestEvent, SessionRequest } from '@dibs/contracts';
+import type { RequestEvent, SeenEvent } from '@dibs/contracts';
 import { SESSION_REQUEST_FIELDS } from '@dibs/db';
 import type { TestDatabase } from '@dibs/testing';
-import { chooseOutcome, type GeneratedRequest, lifecycle, MINUTE, prng, SEQUENCE_OUTCOMES } from './lifecycle.js';
+import {
+  chooseOutcome,
+  type GeneratedRequest,
+  lifecycle,
+  MINUTE,
+  PRIORITY_OUTCOMES,
+  prng,
+  SEQUENCE_OUTCOMES,
+} from './lifecycle.js';
 import { sequenceLifecycle } from './sequence-lifecycle.js';
 
 export * from './lifecycle.js';
+
+/** An experiment as intake stores it (`experiments.arms`). */
+export interface ExperimentDef {
+  key: string;
+  arms: { name: string; window_minutes: number; weight: number }[];
+}
+
+/**
+ * The experiments of the generated history: the one the reports are checked on, whose third arm
+ * no request is enrolled in, and an older one whose requests must not count in the first.
+ */
+export const EXPERIMENTS: readonly ExperimentDef[] = [
+  {
+    key: 'window-length',
+    arms: [
+      { name: 'short', window_minutes: 6, weight: 1 },
+      { name: 'long', window_minutes: 15, weight: 1 },
+      { name: 'unused', window_minutes: 30, weight: 1 },
+    ],
+  },
+  {
+    key: 'older-test',
+    arms: [
+      { name: 'a', window_minutes: 8, weight: 1 },
+      { name: 'b', window_minutes: 12, weight: 1 },
+    ],
+  },
+];
+
+/** Single requests that may be enrolled: a preferred mechanic and no workshop (CONTRACT §7). */
+const ENROLLABLE: ReadonlySet<string> = new Set([...PRIORITY_OUTCOMES, 'flag_off', 'priority_failed']);
 
 export interface History {
   mechanics: { id: string; name: string; status: string }[];
   requests: GeneratedRequest[];
   favoritedBy: Map<string, number>;
+  /** Every favorite, as `customer_id:mechanic_id`. */
+  favorites: Set<string>;
   events: RequestEvent[];
+  /** The first seen ack of each (request, mechanic), as the gateway publishes them. */
+  seen: SeenEvent[];
+  /** Later repeats of some acks (later `seen_at`), published without a message id. */
+  seenRepeats: SeenEvent[];
   /**
    * Where the requests booked as before issue 12 begin (ISO): every request created from here
    * on is a single-priority or broadcast one, every one before it an issue-12 life.
@@ -60,14 +105,34 @@ export async function generateHistory(
     customers.push({ id: rows[0]!.id, name: `Customer ${i}` });
   }
   const favoritedBy = new Map<string, number>();
-  for (const c of customers) {
+  const favorites = new Set<string>();
+  // The first four customers have no favorite (the revenue report's "other customers").
+  for (const c of customers.slice(4)) {
     for (const m of mechanics) {
       if (rnd() < 0.3) {
         await db.query(`insert into favorites (customer_id, mechanic_id) values ($1, $2)`, [c.id, m.id]);
         favoritedBy.set(m.id, (favoritedBy.get(m.id) ?? 0) + 1);
+        favorites.add(`${c.id}:${m.id}`);
       }
     }
   }
+  for (const e of EXPERIMENTS) {
+    await db.query(`insert into experiments (key, arms) values ($1, $2::jsonb)`, [e.key, JSON.stringify(e.arms)]);
+  }
+  const [current, older] = EXPERIMENTS as [ExperimentDef, ExperimentDef];
+  const enrol = (outcome: string) => {
+    if (!ENROLLABLE.has(outcome)) return null;
+    const x = rnd();
+    const [key, arm] =
+      x < 0.45
+        ? [current, current.arms[0]!]
+        : x < 0.8
+          ? [current, current.arms[1]!]
+          : x < 0.9
+            ? [older, pick(older.arms)]
+            : [];
+    return key && arm ? { key: key.key, arm: arm.name, window_minutes: arm.window_minutes } : null;
+  };
 
   const now = Date.now();
   const start = now - 20 * 24 * 60 * MINUTE;
@@ -90,6 +155,9 @@ export async function generateHistory(
       created,
       rnd,
       between,
+      // The single requests' period is priced in EUR only (and an unknown plan).
+      plan: pick(['basic', 'plus', 'legacy']),
+      experiment: enrol(outcome),
     });
     requests.push(req);
   }
@@ -97,27 +165,33 @@ export async function generateHistory(
   // Offers go to busy mechanics only (the rare one stays below the seed's threshold); every tier
   // skipped as not approved is the suspended mechanic's.
   for (let j = 0; j < sequences; j++) {
-    const favorites = shuffled(busy, rnd)
+    const ranked = shuffled(busy, rnd)
       .slice(0, 3)
       .map((m) => m.id);
-    const others = approved.filter((m) => !favorites.includes(m.id));
+    // Never the rare mechanic: its earnings stay in the single requests' one currency.
+    const others = approved.filter((m) => !ranked.includes(m.id) && m !== rare);
     const req = sequenceLifecycle(SEQUENCE_OUTCOMES[j % SEQUENCE_OUTCOMES.length]!, {
       customer: pick(customers),
-      favorites,
+      favorites: ranked,
       notApproved: suspended.id,
       other: pick(others).id,
       created: start - (sequences - j) * 60 * MINUTE + between(0, 30 * MINUTE),
       rnd,
       between,
+      // Priced in EUR and USD (and an unknown plan): the whole history spans two currencies.
+      plan: pick(['basic', 'intl', 'legacy']),
     });
     requests.push(req);
   }
-  for (const r of requests) await insertRow(db, r.final);
+  for (const r of requests) await insertRow(db, r);
   return {
     mechanics,
     requests,
     favoritedBy,
+    favorites,
     events: requests.flatMap((r) => r.events),
+    seen: requests.flatMap((r) => r.seen),
+    seenRepeats: requests.flatMap((r) => r.seenRepeats),
     singlesFrom: new Date(start).toISOString(),
   };
 }
@@ -131,11 +205,19 @@ function shuffled<T>(xs: readonly T[], rnd: () => number): T[] {
   return out;
 }
 
-/** The request's columns (not its derived offers) as a session_requests row. */
-async function insertRow(db: TestDatabase, r: SessionRequest): Promise<void> {
+/** The request's columns (not its derived offers), its experiment arm and its price as a session_requests row. */
+async function insertRow(db: TestDatabase, { final: r, price }: GeneratedRequest): Promise<void> {
+  const values = [
+    ...SESSION_REQUEST_FIELDS.map((f) => r[f]),
+    r.experiment?.key ?? null,
+    r.experiment?.arm ?? null,
+    price?.cents ?? null,
+    price?.currency ?? null,
+  ];
   await db.query(
-    `insert into session_requests (${SESSION_REQUEST_FIELDS.join(', ')})
-     values (${SESSION_REQUEST_FIELDS.map((_, i) => `$${i + 1}`).join(', ')})`,
-    SESSION_REQUEST_FIELDS.map((f) => r[f]),
+    `insert into session_requests
+       (${SESSION_REQUEST_FIELDS.join(', ')}, experiment_key, experiment_arm, price_cents, currency)
+     values (${values.map((_, i) => `$${i + 1}`).join(', ')})`,
+    values,
   );
 }

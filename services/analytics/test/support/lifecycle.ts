@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { EventKind, OfferOutcome, RequestEvent, SessionRequest } from '@dibs/contracts';
+import type { EventKind, OfferOutcome, RequestEvent, SeenEvent, SessionRequest } from '@dibs/contracts';
 import { requestEvent, toSessionRequest } from '@dibs/db';
+import { ackLog, PLANS, type Price } from './acks.js';
 
 /** How a generated request's life went; the hand-computed answers are counted from these. */
 export const OUTCOMES = [
@@ -62,6 +63,12 @@ export interface GeneratedRequest {
   events: RequestEvent[];
   /** The tiers reached, in order (issue-12 lives only; empty for the others). */
   tiers: Tier[];
+  /** The price its `accepted` event states (null: not accepted, or an unknown plan). */
+  price: Price | null;
+  /** The first seen ack of each mechanic that acked an offer of it (priority or broadcast). */
+  seen: SeenEvent[];
+  /** Later repeats of some of those acks (a later `seen_at`): analytics must keep the first. */
+  seenRepeats: SeenEvent[];
 }
 
 /** A small seeded PRNG so a failing run can be replayed exactly. */
@@ -105,23 +112,31 @@ export interface LifeInput {
   created: number;
   rnd: () => number;
   between: (lo: number, hi: number) => number;
+  /** The plan booked (a key of PLANS); `basic` when not given. */
+  plan?: string;
+  /** The experiment arm a single-priority request is enrolled in, and that arm's window. */
+  experiment?: { key: string; arm: string; window_minutes: number } | null;
 }
 
 export function lifecycle(outcome: Outcome, input: LifeInput): GeneratedRequest {
-  const { customer, preferred, other, created, rnd, between } = input;
+  const { customer, preferred, other, created, rnd, between, experiment = null } = input;
+  const plan = input.plan ?? 'basic';
+  const window = experiment?.window_minutes ?? WINDOW_MINUTES;
   const iso = (ms: number) => new Date(ms).toISOString();
+  const id = randomUUID();
+  const acks = ackLog(id, rnd);
   let row: SessionRequest = {
-    id: randomUUID(),
+    id,
     customer_id: customer.id,
     customer_name: customer.name,
     customer_email: null,
     session_type: 'video',
-    plan_code: 'basic',
+    plan_code: plan,
     status: 'pending',
     routing_type: preferred ? 'priority_broadcast' : 'broadcast',
     preferred_mechanic_id: preferred,
     preferred_workshop_id: outcome === 'workshop' ? randomUUID() : null,
-    priority_window_minutes: WINDOW_MINUTES,
+    priority_window_minutes: window,
     priority_notified_at: null,
     priority_expires_at: null,
     broadcast_at: null,
@@ -132,28 +147,47 @@ export function lifecycle(outcome: Outcome, input: LifeInput): GeneratedRequest 
     created_at: iso(created),
     offers: [],
     current_tier: null,
+    experiment: experiment && { key: experiment.key, arm: experiment.arm },
   };
   const events: RequestEvent[] = [];
+  const price = PLANS[plan] ?? null;
   const emit = (kind: EventKind, at: number, change: Partial<SessionRequest>, actor: string | null = null) => {
     // The offers of a single request are read from its columns, as routing's events show them.
-    row = toSessionRequest({ ...row, ...change });
-    events.push(requestEvent(kind, row, { at: new Date(at), actorMechanicId: actor }).payload as RequestEvent);
+    row = toSessionRequest({
+      ...row,
+      ...change,
+      experiment_key: experiment?.key ?? null,
+      experiment_arm: experiment?.arm ?? null,
+    });
+    const opts = { at: new Date(at), actorMechanicId: actor, price: kind === 'accepted' ? price : null };
+    events.push(requestEvent(kind, row, opts).payload as RequestEvent);
   };
+  const done = (): GeneratedRequest => ({
+    outcome,
+    final: row,
+    events,
+    tiers: [],
+    price: row.status === 'accepted' ? price : null,
+    seen: acks.seen(),
+    seenRepeats: acks.repeats(),
+  });
   emit('created', created, {});
   let t = created + between(50, 900);
   if (PRIORITY_OUTCOMES.has(outcome)) {
-    const deadline = t + WINDOW_MINUTES * MINUTE;
+    const deadline = t + window * MINUTE;
     emit('priority_notified', t, { priority_notified_at: iso(t), priority_expires_at: iso(deadline) });
-    const inWindow = t + between(2_000, WINDOW_MINUTES * MINUTE - 1_000);
+    // Most apps ack the offer, always before the mechanic answers it (≥ 2 s in).
+    if (rnd() < 0.7) acks.ack(preferred as string, 'priority', 1, t + between(200, 1_900));
+    const inWindow = t + between(2_000, window * MINUTE - 1_000);
     if (outcome === 'accepted_by_preferred') {
       emit('accepted', inWindow, { status: 'accepted', mechanic_id: preferred, accepted_at: iso(inWindow) }, preferred);
-      return { outcome, final: row, events, tiers: [] };
+      return done();
     }
     if (outcome === 'cancelled_in_window') {
       emit('cancelled', inWindow, { status: 'cancelled', cancelled_at: iso(inWindow) });
-      return { outcome, final: row, events, tiers: [] };
+      return done();
     }
-    if (outcome === 'window_open') return { outcome, final: row, events, tiers: [] };
+    if (outcome === 'window_open') return done();
     if (outcome.startsWith('declined')) {
       const fallback = { broadcast_at: iso(inWindow), fallback_reason: 'priority_declined' as const };
       emit('declined', inWindow, fallback, preferred);
@@ -167,6 +201,10 @@ export function lifecycle(outcome: Outcome, input: LifeInput): GeneratedRequest 
     const reason = outcome === 'flag_off' ? 'flag_disabled' : outcome === 'priority_failed' ? 'priority_failed' : null;
     emit('broadcast', t, { broadcast_at: iso(t), fallback_reason: reason });
   }
+  // Acks of the broadcast frame, which no priority offer counts: the preferred mechanic's when it
+  // did not ack its own offer, and another mechanic's.
+  if (preferred && rnd() < 0.5) acks.ack(preferred, 'broadcast', null, t + between(100, 900));
+  if (rnd() < 0.5) acks.ack(other, 'broadcast', null, t + between(100, 900));
   const after = t + between(1_000, 30 * MINUTE);
   const acceptedBy =
     outcome === 'timeout_accepted_by_preferred'
@@ -181,7 +219,7 @@ export function lifecycle(outcome: Outcome, input: LifeInput): GeneratedRequest 
   } else if (acceptedBy) {
     emit('accepted', after, { status: 'accepted', mechanic_id: acceptedBy, accepted_at: iso(after) }, acceptedBy);
   }
-  return { outcome, final: row, events, tiers: [] };
+  return done();
 }
 
 /** A broadcast-only request ends accepted (sometimes by the mechanic it preferred), pending or cancelled. */
@@ -193,15 +231,21 @@ function pickEnding(rnd: () => number, preferredOrOther: string, other: string):
   return null;
 }
 
-/** One request's life with made-up ids, without a database (unit tests). */
+/**
+ * One request's life with made-up ids, without a database (unit tests); every other seed is
+ * enrolled in an experiment arm, and the plan cycles through PLANS.
+ */
 export function lifecycleOnly(outcome: Outcome, seed: number): GeneratedRequest {
   const rnd = prng(seed);
+  const preferred = outcome === 'plain_broadcast' ? null : randomUUID();
   return lifecycle(outcome, {
     customer: { id: randomUUID(), name: 'Customer' },
-    preferred: outcome === 'plain_broadcast' ? null : randomUUID(),
+    preferred,
     other: randomUUID(),
     created: Date.UTC(2026, 0, 1) + seed * 3_600_000,
     rnd,
     between: (lo, hi) => Math.floor(lo + rnd() * (hi - lo)),
+    plan: Object.keys(PLANS)[seed % Object.keys(PLANS).length],
+    experiment: preferred && seed % 2 ? { key: 'window-length', arm: 'short', window_minutes: 6 } : null,
   });
 }

@@ -2,7 +2,7 @@ import { cleanupNats, connectTestNats, createTestDatabase, type TestDatabase, te
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll } from 'vitest';
 import type { Analytics } from '../../src/app.js';
-import { publishEvents, startAnalytics, waitCaughtUp } from './harness.js';
+import { publishEvents, publishSeen, startAnalytics, waitCaughtUp } from './harness.js';
 import { generateHistory, type History } from './history.js';
 
 export interface ReportedHistory {
@@ -16,7 +16,8 @@ export interface ReportedHistory {
 /**
  * For one test file: the default generated history (320 requests over every outcome, preceded by
  * 107 issue-12 lives) in a database of its own, as session_requests rows for the seed's SQL, and
- * its events fed in order to a running analytics on a prefix of its own; all freed after the file.
+ * its events, then its seen acks (and their repeats), fed to a running analytics on a prefix of
+ * its own; all freed after the file.
  * The fields are set once `beforeAll` has run.
  */
 export function useReportedHistory(tag: string): ReportedHistory {
@@ -28,6 +29,8 @@ export function useReportedHistory(tag: string): ReportedHistory {
     ctx.history = await generateHistory(ctx.db);
     ctx.analytics = await startAnalytics(ctx.db, ctx.prefix);
     await publishEvents(ctx.nc, ctx.prefix, ctx.history.events);
+    await publishSeen(ctx.nc, ctx.prefix, ctx.history.seen);
+    await publishSeen(ctx.nc, ctx.prefix, ctx.history.seenRepeats, { withMsgId: false });
     await waitCaughtUp(ctx.prefix);
   });
   afterAll(async () => {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EventKind, FallbackReason, Offer, RequestEvent, SessionRequest } from '@dibs/contracts';
 import { requestEvent, toSessionRequest } from '@dibs/db';
+import { ackLog, PLANS } from './acks.js';
 import { type GeneratedRequest, type LifeInput, MINUTE, prng, type SequenceOutcome, type Tier } from './lifecycle.js';
 
 /** The admin's default tier windows (CONTRACT §6), in minutes: tier i gets the i-th. */
@@ -58,7 +59,7 @@ function planOf(outcome: SequenceOutcome, rnd: () => number): Fate[] {
   }
 }
 
-export interface SequenceInput extends Omit<LifeInput, 'preferred'> {
+export interface SequenceInput extends Omit<LifeInput, 'preferred' | 'experiment'> {
   /** At least three approved mechanics in rank order (a life uses those its tiers need). */
   favorites: string[];
   /** A favorite that is not approved: the mechanic of every `skipped_not_approved` tier. */
@@ -75,18 +76,22 @@ export interface SequenceInput extends Omit<LifeInput, 'preferred'> {
  */
 export function sequenceLifecycle(outcome: SequenceOutcome, input: SequenceInput): GeneratedRequest {
   const { customer, favorites, notApproved, other, created, rnd, between } = input;
+  const planCode = input.plan ?? 'basic';
+  const price = PLANS[planCode] ?? null;
   const iso = (ms: number) => new Date(ms).toISOString();
   const single = outcome === 'single_unavailable';
   const plan = planOf(outcome, rnd);
   const ranked = [...favorites];
   const mechanics = plan.map((fate) => (fate === 'skipped_not_approved' ? notApproved : ranked.shift()!));
+  const id = randomUUID();
+  const acks = ackLog(id, rnd);
   let row: SessionRequest = {
-    id: randomUUID(),
+    id,
     customer_id: customer.id,
     customer_name: customer.name,
     customer_email: null,
     session_type: 'video',
-    plan_code: 'basic',
+    plan_code: planCode,
     status: 'pending',
     routing_type: single ? 'priority_broadcast' : 'priority_sequence',
     preferred_mechanic_id: mechanics[0] ?? favorites[0]!,
@@ -102,6 +107,7 @@ export function sequenceLifecycle(outcome: SequenceOutcome, input: SequenceInput
     created_at: iso(created),
     offers: [],
     current_tier: null,
+    experiment: null,
   };
   const offers: Offer[] = [];
   const tiers: Tier[] = [];
@@ -109,9 +115,18 @@ export function sequenceLifecycle(outcome: SequenceOutcome, input: SequenceInput
   const emit = (kind: EventKind, at: number, change: Partial<SessionRequest>, actor: string | null = null) => {
     // toSessionRequest copies the offers, so each event keeps the tiers as they were then.
     row = toSessionRequest({ ...row, ...change, offers });
-    events.push(requestEvent(kind, row, { at: new Date(at), actorMechanicId: actor }).payload as RequestEvent);
+    const opts = { at: new Date(at), actorMechanicId: actor, price: kind === 'accepted' ? price : null };
+    events.push(requestEvent(kind, row, opts).payload as RequestEvent);
   };
-  const done = (): GeneratedRequest => ({ outcome, final: row, events, tiers });
+  const done = (): GeneratedRequest => ({
+    outcome,
+    final: row,
+    events,
+    tiers,
+    price: row.status === 'accepted' ? price : null,
+    seen: acks.seen(),
+    seenRepeats: acks.repeats(),
+  });
 
   emit('created', created, {});
   let t = created + between(50, 900);
@@ -135,6 +150,8 @@ export function sequenceLifecycle(outcome: SequenceOutcome, input: SequenceInput
     offers.push(offer);
     tiers.push({ mechanic_id: mechanic, fate, offered_at: t });
     emit('priority_notified', t, row.priority_notified_at ? {} : { priority_notified_at: iso(t) });
+    // Most apps ack the tier's offer, always before the mechanic answers it (≥ 2 s in).
+    if (rnd() < 0.7) acks.ack(mechanic, 'priority', tier, t + between(200, 1_900));
     const inTier = t + between(2_000, window - 1_000);
     if (fate === 'accepted') {
       offer.outcome = 'accepted';
@@ -170,6 +187,8 @@ export function sequenceLifecycle(outcome: SequenceOutcome, input: SequenceInput
           ? 'priority_declined'
           : 'priority_timeout';
   emit('broadcast', t, { broadcast_at: iso(t), fallback_reason: reason });
+  // An ack of the broadcast frame, which no priority offer counts.
+  if (rnd() < 0.5) acks.ack(other, 'broadcast', null, t + between(100, 900));
   // After the broadcast anyone may take it: a favorite (which is no acceptance inside a tier), another mechanic, or nobody.
   const after = t + between(1_000, 30 * MINUTE);
   const x = rnd();

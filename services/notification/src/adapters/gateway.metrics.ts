@@ -1,5 +1,8 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
+/** What became of a client's `seen` (CONTRACT §7). */
+export type SeenAckOutcome = 'forwarded' | 'repeat' | 'not_offered' | 'publish_failed';
+
 /** Why the gateway ended a connection, or refused a frame. */
 export type DisconnectReason =
   | 'client'
@@ -79,6 +82,12 @@ export function createGatewayMetrics(
       name: 'dibs_gateway_notifications_total',
       help: 'Notifications read from lifecycle events, by frame type ("ignored": an event not understood; "unaddressed": for nobody connected here)',
       labelNames: ['type'],
+      registers: [registry],
+    }),
+    seenAcks: new Counter({
+      name: 'dibs_gateway_seen_acks_total',
+      help: 'Seen acks from clients, by outcome: forwarded (published), repeat (dropped), not_offered (refused), publish_failed',
+      labelNames: ['outcome'],
       registers: [registry],
     }),
     deliverySeconds: new Histogram({

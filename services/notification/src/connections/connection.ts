@@ -3,6 +3,7 @@ import { WebSocket } from 'ws';
 import type { DisconnectReason } from '../adapters/gateway.metrics.js';
 import type { AbuseGuard } from '../domain/abuse-guard.js';
 import type { OfferKind } from '../domain/delivery.js';
+import { OfferMemory, type SeenOutcome } from '../domain/offer-memory.js';
 import { RecentIds } from '../domain/recent-ids.js';
 
 /** A serialized server frame: written as a text frame, `id` names the event it carries. */
@@ -28,8 +29,9 @@ const MAX_OFFERS_REMEMBERED = 1000;
 /**
  * One client socket. Until `open()` (after `hello` and, for mechanics, the snapshot) live frames
  * wait in order, so nothing overtakes the snapshot. Then no event is written twice: an offer
- * at most once per request and kind, a withdrawal only while the offer is remembered, any other
- * event only if its id is not among the last ones written.
+ * at most once per request and kind, a withdrawal only while the offer is open here, any other
+ * event only if its id is not among the last ones written. The offers made here also decide what
+ * a client's `seen` of a request amounts to (`OfferMemory`).
  */
 export class Connection {
   /** Answered the last server ping (or never pinged yet). */
@@ -49,7 +51,7 @@ export class Connection {
   private queued: (() => void)[] | undefined = [];
   private recent: RecentIds | undefined;
   private accepting: Map<string, (() => void)[]> | undefined;
-  private offered: Map<string, OfferKind> | undefined;
+  private offered: OfferMemory | undefined;
   /** When the token expires (ms since the epoch), and when to warn about it (0: no warning). */
   expiresAt = Number.POSITIVE_INFINITY;
   warnAt = 0;
@@ -83,8 +85,18 @@ export class Connection {
   }
 
   /** Records offers the snapshot already made, so a live repeat of them is not sent. */
-  markOffered(requestId: string, kind: OfferKind): void {
-    this.remember(requestId, kind);
+  markOffered(requestId: string, kind: OfferKind, tier: number | null): void {
+    this.memory().offer(requestId, kind, tier);
+  }
+
+  /** The app showed `requestId`: the first `seen` of an offer made here is forwarded (CONTRACT §7). */
+  seen(requestId: string): SeenOutcome {
+    return this.offered?.seen(requestId) ?? { outcome: 'not_offered' };
+  }
+
+  /** A `seen` could not be forwarded: the next one of the request counts again. */
+  unsee(requestId: string): void {
+    this.offered?.unsee(requestId);
   }
 
   /**
@@ -101,19 +113,18 @@ export class Connection {
     const waiting = this.accepting?.get(requestId) ?? [];
     this.accepting?.delete(requestId);
     if (this.accepting?.size === 0) this.accepting = undefined;
-    if (won) this.offered?.delete(requestId);
+    if (won) this.offered?.end(requestId);
     else for (const send of waiting) send();
   }
 
   /** Sends an offer unless this connection was already offered the same request the same way. */
-  offer(frame: OutFrame, requestId: string, kind: OfferKind): number {
-    if (this.queued) return this.hold(frame, () => this.offer(frame, requestId, kind));
-    // One offer per request and kind exists, so the offer map is also the repeat filter here:
+  offer(frame: OutFrame, requestId: string, kind: OfferKind, tier: number | null): number {
+    if (this.queued) return this.hold(frame, () => this.offer(frame, requestId, kind, tier));
+    // One offer per request and kind exists, so the offer memory is also the repeat filter here:
     // a broadcast to thousands of sockets allocates no per-connection id set.
-    if (this.offered?.get(requestId) === kind) return 0;
-    if (!this.send(frame)) return 0;
-    this.remember(requestId, kind);
-    return 1;
+    if (!this.isOpen) return 0;
+    if (!this.memory().offer(requestId, kind, tier)) return 0;
+    return this.send(frame) ? 1 : 0;
   }
 
   /** Sends taken/cancelled; with `onlyOffered`, only if this connection was offered the request. */
@@ -122,11 +133,11 @@ export class Connection {
     const waiting = this.accepting?.get(requestId);
     if (waiting) return this.hold(frame, () => this.withdraw(frame, requestId, onlyOffered), waiting);
     if (onlyOffered) {
-      // Forgetting the offer makes a repeat of this event find nothing to withdraw.
-      if (!this.offered?.delete(requestId)) return 0;
+      // Ending the offer makes a repeat of this event find nothing to withdraw.
+      if (!this.offered?.end(requestId)) return 0;
       return this.send(frame) ? 1 : 0;
     }
-    this.offered?.delete(requestId);
+    this.offered?.end(requestId);
     return this.relay(frame) ? 1 : 0;
   }
 
@@ -160,11 +171,8 @@ export class Connection {
     return true;
   }
 
-  private remember(requestId: string, kind: OfferKind): void {
-    this.offered ??= new Map();
-    this.offered.set(requestId, kind);
-    if (this.offered.size > MAX_OFFERS_REMEMBERED) {
-      this.offered.delete(this.offered.keys().next().value as string);
-    }
+  private memory(): OfferMemory {
+    this.offered ??= new OfferMemory(MAX_OFFERS_REMEMBERED);
+    return this.offered;
   }
 }

@@ -160,7 +160,7 @@ export class ConnectionHub {
     let sent = 0;
     if (plan.action === 'offer') {
       if ((plan.approvedOnly && !entry.approved) || plan.exclude.has(id)) return 0;
-      for (const conn of entry.conns) sent += conn.offer(frame, plan.requestId, plan.offer);
+      for (const conn of entry.conns) sent += conn.offer(frame, plan.requestId, plan.offer, plan.tier);
     } else if (plan.action === 'withdraw') {
       for (const conn of entry.conns) sent += conn.withdraw(frame, plan.requestId, plan.onlyOffered);
     }

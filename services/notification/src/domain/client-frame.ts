@@ -6,8 +6,8 @@ export const MAX_CLIENT_FRAME_BYTES = 16 * 1024;
 export type FrameProblem = 'invalid_json' | 'frame_too_large' | 'unknown_type' | 'invalid_frame';
 
 /**
- * What to do with one client frame: act on it, answer a command with `invalid_command` (it has a
- * `ref` to answer to), or answer with an `error` frame.
+ * What to do with one client frame: act on it, answer a malformed command (accept/decline) with
+ * `invalid_command` (it has a `ref` to answer to), or answer with an `error` frame.
  */
 export type ParsedClientFrame =
   | { ok: true; frame: ClientFrame }
@@ -44,6 +44,9 @@ export function parseClientFrame(text: string, byteLength: number): ParsedClient
   }
   const parsed = ClientFrameSchema.safeParse(body);
   if (!parsed.success) {
+    // A command is answered by a result (it has a ref to echo); a `seen` never gets a result.
+    if (type === 'seen')
+      return { ok: false, answer: 'error', code: 'invalid_frame', detail: 'request_id must be a uuid' };
     const ref = (body as { ref?: unknown }).ref ?? null;
     return { ok: false, answer: 'result', code: 'invalid_command', ref, detail: 'request_id must be a uuid' };
   }

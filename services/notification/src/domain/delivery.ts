@@ -28,6 +28,8 @@ export type DeliveryPlan =
       frame: Notification;
       requestId: string;
       offer: OfferKind;
+      /** A priority offer's tier (1 for a single preferred mechanic); null for a broadcast. */
+      tier: number | null;
       approvedOnly: boolean;
       exclude: ReadonlySet<string>;
     }
@@ -76,6 +78,7 @@ function planDelivery(event: RequestEvent, d: Delivery): DeliveryPlan {
         frame,
         requestId,
         offer: 'priority',
+        tier: d.tier,
         approvedOnly: false,
         exclude: NONE,
       };
@@ -86,6 +89,7 @@ function planDelivery(event: RequestEvent, d: Delivery): DeliveryPlan {
         frame,
         requestId,
         offer: 'broadcast',
+        tier: null,
         approvedOnly: true,
         exclude: d.exclude_mechanic_ids.length > 0 ? new Set(d.exclude_mechanic_ids) : NONE,
       };

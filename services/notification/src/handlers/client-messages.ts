@@ -4,11 +4,14 @@ import type { Connection } from '../connections/connection.js';
 import { ownFrame } from '../connections/frames.js';
 import { MAX_CLIENT_FRAME_BYTES, parseClientFrame } from '../domain/client-frame.js';
 import { closeConnection, type GatewayContext } from './context.js';
+import { onSeen } from './seen-ack.js';
 
 /**
- * One client frame: rate limit, parse, then ping → pong or accept/decline → routing → result.
- * Every refusal is answered (error frame or result) and counts as a strike; enough strikes close
- * the socket with 1008.
+ * One client frame: rate limit, parse, then ping → pong, seen → forwarded once (`seen-ack.ts`), or
+ * accept/decline → routing → result. A frame breaking the protocol (rate, size, JSON, type, shape)
+ * is answered with an error frame or result and counts as a strike; enough strikes close the
+ * socket with 1008. A well-formed frame refused for what it asks (a customer's command, routing's
+ * codes, `not_offered`) is answered but is no strike.
  */
 export async function onClientMessage(ctx: GatewayContext, conn: Connection, data: RawData): Promise<void> {
   const now = ctx.clock();
@@ -31,6 +34,10 @@ export async function onClientMessage(ctx: GatewayContext, conn: Connection, dat
   const frame = parsed.frame;
   if (frame.type === 'ping') {
     conn.write(ownFrame({ type: 'pong' }, now));
+    return;
+  }
+  if (frame.type === 'seen') {
+    await onSeen(ctx, conn, frame.request_id);
     return;
   }
   const ref = frame.ref ?? null;

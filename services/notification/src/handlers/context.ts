@@ -3,6 +3,7 @@ import type { Directory } from '../adapters/directory.repository.js';
 import type { DisconnectReason, GatewayMetrics } from '../adapters/gateway.metrics.js';
 import type { Presence } from '../adapters/presence.js';
 import type { RoutingCommands } from '../adapters/routing-commands.js';
+import type { SeenPublisher } from '../adapters/seen-acks.publisher.js';
 import type { GatewayConfig } from '../config.js';
 import type { Connection, ConnectionLimits } from '../connections/connection.js';
 import type { ConnectionHub } from '../connections/hub.js';
@@ -15,6 +16,7 @@ export interface GatewayContext {
   hub: ConnectionHub;
   directory: Directory;
   commands: RoutingCommands;
+  publishSeen: SeenPublisher;
   presence: Presence;
   metrics: GatewayMetrics;
   limits: ConnectionLimits;

@@ -99,7 +99,7 @@ async function sendSnapshot(ctx: GatewayContext, conn: Connection, approved: boo
     const now = ctx.clock();
     const open = await ctx.directory.openRequests(conn.userId, approved, now, ctx.config.GATEWAY_SNAPSHOT_LIMIT);
     const items = snapshotItems(open, now);
-    for (const item of items) conn.markOffered(item.request.id, item.kind);
+    for (const item of items) conn.markOffered(item.request.id, item.kind, item.tier);
     conn.write(ownFrame({ type: 'snapshot', open_requests: items }, ctx.clock()));
     conn.open();
   } catch (err) {

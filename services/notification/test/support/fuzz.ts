@@ -79,7 +79,9 @@ const extras = fc.array(fc.tuple(key, hostileJson), { maxLength: 2 });
 /** What the gateway must answer a frame with (before the 16 KiB bound, which overrides it). */
 export type Expected =
   | { answer: 'pong' }
-  | { answer: 'command'; ref: string | undefined; requestId: string }
+  | { answer: 'command'; command: 'accept' | 'decline'; ref: string | undefined; requestId: string }
+  /** Nothing when the connection was offered the request, else `not_offered` (fuzz.test.ts knows which). */
+  | { answer: 'seen'; requestId: string }
   | { answer: 'result'; code: 'invalid_command'; ref: string | undefined }
   | { answer: 'error'; code: 'invalid_json' | 'invalid_frame' | 'unknown_type' };
 
@@ -114,7 +116,7 @@ const withRef = (entries: [string, Json][], r: string | null): [string, Json][] 
  * checks that every type the contract lists has one.
  */
 export function wellFormedFrames(requestIds: string[]): Record<string, fc.Arbitrary<Kind>> {
-  const commandOf = (type: string): fc.Arbitrary<Kind> =>
+  const commandOf = (type: 'accept' | 'decline'): fc.Arbitrary<Kind> =>
     fc.tuple(fc.oneof(fc.constantFrom(...requestIds), fc.uuid()), ref, extras).map(([id, r, extra]) => ({
       text: object(
         withRef(
@@ -126,27 +128,42 @@ export function wellFormedFrames(requestIds: string[]): Record<string, fc.Arbitr
         ),
         extra,
       ),
-      expected: { answer: 'command', ref: r ?? undefined, requestId: id },
+      expected: { answer: 'command', command: type, ref: r ?? undefined, requestId: id },
     }));
   return {
     ping: extras.map((extra) => ({ text: object([['type', 'ping']], extra), expected: { answer: 'pong' } })),
     accept: commandOf('accept'),
     decline: commandOf('decline'),
+    // A ref on a seen is one of the members the gateway ignores.
+    seen: fc.tuple(fc.oneof(fc.constantFrom(...requestIds), fc.uuid()), ref, extras).map(([id, r, extra]) => ({
+      text: object(
+        withRef(
+          [
+            ['type', 'seen'],
+            ['request_id', id],
+          ],
+          r,
+        ),
+        extra,
+      ),
+      expected: { answer: 'seen', requestId: id },
+    })),
   };
 }
 
 /**
- * Client frames of every kind: well-formed ones of each type (accept/decline of known requests
- * and unknown ones), commands whose request id is not a uuid, unknown types, JSON that is not an
- * object, text that is not JSON, frames over 16 KiB, and binary frames.
+ * Client frames of every kind: well-formed ones of each type (accept/decline/seen of known
+ * requests and unknown ones), frames whose request id is not a uuid (a command gets a result, a
+ * seen an error), unknown types, JSON that is not an object, text that is not JSON, frames over
+ * 16 KiB, and binary frames.
  */
 export function clientFrames(requestIds: string[]): fc.Arbitrary<FuzzFrame> {
-  const command = fc.constantFrom('accept', 'decline');
+  const withRequestId = fc.constantFrom('accept', 'decline', 'seen');
 
   const kinds = fc.oneof(
     ...Object.values(wellFormedFrames(requestIds)),
     fc
-      .tuple(command, fc.oneof(oddText, fc.integer(), fc.constant(null), fc.constant(undefined)), ref, extras)
+      .tuple(withRequestId, fc.oneof(oddText, fc.integer(), fc.constant(null), fc.constant(undefined)), ref, extras)
       .filter(([, id]) => !z.uuid().safeParse(id).success)
       .map(([type, id, r, extra]) => {
         const entries: [string, Json][] =
@@ -156,15 +173,16 @@ export function clientFrames(requestIds: string[]): fc.Arbitrary<FuzzFrame> {
                 ['type', type],
                 ['request_id', id],
               ];
-        return {
-          text: object(withRef(entries, r), extra),
-          expected: { answer: 'result', code: 'invalid_command', ref: r ?? undefined },
-        };
+        const expected: Expected =
+          type === 'seen'
+            ? { answer: 'error', code: 'invalid_frame' }
+            : { answer: 'result', code: 'invalid_command', ref: r ?? undefined };
+        return { text: object(withRef(entries, r), extra), expected };
       }),
     fc
       .tuple(
         fc.oneof(
-          fc.constantFrom('seen', 'subscribe', 'ACCEPT', 'accept ', 'Ping', '__proto__', 'constructor', 'toString', ''),
+          fc.constantFrom('Seen', 'subscribe', 'ACCEPT', 'accept ', 'Ping', '__proto__', 'constructor', 'toString', ''),
           oddText,
           fc.integer(),
           fc.constant(null),

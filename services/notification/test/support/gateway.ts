@@ -102,6 +102,7 @@ export async function publishEvent(
     request,
     actor_mechanic_id: null,
     notify,
+    price: null,
   };
   await jetstream(nc).publish(natsNames(prefix).subjects.event(kind), JSON.stringify(event), { msgID });
   return id;

@@ -25,6 +25,7 @@ export function sessionRequest(overrides: Partial<SessionRequest> = {}): Session
     created_at: new Date(0).toISOString(),
     offers: [],
     current_tier: null,
+    experiment: null,
     ...overrides,
   };
 }

@@ -105,7 +105,9 @@ export async function writeSequenceSteps(
   ]);
   const broadcast = steps.filter((s) => s.step.broadcast !== null);
   await tx.query({
-    name: 'routing-write-sequence-steps',
+    // Planned each time, not prepared: the generic plan of these CTEs, made on small tables, joins
+    // the batch with every pending request and every open tier (bench:windows, docs/benchmarks.md);
+    // a custom plan probes the keys (0.09 ms against 5 ms and worse as the tables grow).
     text: WRITE_STEPS_SQL,
     values: [
       now,

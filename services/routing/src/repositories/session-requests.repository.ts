@@ -8,9 +8,12 @@ import { type BroadcastTrigger, broadcastGuardSql, windowDueSql } from '../domai
 export interface RequestRow extends SessionRequestRecord {
   declined: string[];
   priority_tiers?: TierPlan[] | null;
+  /** The plan's price when the request was accepted (CONTRACT §7); null before, or for an unknown plan. */
+  price_cents?: number | null;
+  currency?: string | null;
 }
 
-const COLUMNS = `${sessionRequestColumns('r')}, r.priority_tiers`;
+const COLUMNS = `${sessionRequestColumns('r')}, r.priority_tiers, r.price_cents, r.currency`;
 const DECLINED = `coalesce((select array_agg(d.mechanic_id::text) from session_request_declines d
   where d.request_id = r.id), '{}') as declined`;
 
@@ -52,7 +55,9 @@ export interface RoutingContext {
 /** Several requests' routing contexts in one round trip, by id (absent ids are missing). */
 export async function loadRoutingContexts(db: Sql, ids: string[]): Promise<Map<string, RoutingContext>> {
   const { rows } = await db.query<RequestRow & { m_id: string | null; m_status: string | null }>({
-    name: 'routing-load-contexts',
+    // Not a named (prepared) statement: a generic plan made while the table was small is a
+    // sequential scan filtering `id = any($1)`, kept for the connection's life where statistics
+    // lag (autovacuum off, a burst of inserts). Planned each time (~0.3 ms a batch), it probes the key.
     text: `select ${COLUMNS}, ${DECLINED}, m.id as m_id, m.status as m_status
      from session_requests r left join mechanics m on m.id = r.preferred_mechanic_id
      where r.id = any($1::uuid[])`,
@@ -252,7 +257,10 @@ export async function markAccepted(tx: Sql, id: string, mechanicId: string, now:
     name: 'routing-mark-accepted',
     // The accept's time is read before the statement; when it waited on the row lock for a
     // broadcast (or an offer) to commit, it is clamped so that it never precedes that change.
+    // The price is the plan's at this instant (intake's `plans`, ADR 013 §9): what the accept earned.
     text: `update session_requests r set status = 'accepted', mechanic_id = $2,
+       price_cents = (select p.price_cents from plans p where p.code = r.plan_code),
+       currency = (select p.currency from plans p where p.code = r.plan_code),
        accepted_at = greatest($3::timestamptz, r.broadcast_at, r.priority_notified_at),
        updated_at = greatest($3::timestamptz, r.broadcast_at, r.priority_notified_at)
      where r.id = $1 and ${ACCEPT_GUARD_SQL}

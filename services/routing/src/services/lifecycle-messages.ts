@@ -103,6 +103,10 @@ export function acceptedMessages(row: RequestRow, mechanicId: string, at: Date):
     requestEvent('accepted', toSessionRequest(row), {
       actorMechanicId: mechanicId,
       at,
+      price:
+        row.price_cents === null || row.price_cents === undefined || !row.currency
+          ? null
+          : { cents: Number(row.price_cents), currency: row.currency },
       notify: [...withdrawal(row, 'request_taken', mechanicId), update],
     }),
   ];
