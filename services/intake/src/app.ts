@@ -21,6 +21,7 @@ import {
 } from '@dibs/http';
 import type { Logger } from '@dibs/logger';
 import { natsIsUp } from '@dibs/nats';
+import fastifyCors from '@fastify/cors';
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Gauge } from 'prom-client';
@@ -29,15 +30,22 @@ import type { IntakeConfig } from './config.js';
 import { createAvailabilityRepository } from './repositories/availability.repository.js';
 import { createCustomersRepository } from './repositories/customers.repository.js';
 import { createDirectory } from './repositories/directory.js';
+import { createExperimentsRepository } from './repositories/experiments.repository.js';
 import { createFavoritesRepository } from './repositories/favorites.repository.js';
 import { createFeatureFlagsRepository } from './repositories/feature-flags.repository.js';
+import { createMechanicDirectoryRepository } from './repositories/mechanic-directory.repository.js';
 import { createMechanicsRepository } from './repositories/mechanics.repository.js';
+import { createPlansRepository } from './repositories/plans.repository.js';
 import { createPrioritySettingsRepository } from './repositories/priority-settings.repository.js';
 import { createSessionRequestsRepository } from './repositories/session-requests.repository.js';
 import { registerAdminRoutes } from './routes/admin.routes.js';
 import { registerAvailabilityRoutes } from './routes/availability.routes.js';
 import { registerCommandRoutes } from './routes/commands.routes.js';
+import { registerDashboardRoutes } from './routes/dashboard.routes.js';
+import { registerExperimentRoutes } from './routes/experiments.routes.js';
 import { registerFavoriteRoutes } from './routes/favorites.routes.js';
+import { registerMechanicRoutes } from './routes/mechanics.routes.js';
+import { registerPlanRoutes } from './routes/plans.routes.js';
 import { registerSessionRequestRoutes } from './routes/session-requests.routes.js';
 
 export { bookingStatement } from './repositories/booking-statements.js';
@@ -65,6 +73,26 @@ export interface Intake {
   close(): Promise<void>;
 }
 
+/**
+ * CORS for the pages of `origins` (the web console, CONTRACT §8). Another origin, or a request
+ * without one, gets no CORS headers, and its preflight is the 404 of a route that does not exist.
+ * Bearer tokens, never cookies: no credentials.
+ */
+async function registerCors(app: HttpApp, origins: readonly string[]): Promise<void> {
+  const any = origins.includes('*');
+  const allowed = new Set(origins);
+  await app.register(fastifyCors, {
+    origin: (origin, callback) => callback(null, origin !== undefined && (any || allowed.has(origin)) ? origin : false),
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    allowedHeaders: ['authorization', 'content-type', 'idempotency-key', 'x-request-id'],
+    exposedHeaders: ['retry-after', 'location', 'idempotent-replayed', 'x-request-id'],
+    maxAge: 600,
+    // A preflight lacking Access-Control-Request-Method gets 204 like any other, instead of the
+    // plugin's text/plain 400 (every error here is problem+json).
+    strictPreflight: false,
+  });
+}
+
 /** Builds the intake HTTP API (CONTRACT §3) and its outbox relay; never listens. */
 export async function buildIntake(deps: IntakeDeps): Promise<Intake> {
   const { config, jwtSecret, orm, nc, logger, relay = true } = deps;
@@ -83,6 +111,7 @@ export async function buildIntake(deps: IntakeDeps): Promise<Intake> {
   const owned = deps.ownsConnections ?? false;
   await app.register(ormPlugin, { connection: orm, owned });
   await app.register(natsPlugin, { connection: nc, owned });
+  await registerCors(app, config.INTAKE_CORS_ORIGINS);
 
   // One way to the data: the ORM. The booking path (who exists, booking, reading bookings) speaks
   // SQL through its pool with prepared statements (docs/decisions/011-capacity.md); the admin
@@ -99,6 +128,7 @@ export async function buildIntake(deps: IntakeDeps): Promise<Intake> {
   const adminOnly = authorize('admin');
   const customerOnly = authorize('customer');
   const mechanicOnly = authorize('mechanic');
+  const customerOrAdmin = authorize('customer', 'admin');
 
   registerAdminRoutes(app, {
     adminOnly,
@@ -107,7 +137,12 @@ export async function buildIntake(deps: IntakeDeps): Promise<Intake> {
     flags: createFeatureFlagsRepository(orm),
     settings: createPrioritySettingsRepository(sql, config.PRIORITY_WINDOW_MINUTES),
   });
-  registerFavoriteRoutes(app, { customerOnly, favorites: createFavoritesRepository(orm) });
+  registerExperimentRoutes(app, { adminOnly, experiments: createExperimentsRepository(sql) });
+  registerPlanRoutes(app, { adminOnly, plans: createPlansRepository(sql) });
+  const favorites = createFavoritesRepository(orm);
+  registerFavoriteRoutes(app, { customerOnly, favorites });
+  registerDashboardRoutes(app, { mechanicOnly, favorites });
+  registerMechanicRoutes(app, { customerOrAdmin, directory: createMechanicDirectoryRepository(sql) });
   registerAvailabilityRoutes(app, { mechanicOnly, availability: createAvailabilityRepository(sql) });
   const js = jetstream(nc);
   const publisher = relay

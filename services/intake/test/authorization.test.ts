@@ -22,6 +22,8 @@ let h: IntakeHarness;
 const tokens = {} as Record<Caller, string | undefined>;
 let requestId: string;
 let mechanicId: string;
+/** An experiment made for these cases, never active (an active one would enrol the bookings). */
+const experimentKey = 'authorization-check';
 
 beforeAll(async () => {
   h = await startIntake();
@@ -46,6 +48,13 @@ beforeAll(async () => {
     payload: { session_type: 'video', plan_code: 'basic' },
   });
   requestId = booked.json().id;
+  await h.db.query(`insert into experiments (key, arms) values ($1, $2)`, [
+    experimentKey,
+    JSON.stringify([
+      { name: 'a', window_minutes: 5, weight: 1 },
+      { name: 'b', window_minutes: 10, weight: 1 },
+    ]),
+  ]);
 });
 afterAll(async () => {
   await h?.close();
@@ -119,6 +128,35 @@ const routes: RouteCase[] = [
     body: () => ({ description: 'd' }),
     expect: adminOnly,
   },
+  {
+    method: 'POST',
+    url: () => '/v1/admin/experiments',
+    body: () => ({
+      key: `auth-${randomUUID()}`,
+      arms: [
+        { name: 'a', window_minutes: 5, weight: 1 },
+        { name: 'b', window_minutes: 10, weight: 1 },
+      ],
+    }),
+    expect: adminOnly,
+  },
+  { method: 'GET', url: () => '/v1/admin/experiments', expect: adminOnly },
+  { method: 'GET', url: () => `/v1/admin/experiments/${experimentKey}`, expect: adminOnly },
+  {
+    method: 'PATCH',
+    url: () => `/v1/admin/experiments/${experimentKey}`,
+    body: () => ({ active: false }),
+    expect: adminOnly,
+  },
+  {
+    method: 'PUT',
+    url: () => '/v1/admin/plans/basic',
+    body: () => ({ name: 'Basic', price_cents: 1900, currency: 'EUR' }),
+    expect: adminOnly,
+  },
+  { method: 'GET', url: () => '/v1/admin/plans', expect: adminOnly },
+  { method: 'GET', url: () => `/v1/analytics/experiments/${experimentKey}`, expect: adminOnly },
+  { method: 'GET', url: () => '/v1/analytics/revenue?currency=EUR', expect: adminOnly },
   { method: 'GET', url: () => '/v1/analytics/priority/success-rate', expect: adminOnly },
   { method: 'GET', url: () => '/v1/analytics/priority/response-times', expect: adminOnly },
   { method: 'GET', url: () => '/v1/analytics/priority/timeout-rate', expect: adminOnly },
@@ -140,6 +178,15 @@ const routes: RouteCase[] = [
   { method: 'POST', url: () => `/v1/session-requests/${requestId}/accept`, expect: mechanicOnly },
   { method: 'POST', url: () => `/v1/session-requests/${requestId}/decline`, expect: mechanicOnly },
   { method: 'GET', url: () => '/v1/mechanics/me/stats', expect: mechanicOnly },
+  { method: 'GET', url: () => '/v1/mechanics/me/favorited-by', expect: mechanicOnly },
+  { method: 'GET', url: () => '/v1/mechanics/me/availability', expect: mechanicOnly },
+  {
+    method: 'PUT',
+    url: () => '/v1/mechanics/me/availability',
+    body: () => ({ available: true }),
+    expect: mechanicOnly,
+  },
+  { method: 'GET', url: () => '/v1/admin/settings/priority', expect: adminOnly },
 ];
 
 const cases = routes.flatMap((r) =>

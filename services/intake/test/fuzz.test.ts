@@ -5,6 +5,7 @@ import { DEV_JWT_SECRET } from '@dibs/config';
 import {
   ANALYTICS_REPORT_SCHEMAS,
   ANALYTICS_REPORTS,
+  type AnalyticsReport,
   CancelCommandSchema,
   MechanicCommandSchema,
   natsNames,
@@ -25,7 +26,7 @@ import {
   requestsFor,
   unroutedRequests,
 } from './fuzz/requests.js';
-import { ROUTES, routeTable, uuid } from './fuzz/routes.js';
+import { experimentKey, planCode, ROUTES, routeTable, uuid } from './fuzz/routes.js';
 import { type IntakeHarness, startIntake } from './harness.js';
 
 // CONTRACT §3 under hostile input (issue 10 §3): every route of the app's own route table, every
@@ -71,6 +72,24 @@ beforeAll(async () => {
     });
     expect(res.statusCode, res.body).toBeLessThan(300);
   }
+  // An experiment that runs (bookings get enrolled) and one that does not; two plans in two
+  // currencies, so that a revenue report without `currency` is the 409 (mixed_currencies).
+  const arms = [
+    { name: 'short', window_minutes: 3, weight: 1 },
+    { name: 'long', window_minutes: 12, weight: 1 },
+  ];
+  for (const [key, active] of [
+    ['fuzz-running', true],
+    ['fuzz-waiting', false],
+  ] as const) {
+    await h.db.query('insert into experiments (key, arms, active) values ($1, $2, $3)', [
+      key,
+      JSON.stringify(arms),
+      active,
+    ]);
+  }
+  await h.db.query(`insert into plans (code, name, price_cents, currency) values
+    ('basic', 'Basic', 1900, 'EUR'), ('premium', 'Premium', 4900, 'USD')`);
   const requests: string[] = [];
   for (const who of [owner, owner, other]) {
     const res = await h.intake.app.inject({
@@ -87,6 +106,8 @@ beforeAll(async () => {
     victim: victims.map((v) => v.id),
     customer: [owner.id, other.id],
     flag: ['ENABLE_FAVORITES_PRIORITY'],
+    experiment: ['fuzz-running', 'fuzz-waiting'],
+    plan: ['basic', 'premium'],
     rest: [],
   } satisfies Record<ParamKind, string[]>);
 
@@ -225,7 +246,13 @@ function validParam(kind: ParamKind): fc.Arbitrary<string> {
   if (kind === 'rest') {
     return fc.constantFrom('static/index.html', 'static/swagger-ui.css', 'favicon-32x32.png', 'x', 'static/');
   }
-  return fc.oneof(fc.constantFrom(...(pools[kind] as string[])), kind === 'flag' ? fc.constant('NO_SUCH_FLAG') : uuid);
+  // Beside the pool's own, values of the parameter's form that name nothing.
+  const unknown: Partial<Record<ParamKind, fc.Arbitrary<string>>> = {
+    flag: fc.constant('NO_SUCH_FLAG'),
+    experiment: experimentKey,
+    plan: planCode,
+  };
+  return fc.oneof(fc.constantFrom(...(pools[kind] as string[])), unknown[kind] ?? uuid);
 }
 
 /** Routing and analytics stand-ins: answer like the real services for ids they do not know, and record any message off its contract. */
@@ -274,14 +301,58 @@ function stubRoutingAndAnalytics(): void {
       priority_accepted: 0,
       priority_acceptance_rate: 0,
       avg_priority_response_seconds: null,
+      repeat_customers: 0,
+      earnings_cents: 0,
+      earnings_from_favorites_cents: 0,
+      earnings_currency: null,
+      earnings_by_currency: [],
+      avg_seen_seconds: null,
+      offers_never_seen: 0,
     },
     priority_skips: { priority_requests: 0, requests_with_skips: 0, skip_rate: 0, by_mechanic: [] },
   };
+  // Like analytics: an experiment it does not know is not_found; a period priced in several
+  // currencies needs one named.
+  const replies: { [R in AnalyticsReport]?: (query: never) => Promise<unknown> } = {
+    async experiment({ key }: { key: string }) {
+      const { rows } = await h.db.query<{ arms: { name: string; window_minutes: number }[] }>(
+        'select arms from experiments where key = $1',
+        [key],
+      );
+      if (!rows[0]) return { ok: false, code: 'not_found' };
+      const arms = rows[0].arms.map(({ name, window_minutes }) => ({
+        name,
+        window_minutes,
+        requests: 0,
+        accepted_by_preferred: 0,
+        acceptance_rate: null,
+        acceptance_rate_ci95: null,
+        avg_response_seconds: null,
+        timeout_rate: null,
+        median_seconds_to_any_accept: null,
+      }));
+      return { ok: true, data: { key, arms } };
+    },
+    async revenue({ currency }: { currency?: string }) {
+      const { rows } = await h.db.query<{ n: number }>('select count(distinct currency)::int as n from plans');
+      if (currency === undefined && (rows[0]?.n ?? 0) > 1) return { ok: false, code: 'mixed_currencies' };
+      return {
+        ok: true,
+        data: {
+          currency: currency ?? null,
+          by_path: [],
+          favorite_customers_ltv_cents: null,
+          other_customers_ltv_cents: null,
+          unpriced_requests: 0,
+        },
+      };
+    },
+  };
   for (const report of ANALYTICS_REPORTS) {
-    answer(names.subjects.analyticsReport(report), ANALYTICS_REPORT_SCHEMAS[report].query, async () => ({
-      ok: true,
-      data: data[report],
-    }));
+    const reply = replies[report] as ((query: unknown) => Promise<unknown>) | undefined;
+    answer(names.subjects.analyticsReport(report), ANALYTICS_REPORT_SCHEMAS[report].query, async (query) =>
+      reply ? reply(query) : { ok: true, data: data[report as keyof typeof data] },
+    );
   }
 }
 

@@ -33,11 +33,12 @@ describe('load shedding', () => {
     await client.query('begin');
     await client.query('lock table session_requests in share mode');
     return {
-      // Asked on another connection: inside a transaction pg_stat_activity stays as first read.
+      // Asked on another connection: inside a transaction pg_locks stays as first read. The lock
+      // waited for, not the statement's text: pg_stat_activity cuts a long text short.
       async waiting() {
         const { rows } = await h.db.query(
-          `select count(*)::int as n from pg_stat_activity
-           where datname = current_database() and wait_event_type = 'Lock' and query like '%insert into session_requests%'`,
+          `select count(*)::int as n from pg_locks
+           where relation = 'session_requests'::regclass and mode = 'RowExclusiveLock' and not granted`,
         );
         return rows[0].n as number;
       },

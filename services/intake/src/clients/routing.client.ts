@@ -40,6 +40,23 @@ export function createRoutingClient(nc: NatsConnection, names: NatsNames, timeou
 }
 export type RoutingClient = ReturnType<typeof createRoutingClient>;
 
+/**
+ * What a report's refusal means over HTTP; any other code (`unavailable`, or one this intake does
+ * not know yet) is a 503.
+ */
+const REPORT_REFUSALS = new Map<string, { status: number; code: string; detail: string }>([
+  ['invalid_command', { status: 400, code: 'validation_failed', detail: 'invalid query' }],
+  ['not_found', { status: 404, code: 'not_found', detail: 'no such experiment' }],
+  [
+    'mixed_currencies',
+    {
+      status: 409,
+      code: 'mixed_currencies',
+      detail: 'the priced requests of this period span several currencies; name one with ?currency=',
+    },
+  ],
+]);
+
 /** Asks analytics (request-reply) for a report; returns its data, checked against the report's reply schema. */
 export function createAnalyticsClient(nc: NatsConnection, names: NatsNames, timeoutMs: number) {
   return {
@@ -54,8 +71,8 @@ export function createAnalyticsClient(nc: NatsConnection, names: NatsNames, time
         throw unavailable('analytics');
       }
       if (reply.ok) return reply.data;
-      if (reply.code === 'invalid_command')
-        throw new HttpProblem(400, 'validation_failed', reply.detail ?? 'invalid query');
+      const refusal = REPORT_REFUSALS.get(reply.code);
+      if (refusal) throw new HttpProblem(refusal.status, refusal.code, reply.detail ?? refusal.detail);
       throw unavailable('analytics');
     },
   };

@@ -1,35 +1,51 @@
 import { type OutboxEntry, payloadJson, type SessionRequestRecord, type Statement } from '@dibs/db';
+import { experimentArmSql } from '../domain/experiment-arm.js';
 
 /**
  * A booking in one atomic statement: the request row and its `request.created` row in intake's
  * outbox (no BEGIN/COMMIT round trips), inserted only when the customer has not used the
- * Idempotency-Key. It also decides the request's window from the settings as they are at this
- * instant (CONTRACT §6): the preferred mechanic's own window, else `priority_settings`' default,
- * else `$10` (PRIORITY_WINDOW_MINUTES). The event was serialized before the window was known, so
- * when it differs the outbox row gets it patched in (`jsonb_set`); the statement returns what it
- * stored, and the caller patches its own copy of the event alike.
+ * Idempotency-Key. It also decides, from the settings as they are at this instant:
+ * - the experiment arm (CONTRACT §7): while an experiment is active, a single-priority request
+ *   (`priority_broadcast`, a preferred mechanic, no workshop) whose mechanic has no window of its
+ *   own is enrolled in the arm `experimentArm` picks for the customer (`x`); the unique index
+ *   `experiments_one_active` makes `x` at most one row;
+ * - the window (CONTRACT §6): the preferred mechanic's own, else the arm's, else
+ *   `priority_settings`' default, else `$10` (PRIORITY_WINDOW_MINUTES).
+ * The event was serialized before either was known, so when they differ from what it says the
+ * outbox row gets them patched in (`jsonb_set`); the statement returns what it stored, and the
+ * caller patches its own copy of the event alike.
  */
-const INSERT_BOOKING_SQL = `with w as (
+const INSERT_BOOKING_SQL = `with x as (
+         select e.key, ${experimentArmSql('$2::uuid', 'e.key', 'e.arms')} as arm
+         from experiments e join mechanics m on m.id = $8::uuid and m.priority_window_minutes is null
+         where e.active and $7::text = 'priority_broadcast' and $9::uuid is null),
+       w as (
          select coalesce(
            (select m.priority_window_minutes from mechanics m where m.id = $8::uuid),
+           (select (x.arm ->> 'window_minutes')::integer from x),
            (select s.default_window_minutes from priority_settings s),
            $10::integer) as minutes),
        sr as (
          insert into session_requests (id, customer_id, customer_name, customer_email, session_type, plan_code,
            status, routing_type, preferred_mechanic_id, preferred_workshop_id, priority_window_minutes,
-           idempotency_key, request_hash, created_at, updated_at)
+           experiment_key, experiment_arm, idempotency_key, request_hash, created_at, updated_at)
          select $1::uuid, $2::uuid, $3::text, $4::text, $5::text, $6::text, 'pending', $7::text, $8::uuid, $9::uuid,
-           w.minutes, $11::text, $12::text, $13::timestamptz, $13::timestamptz
-         from w
+           w.minutes, x.key, x.arm ->> 'name', $11::text, $12::text, $13::timestamptz, $13::timestamptz
+         from w left join x on true
          on conflict (customer_id, idempotency_key) do nothing
-         returning id, preferred_mechanic_id, priority_window_minutes),
+         returning id, preferred_mechanic_id, priority_window_minutes, experiment_key, experiment_arm),
        queued as (
          insert into intake_outbox (id, subject, payload)
-         select $14, $15, case when sr.priority_window_minutes = $10::integer then $16::jsonb
-           else jsonb_set($16::jsonb, '{request,priority_window_minutes}', to_jsonb(sr.priority_window_minutes)) end
+         select $14, $15, case when sr.priority_window_minutes = $10::integer and sr.experiment_key is null then $16::jsonb
+           else jsonb_set(
+             jsonb_set($16::jsonb, '{request,priority_window_minutes}', to_jsonb(sr.priority_window_minutes)),
+             '{request,experiment}',
+             case when sr.experiment_key is null then 'null'::jsonb
+               else jsonb_build_object('key', sr.experiment_key, 'arm', sr.experiment_arm) end) end
          from sr
          returning id)
-       select sr.preferred_mechanic_id, sr.priority_window_minutes from sr, queued`;
+       select sr.preferred_mechanic_id, sr.priority_window_minutes, sr.experiment_key, sr.experiment_arm
+       from sr, queued`;
 
 /**
  * A `priority_sequence` booking (CONTRACT §6), as atomic as the one above, its plan decided from
@@ -69,7 +85,7 @@ const INSERT_SEQUENCE_BOOKING_SQL = `with s as (select tier_windows_minutes as w
            plan.minutes, plan.tiers, $10::text, $11::text, $12::timestamptz, $12::timestamptz
          from plan
          on conflict (customer_id, idempotency_key) do nothing
-         returning id, preferred_mechanic_id, priority_window_minutes),
+         returning id, preferred_mechanic_id, priority_window_minutes, experiment_key, experiment_arm),
        queued as (
          insert into intake_outbox (id, subject, payload)
          select $13, $14, jsonb_set(
@@ -77,12 +93,16 @@ const INSERT_SEQUENCE_BOOKING_SQL = `with s as (select tier_windows_minutes as w
              '{request,priority_window_minutes}', to_jsonb(sr.priority_window_minutes))
          from sr
          returning id)
-       select sr.preferred_mechanic_id, sr.priority_window_minutes from sr, queued`;
+       select sr.preferred_mechanic_id, sr.priority_window_minutes, sr.experiment_key, sr.experiment_arm
+       from sr, queued`;
 
 /** What a booking statement stored that the caller did not know beforehand; no row: nothing stored. */
 export interface StoredBooking {
   preferred_mechanic_id: string | null;
   priority_window_minutes: number;
+  /** The experiment arm the request was enrolled in, both or neither (a sequence: never). */
+  experiment_key: string | null;
+  experiment_arm: string | null;
 }
 
 /**

@@ -10,6 +10,16 @@ export interface FavoriteView {
   created_at: string;
 }
 
+/** A customer who has a mechanic among their favorites, as that mechanic sees them (CONTRACT §7). */
+export interface FavoritedByView {
+  customer_id: string;
+  /** The first word of the customer's name: never the full name or the email. */
+  first_name: string;
+  favorited_at: string;
+  /** Where the customer ranks this mechanic (1–3), null when unranked. */
+  rank: number | null;
+}
+
 /** Why a ranking was refused: the position (0-based) of the first id that is not a favorite. */
 export type OrderOutcome =
   | { ok: true; favorites: FavoriteView[] }
@@ -93,6 +103,20 @@ export function createFavoritesRepository(orm: Orm) {
       });
       if (refused) return { ok: false, ...refused };
       return { ok: true, favorites: await list(customerId) };
+    },
+    /**
+     * The customers who have `mechanicId` among their favorites, newest first. Only the first
+     * word of each name leaves the database: the rest of it and the email are not the mechanic's.
+     */
+    async favoritedBy(mechanicId: string): Promise<FavoritedByView[]> {
+      const { rows } = await sql.query<Omit<FavoritedByView, 'favorited_at'> & { favorited_at: string | Date }>(
+        `select f.customer_id, coalesce((regexp_match(c.name, '\\S+'))[1], '') as first_name,
+           f.created_at as favorited_at, f.rank
+         from favorites f join customers c on c.id = f.customer_id
+         where f.mechanic_id = $1 order by f.created_at desc, f.id desc`,
+        [mechanicId],
+      );
+      return rows.map((r) => ({ ...r, favorited_at: new Date(r.favorited_at).toISOString() }));
     },
     async isFavorite(customerId: string, mechanicId: string): Promise<boolean> {
       const { rowCount } = await sql.query('select 1 from favorites where customer_id = $1 and mechanic_id = $2', [

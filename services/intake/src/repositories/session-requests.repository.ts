@@ -35,16 +35,22 @@ export type CreateOutcome =
 
 /**
  * The request and its `created` event (same id) as the booking statement stored them: it decides
- * the window, and a sequence's preferred mechanic, from the settings and ranks in force.
+ * the window, the experiment arm and a sequence's preferred mechanic from the settings, the active
+ * experiment and the ranks in force.
  */
 function asStored(
   request: SessionRequest,
   event: OutboxEntry,
   stored: StoredBooking,
 ): { request: SessionRequest; event: OutboxEntry } {
+  const experiment =
+    stored.experiment_key !== null && stored.experiment_arm !== null
+      ? { key: stored.experiment_key, arm: stored.experiment_arm }
+      : null;
   if (
     stored.preferred_mechanic_id === request.preferred_mechanic_id &&
-    stored.priority_window_minutes === request.priority_window_minutes
+    stored.priority_window_minutes === request.priority_window_minutes &&
+    experiment === null
   ) {
     return { request, event };
   }
@@ -52,6 +58,7 @@ function asStored(
     ...request,
     preferred_mechanic_id: stored.preferred_mechanic_id,
     priority_window_minutes: stored.priority_window_minutes,
+    experiment,
   };
   return { request: patched, event: { ...event, payload: { ...(event.payload as object), request: patched } } };
 }

@@ -1,8 +1,11 @@
 import {
+  CurrencySchema,
+  ExperimentReportSchema,
   FallbackEffectivenessSchema,
   MechanicStatsSchema,
   PrioritySkipsSchema,
   ResponseTimesSchema,
+  RevenueReportSchema,
   SuccessRateRowSchema,
   TimeoutRateSchema,
 } from '@dibs/contracts';
@@ -10,7 +13,7 @@ import { bearerSecurity, type HttpApp } from '@dibs/http';
 import type { onRequestAsyncHookHandler } from 'fastify';
 import { z } from 'zod';
 import type { AnalyticsClient, RoutingClient } from '../clients/routing.client.js';
-import { IdParams, problems, SessionRequestResponse } from './schemas.js';
+import { ExperimentKeyParams, IdParams, problems, SessionRequestResponse } from './schemas.js';
 
 export interface CommandRouteDeps {
   customerOnly: onRequestAsyncHookHandler;
@@ -65,11 +68,15 @@ export function registerCommandRoutes(app: HttpApp, deps: CommandRouteDeps): voi
     async (request) => analytics.report('mechanic_stats', { mechanic_id: request.principal.sub }),
   );
 
-  const reportSchema = <S extends z.ZodType, Q extends z.ZodType>(response: S, querystring: Q) => ({
+  const reportSchema = <S extends z.ZodType, Q extends z.ZodType>(
+    response: S,
+    querystring: Q,
+    codes: number[] = [],
+  ) => ({
     tags: ['analytics'],
     security: bearerSecurity,
     querystring,
-    response: { 200: response, ...problems(400, 401, 403, 503) },
+    response: { 200: response, ...problems(400, 401, 403, 503, ...codes) },
   });
   app.get(
     '/v1/analytics/priority/success-rate',
@@ -101,5 +108,23 @@ export function registerCommandRoutes(app: HttpApp, deps: CommandRouteDeps): voi
     '/v1/analytics/priority/skips',
     { onRequest: adminOnly, schema: reportSchema(PrioritySkipsSchema, RangeQuery) },
     async (request) => analytics.report('priority_skips', request.query),
+  );
+
+  app.get(
+    '/v1/analytics/experiments/:key',
+    {
+      onRequest: adminOnly,
+      schema: { ...reportSchema(ExperimentReportSchema, z.strictObject({}), [404]), params: ExperimentKeyParams },
+    },
+    async (request) => analytics.report('experiment', { key: request.params.key }),
+  );
+  app.get(
+    '/v1/analytics/revenue',
+    {
+      onRequest: adminOnly,
+      // 409 `mixed_currencies`: the period's priced requests span currencies and none was named.
+      schema: reportSchema(RevenueReportSchema, RangeQuery.extend({ currency: CurrencySchema.optional() }), [409]),
+    },
+    async (request) => analytics.report('revenue', request.query),
   );
 }

@@ -1,4 +1,4 @@
-import { MechanicStatusSchema, SessionRequestSchema } from '@dibs/contracts';
+import { CurrencySchema, MechanicStatusSchema, SessionRequestSchema } from '@dibs/contracts';
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
 
@@ -90,6 +90,17 @@ export const FavoritesOrderBody = z.strictObject({
     .refine((ids) => new Set(ids).size === ids.length, { message: 'the ids must be distinct' }),
 });
 
+/** A customer who favorited the calling mechanic (CONTRACT §7): a first name only, for privacy. */
+export const FavoritedBySchema = z
+  .object({
+    customer_id: z.uuid(),
+    first_name: z.string(),
+    favorited_at: timestamp,
+    /** Where the customer ranks this mechanic (1–3), null when unranked. */
+    rank: z.number().int().nullable(),
+  })
+  .meta({ id: 'FavoritedBy' });
+
 export const SessionRequestResponse = SessionRequestSchema.meta({ id: 'SessionRequest' });
 
 export const IdParams = z.strictObject({ id: z.uuid() });
@@ -158,3 +169,78 @@ export const PutAvailabilityBody = z.strictObject({
     .refine((tz) => IANAZone.isValidZone(tz) && !/^[+-]|^UTC[+-]/i.test(tz), { message: 'not an IANA time zone name' })
     .default('UTC'),
 });
+
+/** An experiment's key: lowercase letters, digits, `_` and `-`, up to 64 (`experiments.key`'s check). */
+export const ExperimentKeySchema = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, {
+  message: 'lowercase letters, digits, "_" and "-", 1–64, not starting with "_" or "-"',
+});
+
+/** One arm of an experiment: its window and its relative weight in the assignment. */
+const ExperimentArmSchema = z.strictObject({
+  name: name(64),
+  window_minutes: windowMinutes,
+  /** Relative: [1, 2, 1] sends a quarter, a half and a quarter of the customers to each arm. */
+  weight: z.number().positive().max(1_000_000),
+});
+
+export const ExperimentSchema = z
+  .object({
+    key: z.string(),
+    arms: z.array(z.object({ name: z.string(), window_minutes: z.number().int(), weight: z.number() })),
+    active: z.boolean(),
+    created_at: timestamp,
+    updated_at: timestamp,
+  })
+  .meta({ id: 'Experiment' });
+
+export const CreateExperimentBody = z.strictObject({
+  key: ExperimentKeySchema,
+  arms: z
+    .array(ExperimentArmSchema)
+    .min(2)
+    .max(4)
+    .superRefine((arms, ctx) => {
+      const seen = new Set<string>();
+      arms.forEach((arm, i) => {
+        if (seen.has(arm.name))
+          ctx.addIssue({ code: 'custom', message: 'arm names must be distinct', path: [i, 'name'] });
+        seen.add(arm.name);
+      });
+    }),
+  /** Created inactive unless true; at most one experiment is active (409 `experiment_active`). */
+  active: z.boolean().default(false),
+});
+export const PatchExperimentBody = z.strictObject({ active: z.boolean() });
+export const ExperimentKeyParams = z.strictObject({ key: ExperimentKeySchema });
+
+export const PlanSchema = z
+  .object({
+    code: z.string(),
+    name: z.string(),
+    price_cents: z.number().int(),
+    currency: z.string(),
+    updated_at: timestamp,
+  })
+  .meta({ id: 'Plan' });
+
+/** A plan's code, as bookings give it in `plan_code` (trimmed, 1–100 characters). */
+export const PlanCodeParams = z.strictObject({
+  code: z
+    .string()
+    .min(1)
+    .max(100)
+    .refine((code) => code === code.trim(), {
+      message: 'must not start or end with whitespace (a plan_code is trimmed)',
+    }),
+});
+export const PutPlanBody = z.strictObject({
+  name: name(100),
+  /** Integer cents; PostgreSQL's integer bounds it. */
+  price_cents: z.number().int().min(0).max(2_147_483_647),
+  currency: CurrencySchema,
+});
+
+/** An approved mechanic in the directory customers pick favorites from (CONTRACT §8): a name only. */
+export const MechanicListItemSchema = z
+  .object({ id: z.uuid(), first_name: z.string(), last_name: z.string() })
+  .meta({ id: 'MechanicListItem' });

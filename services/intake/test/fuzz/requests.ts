@@ -17,7 +17,7 @@ import {
 // Whole requests for the HTTP fuzzing (fuzz.test.ts): against one route of intake's route table
 // (its parameters, query and body mostly valid or hostile, any caller), or against no route.
 
-export type Role = 'admin' | 'customer' | 'mechanic' | 'public';
+export type Role = 'admin' | 'customer' | 'mechanic' | 'customer_or_admin' | 'public';
 
 /** Callers the fuzzer impersonates; fuzz.test.ts holds a token (or none) for each. */
 export const CALLERS = [
@@ -45,6 +45,7 @@ export function gateAnswer(role: Role, caller: Caller | 'garbage'): 401 | 403 | 
     admin: { pass: ['admin'] },
     customer: { pass: ['customer', 'other_customer'], ghost: 'ghost_customer' },
     mechanic: { pass: ['mechanic', 'pending_mechanic'], ghost: 'ghost_mechanic' },
+    customer_or_admin: { pass: ['customer', 'other_customer', 'admin'], ghost: 'ghost_customer' },
   };
   const valid: Caller[] = [
     'admin',
@@ -62,7 +63,7 @@ export function gateAnswer(role: Role, caller: Caller | 'garbage'): 401 | 403 | 
 }
 
 /** Kinds of path parameter; fuzz.test.ts supplies real ids of each. */
-export type ParamKind = 'request' | 'mechanic' | 'victim' | 'customer' | 'flag' | 'rest';
+export type ParamKind = 'request' | 'mechanic' | 'victim' | 'customer' | 'flag' | 'experiment' | 'plan' | 'rest';
 
 /** How to fuzz one route: who may call it, and what its parameters, query, headers and body look like. */
 export interface RouteFuzz {
@@ -169,7 +170,8 @@ export function requestsFor(
     })
     .map((r) => {
       let i = 0;
-      const filled = path.replaceAll(/:(\w+)|\*/g, () => (r.segments[i++] as Segment).text);
+      // A route of the whole tree (`OPTIONS *`, CORS preflights) has no leading slash of its own.
+      const filled = path.replaceAll(/:(\w+)|\*/g, () => (r.segments[i++] as Segment).text).replace(/^(?!\/)/, '/');
       const headers: Record<string, string> = { ...r.extra, ...(r.routeHeaders as Record<string, string>) };
       if (r.payload !== undefined && r.contentType !== undefined) headers['content-type'] = r.contentType;
       return {
@@ -188,7 +190,19 @@ const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TR
 
 /** Requests to paths no route serves, with any method, caller and body. */
 export function unroutedRequests(): fc.Arbitrary<FuzzRequest> {
-  const known = fc.constantFrom('v1', 'admin', 'session-requests', 'favorites', 'mechanics', 'me', 'docs', 'ws');
+  const known = fc.constantFrom(
+    'v1',
+    'admin',
+    'session-requests',
+    'favorites',
+    'mechanics',
+    'me',
+    'docs',
+    'ws',
+    'experiments',
+    'plans',
+    'analytics',
+  );
   const segment = fc.oneof(
     known.map((text) => ({ text, routable: true })),
     hostileSegment,

@@ -6,6 +6,31 @@ import type { RouteFuzz } from './requests.js';
 
 export const uuid = fc.uuid();
 const windowMinutes = fc.integer({ min: 1, max: 120 });
+/** An experiment's key as the API takes it. */
+export const experimentKey = fc.stringMatching(/^[a-z0-9][a-z0-9_-]{0,63}$/);
+/** A plan code a booking may carry, URL-encoded into at most 100 characters (Fastify's bound on a parameter). */
+export const planCode = fc
+  .stringMatching(/^[A-Za-z0-9]([A-Za-z0-9 _.-]{0,30}[A-Za-z0-9])?$/)
+  .map((code) => encodeURIComponent(code));
+const experimentArms = fc
+  .uniqueArray(
+    fc.record({
+      name: fc.stringMatching(/^[a-z][a-z0-9 ]{0,10}[a-z0-9]$/),
+      window_minutes: windowMinutes,
+      weight: fc.oneof(fc.integer({ min: 1, max: 10 }), fc.double({ min: 0.01, max: 1000, noNaN: true })),
+    }),
+    { minLength: 2, maxLength: 4, selector: (arm) => arm.name },
+  )
+  .map((arms) =>
+    arms.map(
+      (arm) =>
+        new JsonObject([
+          ['name', arm.name],
+          ['window_minutes', arm.window_minutes],
+          ['weight', arm.weight],
+        ]),
+    ),
+  );
 const hhmm = (minutes: number) =>
   `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
 const text = (max: number) => validText(max) as fc.Arbitrary<Json>;
@@ -29,6 +54,8 @@ export const ROUTES: Record<string, RouteFuzz> = {
   'GET /docs/yaml': { role: 'public' },
   'GET /docs/static/index.html': { role: 'public' },
   'GET /docs/static/swagger-initializer.js': { role: 'public' },
+  // @fastify/cors' preflight route: a browser's preflight from an allowed origin, else a 404.
+  'OPTIONS *': { role: 'public' },
   'POST /v1/admin/mechanics': {
     role: 'admin',
     body: fc.record({ first_name: text(100), last_name: text(100), email }),
@@ -75,6 +102,35 @@ export const ROUTES: Record<string, RouteFuzz> = {
       },
       { requiredKeys: [] },
     ),
+  },
+  'POST /v1/admin/experiments': {
+    role: 'admin',
+    body: fc.record(
+      { key: experimentKey, arms: experimentArms, active: fc.boolean() },
+      { requiredKeys: ['key', 'arms'] },
+    ),
+  },
+  'GET /v1/admin/experiments': { role: 'admin' },
+  'GET /v1/admin/experiments/:key': { role: 'admin', params: { key: 'experiment' } },
+  'PATCH /v1/admin/experiments/:key': {
+    role: 'admin',
+    params: { key: 'experiment' },
+    body: fc.record({ active: fc.boolean() }),
+  },
+  'PUT /v1/admin/plans/:code': {
+    role: 'admin',
+    params: { code: 'plan' },
+    body: fc.record({
+      name: text(100),
+      price_cents: fc.integer({ min: 0, max: 2_147_483_647 }),
+      currency: fc.oneof(fc.constantFrom('EUR', 'USD', 'GBP'), fc.stringMatching(/^[A-Z]{3}$/)),
+    }),
+  },
+  'GET /v1/admin/plans': { role: 'admin' },
+  'GET /v1/analytics/experiments/:key': { role: 'admin', params: { key: 'experiment' } },
+  'GET /v1/analytics/revenue': {
+    role: 'admin',
+    query: { from: isoTime, to: isoTime, currency: fc.constantFrom('EUR', 'USD', 'eur', 'EURO') },
   },
   'GET /v1/analytics/priority/success-rate': {
     role: 'admin',
@@ -145,6 +201,20 @@ export const ROUTES: Record<string, RouteFuzz> = {
   'POST /v1/session-requests/:id/accept': { role: 'mechanic', params: { id: 'request' } },
   'POST /v1/session-requests/:id/decline': { role: 'mechanic', params: { id: 'request' } },
   'GET /v1/mechanics/me/stats': { role: 'mechanic' },
+  'GET /v1/mechanics/me/favorited-by': { role: 'mechanic' },
+  'GET /v1/mechanics': {
+    role: 'customer_or_admin',
+    query: {
+      query: fc.oneof(fc.constantFrom('', 'max', 'MECH', 'a b', '%', '_', '\\'), fc.string({ maxLength: 100 })),
+      limit: fc.integer({ min: 1, max: 100 }).map(String),
+      cursor: fc.oneof(
+        fc.base64String({ maxLength: 80 }),
+        fc
+          .tuple(fc.string({ maxLength: 20 }), fc.string({ maxLength: 20 }), uuid)
+          .map((key) => Buffer.from(JSON.stringify(key)).toString('base64url')),
+      ),
+    },
+  },
 };
 
 /**
