@@ -1,5 +1,5 @@
-// `npm start`: checks PostgreSQL and NATS, applies migrations, runs the four services as one
-// supervised process tree with prefixed logs, and prints where to go next. Plain ESM on purpose:
+// `npm start`: checks PostgreSQL and NATS, applies migrations, runs the four services and the web
+// console as one supervised process tree with prefixed logs, and prints where to go next. Plain ESM on purpose:
 // it runs right after `pnpm install && build` with no build step of its own.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -12,13 +12,15 @@ import { runSupervised } from './lib/supervisor.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-/** The four deployables and the env var naming each one's HTTP port (CONTRACT §1). */
+/** The deployables and the env var naming each one's HTTP port (CONTRACT §1, §8). */
 const SERVICES = [
   { name: 'intake', portVar: 'INTAKE_PORT', defaultPort: 3000 },
   { name: 'routing', portVar: 'ROUTING_PORT', defaultPort: 3002 },
   { name: 'notification', portVar: 'GATEWAY_PORT', defaultPort: 3001 },
   { name: 'analytics', portVar: 'ANALYTICS_PORT', defaultPort: 3003 },
+  { name: 'console', portVar: 'CONSOLE_PORT', defaultPort: 3004 },
 ];
+const byName = (name) => SERVICES.find((s) => s.name === name);
 
 const env = { ...process.env };
 env.DATABASE_URL ||= 'postgres://postgres@127.0.0.1:5432/dibs';
@@ -45,6 +47,7 @@ const missing = [
   'libs/config/dist/index.js',
   'libs/db/dist/migrate.js',
   ...SERVICES.map((s) => `services/${s.name}/dist/main.js`),
+  'services/console/dist/web/index.html',
 ].filter((f) => !existsSync(path.join(root, f)));
 if (missing.length) {
   fail(
@@ -120,15 +123,17 @@ function describeChecks(body) {
 }
 
 function printWhereToGo() {
-  const intake = `http://localhost:${port(SERVICES[0])}`;
-  const ws = `ws://localhost:${port(SERVICES[2])}/v1/ws`;
+  const intake = `http://localhost:${port(byName('intake'))}`;
+  const ws = `ws://localhost:${port(byName('notification'))}/v1/ws`;
+  const web = `http://localhost:${port(byName('console'))}`;
   const lines = [
-    'dibs is up: intake, routing, notification gateway and analytics, supervised (Ctrl-C stops them all)',
+    'dibs is up: intake, routing, notification gateway, analytics and the console, supervised (Ctrl-C stops them all)',
+    `  console      ${web}   (mechanic, customer and admin pages: paste a token, open ${web}/?token=<token>, or use its development sign-in)`,
     `  HTTP API     ${intake}/v1/…   docs: ${intake}/docs   (OpenAPI: ${intake}/docs/json)`,
     `  WebSocket    ${ws}   (header "Authorization: Bearer <token>", or ?token=<token>)`,
     `  a token      npm run token -- --role admin --sub ${randomUUID()}`,
     '               (mechanic/customer tokens need the mechanic/customer to exist: create them as admin)',
-    '  the story    npm run demo   (plays the seed: priority offer, accept, timeout, broadcast, decline, analytics)',
+    '  the story    npm run demo   (plays the seed: priority offer, accept, timeout, broadcast, decline, analytics; prints console links)',
     `  probes       /healthz /readyz /metrics on ports ${SERVICES.map(port).join(', ')}`,
   ];
   for (const line of lines) say(line);

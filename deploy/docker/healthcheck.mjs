@@ -6,6 +6,7 @@ const PORTS = {
   notification: 'GATEWAY_PORT:3001',
   routing: 'ROUTING_PORT:3002',
   analytics: 'ANALYTICS_PORT:3003',
+  console: 'CONSOLE_PORT:3004',
 };
 // The service runs as `node /app/<service>/dist/main.js` (PID 1, or PID 1's child under an init
 // such as compose's `init: true`); DIBS_SERVICE is the fallback.

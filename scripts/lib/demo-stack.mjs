@@ -12,12 +12,13 @@ const SERVICES = [
   ['routing', 'ROUTING_PORT'],
   ['notification', 'GATEWAY_PORT'],
   ['analytics', 'ANALYTICS_PORT'],
+  ['console', 'CONSOLE_PORT'],
 ];
 
 /**
- * Starts the four services for one demo run: a database and NATS prefix of its own (so it never
- * touches the data of an `npm start` running beside it), free ports, and a short priority minute.
- * `stop()` stops the services and removes the database and the streams.
+ * Starts the four services and the web console for one demo run: a database and NATS prefix of
+ * its own (so it never touches the data of an `npm start` running beside it), free ports, and a
+ * short priority minute. `stop()` stops the services and removes the database and the streams.
  */
 export async function startPrivateStack({ root, secret, minuteMs, readyTimeoutMs = 60_000 }) {
   const baseUrl = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/dibs';
@@ -89,7 +90,12 @@ export async function startPrivateStack({ root, secret, minuteMs, readyTimeoutMs
     throw new Error(`${err.message}\n${logs.join('\n')}`);
   }
   return {
-    urls: { intakeUrl: `http://127.0.0.1:${ports.INTAKE_PORT}`, gatewayUrl: `ws://127.0.0.1:${ports.GATEWAY_PORT}` },
+    urls: {
+      intakeUrl: `http://127.0.0.1:${ports.INTAKE_PORT}`,
+      gatewayUrl: `ws://127.0.0.1:${ports.GATEWAY_PORT}`,
+      // The origin intake and the gateway let in by default (they read CONSOLE_PORT too).
+      consoleUrl: `http://127.0.0.1:${ports.CONSOLE_PORT}`,
+    },
     database: new URL(databaseUrl).pathname.slice(1),
     prefix,
     recentLogs: () => [...logs],

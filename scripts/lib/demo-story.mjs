@@ -10,10 +10,12 @@ import { playSequence } from './demo-sequence.mjs';
 
 /**
  * Plays the story. `sign(role, sub)` returns a bearer token; `note(actor, text)` prints one
- * timeline line; `minuteMs` is how long a window minute lasts on the stack played against.
- * Resolves to what happened (request ids, who accepted, the reports, the sequence) for tests.
+ * timeline line; `minuteMs` is how long a window minute lasts on the stack played against;
+ * `onCast({ admin, mechanics, customer })`, when given, is awaited once the cast exists (each with
+ * its `token`), before anything is booked. Resolves to what happened (request ids, who accepted,
+ * the reports, the sequence) for tests.
  */
-export async function playStory({ intakeUrl, gatewayUrl, sign, note, windowMs, minuteMs, timeoutMs = 30_000 }) {
+export async function playStory({ intakeUrl, gatewayUrl, sign, note, windowMs, minuteMs, timeoutMs = 30_000, onCast }) {
   const admin = await sign('admin', randomUUID());
   const api = createApi(intakeUrl);
   const sockets = [];
@@ -43,6 +45,7 @@ export async function playStory({ intakeUrl, gatewayUrl, sign, note, windowMs, m
     );
     customer.token = await sign('customer', customer.id);
     note('admin', 'created customer Casey Jones');
+    await onCast?.({ admin, mechanics, customer });
     await api('PUT', `/v1/favorites/${mechanics.Ada.id}`, customer.token, undefined, 201);
     note('Casey', 'marked Ada Lovelace as a favorite');
     await api('PATCH', '/v1/admin/feature-flags/ENABLE_FAVORITES_PRIORITY', admin, { is_enabled: true }, 200);
