@@ -27,6 +27,9 @@ export interface PresenceOptions {
  * one TTL too. Writes are fire-and-forget: presence is advisory, a NATS hiccup must not affect
  * sockets.
  */
+/** How long stop() waits for the last presence writes. */
+const STOP_WRITE_MS = 2000;
+
 export async function createPresence({
   nc,
   bucket,
@@ -154,7 +157,20 @@ export async function createPresence({
       const ids = [...new Set([...dirty, ...counts.keys()])];
       counts.clear();
       dirty.clear();
-      await Promise.all([...writing, writeAll(ids)]);
+      // Bounded: presence is advisory and its entries expire with the bucket's TTL anyway, so a
+      // write stuck on a NATS connection that is reconnecting must not hold the shutdown.
+      let timer: NodeJS.Timeout | undefined;
+      const bound = new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          logger.warn(
+            { entries: ids.length },
+            'presence entries not written as gone within 2 s; they expire with the TTL',
+          );
+          resolve();
+        }, STOP_WRITE_MS);
+      });
+      await Promise.race([Promise.all([...writing, writeAll(ids)]), bound]);
+      clearTimeout(timer);
     },
   };
 }
