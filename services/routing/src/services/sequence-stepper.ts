@@ -1,5 +1,6 @@
 import { enqueue, type InTransaction, type UnitOfWork } from '@dibs/db';
 import type { Logger } from '@dibs/logger';
+import { openOffer } from '../domain/request-state.js';
 import { decideRouting } from '../domain/routing-decision.js';
 import type { SequenceStep } from '../domain/rules/sequence.js';
 import type { FlagCache } from '../infra/flag-cache.js';
@@ -63,7 +64,7 @@ export function createSequenceStepper(opts: SequenceStepperOptions) {
         minuteMs,
       });
       if (decision.kind === 'sequence') {
-        const open = request.offers.find((o) => o.outcome === null && o.expires_at !== null);
+        const open = openOffer(request);
         const lateMs = decision.step.close?.outcome === 'timeout' && open ? now - (open.expires_at as number) : null;
         steps.push({ id: row.id, step: decision.step, lateMs });
         const opened = decision.step.open;

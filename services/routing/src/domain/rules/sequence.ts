@@ -1,5 +1,5 @@
 import type { FallbackReason } from '@dibs/contracts';
-import type { MechanicState, RequestState } from '../request-state.js';
+import { type MechanicState, openOffer, type RequestState } from '../request-state.js';
 
 // How a sequence (`priority_sequence`, CONTRACT §6) moves through its tiers, as a pure function of
 // the stored request (its plan and the offers reached so far), who declined it, the mechanics of
@@ -54,7 +54,7 @@ export function decideSequence(input: SequenceInput): SequenceDecision {
 
   const plan = r.priority_tiers ?? [];
   const reached = r.offers.length === 0 ? 0 : Math.max(...r.offers.map((o) => o.tier));
-  const open = r.offers.find((o) => o.outcome === null && o.offered_at !== null) ?? null;
+  const open = openOffer(r);
   let close: SequenceStep['close'] = null;
   if (open) {
     if (input.declined.includes(open.mechanic_id)) {
