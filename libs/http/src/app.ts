@@ -16,7 +16,7 @@ import { limitInFlight } from './admission.js';
 import { type ErrorHandlerOptions, installErrorHandlers } from './error-handler.js';
 import { strictJsonBodies } from './json-body.js';
 import { createMetrics, instrumentHttp } from './metrics.js';
-import { answerProtocolErrors, clientErrorHandler, frameworkErrors } from './protocol-errors.js';
+import { answerProtocolErrors, clientErrorHandler, frameworkErrors, refuseWhileClosing } from './protocol-errors.js';
 
 const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
@@ -62,11 +62,15 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<{ app: HttpAp
     clientErrorHandler,
     // Lets a request without Host through to answerProtocolErrors' problem+json instead of Node's bare 400.
     http: { requireHostHeader: false },
-    return503OnClosing: true,
+    // A request that arrives while the app closes gets our problem+json 503 (below) instead of
+    // Fastify's, which is bare JSON and skips every hook: a WebSocket handshake refused that way
+    // kept its socket open, and the server's close() waited on it for good.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
   }).withTypeProvider<ZodTypeProvider>();
 
   answerProtocolErrors(app);
+  refuseWhileClosing(app);
   strictJsonBodies(app);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

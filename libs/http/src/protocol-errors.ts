@@ -85,3 +85,23 @@ export function answerProtocolErrors(app: FastifyInstance): void {
       .end(body);
   });
 }
+
+/**
+ * What Fastify's `return503OnClosing` would answer (it is off): a request that arrives while the
+ * app closes (on a kept-alive connection, or accepted just before the listener stopped) gets 503
+ * problem+json with Retry-After and `connection: close`. Going through the hooks, a refused
+ * WebSocket handshake has its socket closed like any other refused upgrade.
+ */
+export function refuseWhileClosing(app: FastifyInstance): void {
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (_request, reply) => {
+    if (!closing) return;
+    reply.header('connection', 'close');
+    return sendProblem(reply, problem(503, 'shutting_down', 'this instance is shutting down; retry'), {
+      'retry-after': '1',
+    });
+  });
+}

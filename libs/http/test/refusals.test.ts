@@ -28,10 +28,10 @@ afterAll(async () => {
 });
 
 /** Writes `request` on a new connection; resolves with everything read once the server closes it. */
-function exchange(request: string): Promise<string> {
+function exchange(request: string, to = port): Promise<string> {
   return new Promise((resolve, reject) => {
     let raw = '';
-    const socket = connect(port, '127.0.0.1', () => socket.write(request));
+    const socket = connect(to, '127.0.0.1', () => socket.write(request));
     const timer = setTimeout(() => {
       socket.destroy();
       reject(new Error(`the server kept the connection open; got ${JSON.stringify(raw)}`));
@@ -100,6 +100,40 @@ describe('a WebSocket handshake refused before the WebSocket plugin sees it', ()
     expect(res.status).toBe(400);
     expect(res.body).toMatchObject({ code });
     expect(raw).toMatch(/^connection: close$/im);
+  });
+});
+
+describe('a request that arrives while the app closes', () => {
+  it('gets 503 problem+json, and a WebSocket handshake has its connection closed so close() can end', async () => {
+    const { app: closing } = await createHttpApp({ service: 'http-test', logLevel: 'silent' });
+    closing.get('/x', async () => ({ ok: true }));
+    closing.server.on('upgrade', (request, socket) => {
+      const response = new ServerResponse(request);
+      response.assignSocket(socket as import('node:net').Socket);
+      closing.routing(request, response);
+    });
+    // The listener stops only after the preClose hooks: what arrives during them is what arrives
+    // while the app closes (a client reconnecting at once to a gateway that is shutting down).
+    const answers: string[] = [];
+    const UPGRADE = 'GET /x HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n';
+    closing.addHook('preClose', async () => {
+      for (const request of [`${UPGRADE}\r\n`, 'GET /x HTTP/1.1\r\nHost: a\r\n\r\n']) {
+        answers.push(await exchange(request, own).catch((err: Error) => err.message));
+      }
+    });
+    await closing.listen({ port: 0, host: '127.0.0.1' });
+    const own = (closing.server.address() as { port: number }).port;
+
+    await closing.close();
+    expect(answers).toHaveLength(2);
+    for (const raw of answers) {
+      const res = problemOf(raw);
+      expect(res.status).toBe(503);
+      expect(res.contentType).toMatch(/^application\/problem\+json/);
+      expect(res.body).toMatchObject({ status: 503, code: 'shutting_down' });
+      expect(raw).toMatch(/^retry-after: 1$/im);
+      expect(raw).toMatch(/^connection: close$/im);
+    }
   });
 });
 

@@ -111,6 +111,11 @@ export async function startEventConsumer({ nc, names, logger, handle, retryMs = 
         created = now;
         iter = await open(start);
       }
+      // A stop that came while this consumer was being opened closed the previous one only.
+      if (stopping) {
+        await iter.close();
+        return;
+      }
       messages = iter;
       consuming = true;
       void watch(iter, created).catch(() => undefined);
