@@ -1,21 +1,6 @@
-import { COMMAND_ERROR_STATUS, type CommandErrorCode } from '@dibs/contracts';
+import { COMMAND_ERROR_STATUS, type CommandErrorCode, type FieldError, type Problem } from '@dibs/contracts';
 
-/** One invalid field of a 400 (CONTRACT §3): where (`body`, `querystring`, `params`), which, and why. */
-export interface FieldError {
-  in: string;
-  field: string;
-  message: string;
-}
-
-/** An `application/problem+json` body (RFC 9457) as dibs sends it (CONTRACT §3). */
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  code: string;
-  errors?: FieldError[];
-}
+export type { FieldError, Problem } from '@dibs/contracts';
 
 /** Base class of every error the SDK throws, so an app can catch them all at once. */
 export class DibsError extends Error {

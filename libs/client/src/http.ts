@@ -1,3 +1,4 @@
+import { ProblemSchema } from '@dibs/contracts';
 import { type Backoff, backoffDelay, sleep } from './backoff.js';
 import { DibsApiError, DibsNetworkError, type Problem } from './errors.js';
 import { resolveToken, type TokenSource } from './token.js';
@@ -162,6 +163,8 @@ function retryAfter(value: string | null): number | undefined {
 
 /** The problem an error answer carries; a body that is not one (a proxy's page) becomes `http_<status>`. */
 function asProblem(res: FetchResponseLike, body: unknown): Problem {
+  const problem = ProblemSchema.safeParse(body);
+  if (problem.success) return problem.data;
   const b = (typeof body === 'object' && body !== null ? body : {}) as Partial<Problem>;
   const code = typeof b.code === 'string' ? b.code : `http_${res.status}`;
   return {

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { eventually, tokenFor } from '@dibs/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DibsApiError, DibsNetworkError, type SessionRequest } from '../src/index.js';
@@ -216,6 +218,21 @@ describe('errors', () => {
     const expired = s.api(await tokenFor('customer', dana.id, -10));
     expect(await refusal(expired.favorites.list())).toMatchObject({ status: 401 });
     expect(await refusal(dana.api.sessionRequests.get(randomUUID()))).toMatchObject({ status: 404, code: 'not_found' });
+  });
+
+  it('turns an answer that is not problem+json (a proxy page) into DibsApiError `http_<status>`', async () => {
+    // What a load balancer in front of intake answers on its own.
+    const proxy = createServer((_req, res) => {
+      res.writeHead(404, { 'content-type': 'text/html' }).end('<html><body>no route to host</body></html>');
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = proxy.address() as AddressInfo;
+      const err = await refusal(s.api(dana.token, { baseUrl: `http://127.0.0.1:${port}` }).favorites.list());
+      expect(err).toMatchObject({ status: 404, code: 'http_404', detail: expect.stringContaining('no route to host') });
+    } finally {
+      await new Promise((resolve) => proxy.close(resolve));
+    }
   });
 
   it('reports an unreachable API as DibsNetworkError after its retries', async () => {

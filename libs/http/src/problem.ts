@@ -1,23 +1,8 @@
+import type { FieldError, Problem } from '@dibs/contracts';
 import type { FastifyReply } from 'fastify';
 
-/** One invalid field of a 400 response. */
-export interface FieldError {
-  /** Where the field is: body, querystring, params or headers. */
-  in: string;
-  /** Dotted path of the field inside it (empty for the whole body). */
-  field: string;
-  message: string;
-}
-
-/** An RFC 9457 problem document, the body of every error dibs answers. */
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  code: string;
-  errors?: FieldError[];
-}
+// The shape is the contract's (`@dibs/contracts`), which the SDK reads back.
+export type { FieldError, Problem } from '@dibs/contracts';
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
