@@ -111,35 +111,40 @@ export interface StoredBooking {
  */
 export type BookingStatement = Statement & { name: string; values: unknown[] };
 
+/** Idempotency fields of a booking. */
+interface Idempotency {
+  key: string | null;
+  hash: string;
+}
+
+// Both statements take the request's own fields as $1–$7 and end with what is stored beside it:
+// the idempotency fields, the creation time and the outbox row of its `created` event.
+function requestValues(record: SessionRequestRecord): unknown[] {
+  const { id, customer_id, customer_name, customer_email, session_type, plan_code, routing_type } = record;
+  return [id, customer_id, customer_name, customer_email, session_type, plan_code, routing_type];
+}
+function storedValues(createdAt: Date, idempotency: Idempotency, event: OutboxEntry): unknown[] {
+  return [idempotency.key, idempotency.hash, createdAt, event.id, event.subject, payloadJson(event)];
+}
+
 /**
  * The booking statement for `record`, its idempotency fields and its `created` event. A named
  * statement: each connection parses and plans it once (the hottest statement of intake).
  */
 export function bookingStatement(
   record: SessionRequestRecord & { created_at: Date },
-  idempotency: { key: string | null; hash: string },
+  idempotency: Idempotency,
   event: OutboxEntry,
 ): BookingStatement {
   return {
     name: 'intake-book',
     text: INSERT_BOOKING_SQL,
     values: [
-      record.id,
-      record.customer_id,
-      record.customer_name,
-      record.customer_email,
-      record.session_type,
-      record.plan_code,
-      record.routing_type,
+      ...requestValues(record),
       record.preferred_mechanic_id,
       record.preferred_workshop_id,
       record.priority_window_minutes,
-      idempotency.key,
-      idempotency.hash,
-      record.created_at,
-      event.id,
-      event.subject,
-      payloadJson(event),
+      ...storedValues(record.created_at, idempotency, event),
     ],
   };
 }
@@ -151,28 +156,17 @@ export function bookingStatement(
  */
 export function sequenceBookingStatement(
   record: SessionRequestRecord & { created_at: Date },
-  idempotency: { key: string | null; hash: string },
+  idempotency: Idempotency,
   event: OutboxEntry,
 ): BookingStatement {
   return {
     name: 'intake-book-sequence',
     text: INSERT_SEQUENCE_BOOKING_SQL,
     values: [
-      record.id,
-      record.customer_id,
-      record.customer_name,
-      record.customer_email,
-      record.session_type,
-      record.plan_code,
-      record.routing_type,
+      ...requestValues(record),
       record.preferred_workshop_id,
       record.priority_window_minutes,
-      idempotency.key,
-      idempotency.hash,
-      record.created_at,
-      event.id,
-      event.subject,
-      payloadJson(event),
+      ...storedValues(record.created_at, idempotency, event),
     ],
   };
 }
