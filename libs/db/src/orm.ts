@@ -19,6 +19,13 @@ export interface OrmOptions {
   migrations?: MigrationEntry[];
   /** How long a query waits for a free connection before failing; unset waits as long as it takes. */
   connectionTimeoutMillis?: number;
+  /**
+   * PostgreSQL's `plan_cache_mode` on every connection of the pool (its default, `auto`, when
+   * unset). `force_custom_plan` keeps the named statements' saved parse but plans each execution
+   * for the tables as they are: a generic plan is costed once, on the tables of the moment it was
+   * made, and kept for the connection's life unless statistics change (ADR 011 §4).
+   */
+  planCacheMode?: 'auto' | 'force_custom_plan';
 }
 
 /**
@@ -33,6 +40,7 @@ export async function createOrm({
   poolMax = 10,
   migrations = migrationsList,
   connectionTimeoutMillis,
+  planCacheMode,
 }: OrmOptions): Promise<Orm> {
   return MikroORM.init({
     clientUrl: url,
@@ -46,6 +54,7 @@ export async function createOrm({
     driverOptions: {
       Client: PreparingClient,
       ...(connectionTimeoutMillis === undefined ? {} : { connectionTimeoutMillis }),
+      ...(planCacheMode === undefined ? {} : { options: `-c plan_cache_mode=${planCacheMode}` }),
       // MikroORM keeps a dropped connection from being fatal but reports it on its own logger,
       // which is off (`debug: false`): say it on ours.
       onPoolCreated: (pool: pg.Pool) =>

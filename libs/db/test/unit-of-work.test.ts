@@ -129,3 +129,24 @@ it('logs an idle connection the server dropped, and the next statement gets a fr
     await own.close();
   }
 });
+
+it('plans every execution of a named statement afresh when asked to (planCacheMode), never reusing a generic plan', async () => {
+  const own = await createOrm({ url: given.db.url, poolMax: 1, planCacheMode: 'force_custom_plan' });
+  try {
+    const sql = sqlOf(own.em);
+    const statement = {
+      name: 'plan-cache-mode-test',
+      text: 'select count(*)::int as n from mechanics where status = $1',
+    };
+    // PostgreSQL's default switches to a generic plan after five custom ones.
+    for (let i = 0; i < 8; i++) await sql.query({ ...statement, values: ['approved'] });
+    const { rows } = await sql.query<{ generic: number; custom: number; mode: string }>(
+      `select generic_plans::int as generic, custom_plans::int as custom, current_setting('plan_cache_mode') as mode
+       from pg_prepared_statements where name = $1`,
+      [statement.name],
+    );
+    expect(rows).toEqual([{ generic: 0, custom: 8, mode: 'force_custom_plan' }]);
+  } finally {
+    await own.close();
+  }
+});

@@ -1,4 +1,6 @@
 import { envPieces, z } from '@dibs/config';
+import type { OrmOptions } from '@dibs/db';
+import type { Logger } from '@dibs/logger';
 
 /** Routing's environment (CONTRACT §1 plus routing's own knobs). */
 export const RoutingConfigSchema = z.object({
@@ -28,3 +30,24 @@ export const RoutingConfigSchema = z.object({
   ROUTING_DB_POOL: z.coerce.number().int().min(2).max(200).default(10),
 });
 export type RoutingConfig = z.infer<typeof RoutingConfigSchema>;
+
+/**
+ * How routing opens its database (main.ts and the tests' fixture alike). Every execution is planned
+ * for the tables as they are (`force_custom_plan`): a generic plan of a named statement, costed
+ * when the tables were small (a fresh database, a replica started before a burst) and kept while
+ * statistics do not change (autovacuum late, or off as on the CI machine), scanned every pending
+ * request per sweep, where a custom plan probes the key; planning costs ~0.1–0.3 ms a statement,
+ * on batches (docs/benchmarks.md, sequences).
+ */
+export function routingOrmOptions(
+  config: Pick<RoutingConfig, 'DATABASE_URL' | 'ROUTING_DB_POOL'>,
+  logger?: Logger,
+): OrmOptions {
+  return {
+    url: config.DATABASE_URL,
+    logger,
+    poolMax: config.ROUTING_DB_POOL,
+    connectionTimeoutMillis: 5000,
+    planCacheMode: 'force_custom_plan',
+  };
+}

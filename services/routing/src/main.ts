@@ -4,7 +4,7 @@ import { closeOnSignals } from '@dibs/http';
 import { createLogger } from '@dibs/logger';
 import { openNats } from '@dibs/nats';
 import { buildRouting } from './app.js';
-import { RoutingConfigSchema } from './config.js';
+import { RoutingConfigSchema, routingOrmOptions } from './config.js';
 
 // Process only: config → logger → connect → build → close on signals → listen (docs/decisions/012-service-shape.md).
 await runMain('routing', async () => {
@@ -14,12 +14,7 @@ await runMain('routing', async () => {
   await prepareDatabase(config.DATABASE_URL, 'routing');
   // Routing's statements are set-based SQL (conditional UPDATEs, `= any($1::uuid[])`, `FOR UPDATE
   // SKIP LOCKED`), run through the ORM's connection with parameters bound (docs/decisions/014-data-access.md).
-  const orm = await createOrm({
-    url: config.DATABASE_URL,
-    logger,
-    poolMax: config.ROUTING_DB_POOL,
-    connectionTimeoutMillis: 5000,
-  });
+  const orm = await createOrm(routingOrmOptions(config, logger));
   const nc = await openNats(config, { name: 'routing', logger });
 
   const routing = await buildRouting({ config, logger, nc, orm, ownsConnections: true });

@@ -39,7 +39,7 @@ import {
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { buildRouting, type Routing, type RoutingDeps } from '../../src/app.js';
-import type { RoutingConfig } from '../../src/config.js';
+import { type RoutingConfig, routingOrmOptions } from '../../src/config.js';
 
 /** What one test file shares: its own database, NATS prefix and a connection to observe with. */
 export interface World {
@@ -111,12 +111,7 @@ export async function startRouting(world: World, overrides: RoutingOverrides = {
     { NATS_URL: NATS_URL ?? world.servers, NATS_PREFIX: world.prefix, NATS_STREAM_REPLICAS: NATS_STREAM_REPLICAS ?? 1 },
     { name: 'routing', logger },
   );
-  const orm = await createOrm({
-    url: full.DATABASE_URL,
-    logger,
-    poolMax: full.ROUTING_DB_POOL,
-    connectionTimeoutMillis: 5000,
-  });
+  const orm = await createOrm(routingOrmOptions(full, logger));
   const routing = await buildRouting({
     config: full,
     logger,
