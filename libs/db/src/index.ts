@@ -7,7 +7,15 @@ export {
   migrationsList,
   migrationsOf,
 } from './migrations/index.js';
-export { createOrm, ensureDatabase, migrate, type Orm, type OrmOptions, prepareDatabase } from './orm.js';
+export {
+  createOrm,
+  ensureDatabase,
+  migrate,
+  type Orm,
+  type OrmOptions,
+  prepareDatabase,
+  type SessionSettings,
+} from './orm.js';
 export {
   enqueue,
   OUTBOX_TABLES,

@@ -19,13 +19,26 @@ export interface OrmOptions {
   migrations?: MigrationEntry[];
   /** How long a query waits for a free connection before failing; unset waits as long as it takes. */
   connectionTimeoutMillis?: number;
+  /** PostgreSQL settings for every connection of the pool (the server's defaults when unset). */
+  settings?: SessionSettings;
+}
+
+/**
+ * What a service may set on its connections:
+ * - `plan_cache_mode: 'force_custom_plan'` keeps the named statements' saved parse but plans each
+ *   execution for the tables as they are: a generic plan is costed once, on the tables of the
+ *   moment it was made, and kept for the connection's life unless statistics change (ADR 014).
+ * - `jit: 'off'`: compiling a statement whose estimated cost passes `jit_above_cost` takes tens of
+ *   ms, which a statement of a few ms should never pay (estimates run high where statistics lag).
+ */
+export interface SessionSettings {
+  plan_cache_mode?: 'auto' | 'force_custom_plan';
+  jit?: 'on' | 'off';
   /**
-   * PostgreSQL's `plan_cache_mode` on every connection of the pool (its default, `auto`, when
-   * unset). `force_custom_plan` keeps the named statements' saved parse but plans each execution
-   * for the tables as they are: a generic plan is costed once, on the tables of the moment it was
-   * made, and kept for the connection's life unless statistics change (ADR 011 §4).
+   * The planner's cost of a page read out of order (4 by default, a spinning disk's): 1.1 for data
+   * that is in memory or on SSD, so that probing a key is not costed as four sequential reads.
    */
-  planCacheMode?: 'auto' | 'force_custom_plan';
+  random_page_cost?: number;
 }
 
 /**
@@ -40,7 +53,7 @@ export async function createOrm({
   poolMax = 10,
   migrations = migrationsList,
   connectionTimeoutMillis,
-  planCacheMode,
+  settings = {},
 }: OrmOptions): Promise<Orm> {
   return MikroORM.init({
     clientUrl: url,
@@ -54,7 +67,14 @@ export async function createOrm({
     driverOptions: {
       Client: PreparingClient,
       ...(connectionTimeoutMillis === undefined ? {} : { connectionTimeoutMillis }),
-      ...(planCacheMode === undefined ? {} : { options: `-c plan_cache_mode=${planCacheMode}` }),
+      // Startup parameters: in force from the connection's first statement.
+      ...(Object.keys(settings).length === 0
+        ? {}
+        : {
+            options: Object.entries(settings)
+              .map(([name, value]) => `-c ${name}=${value}`)
+              .join(' '),
+          }),
       // MikroORM keeps a dropped connection from being fatal but reports it on its own logger,
       // which is off (`debug: false`): say it on ours.
       onPoolCreated: (pool: pg.Pool) =>

@@ -130,8 +130,12 @@ it('logs an idle connection the server dropped, and the next statement gets a fr
   }
 });
 
-it('plans every execution of a named statement afresh when asked to (planCacheMode), never reusing a generic plan', async () => {
-  const own = await createOrm({ url: given.db.url, poolMax: 1, planCacheMode: 'force_custom_plan' });
+it('applies the settings asked for to every connection: each execution of a named statement planned afresh, no JIT, SSD page costs', async () => {
+  const own = await createOrm({
+    url: given.db.url,
+    poolMax: 1,
+    settings: { plan_cache_mode: 'force_custom_plan', jit: 'off', random_page_cost: 1.1 },
+  });
   try {
     const sql = sqlOf(own.em);
     const statement = {
@@ -140,12 +144,13 @@ it('plans every execution of a named statement afresh when asked to (planCacheMo
     };
     // PostgreSQL's default switches to a generic plan after five custom ones.
     for (let i = 0; i < 8; i++) await sql.query({ ...statement, values: ['approved'] });
-    const { rows } = await sql.query<{ generic: number; custom: number; mode: string }>(
-      `select generic_plans::int as generic, custom_plans::int as custom, current_setting('plan_cache_mode') as mode
+    const { rows } = await sql.query<{ generic: number; custom: number; mode: string; jit: string; rpc: string }>(
+      `select generic_plans::int as generic, custom_plans::int as custom, current_setting('plan_cache_mode') as mode,
+         current_setting('jit') as jit, current_setting('random_page_cost') as rpc
        from pg_prepared_statements where name = $1`,
       [statement.name],
     );
-    expect(rows).toEqual([{ generic: 0, custom: 8, mode: 'force_custom_plan' }]);
+    expect(rows).toEqual([{ generic: 0, custom: 8, mode: 'force_custom_plan', jit: 'off', rpc: '1.1' }]);
   } finally {
     await own.close();
   }

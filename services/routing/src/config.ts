@@ -32,12 +32,18 @@ export const RoutingConfigSchema = z.object({
 export type RoutingConfig = z.infer<typeof RoutingConfigSchema>;
 
 /**
- * How routing opens its database (main.ts and the tests' fixture alike). Every execution is planned
- * for the tables as they are (`force_custom_plan`): a generic plan of a named statement, costed
- * when the tables were small (a fresh database, a replica started before a burst) and kept while
- * statistics do not change (autovacuum late, or off as on the CI machine), scanned every pending
- * request per sweep, where a custom plan probes the key; planning costs ~0.1–0.3 ms a statement,
- * on batches (docs/benchmarks.md, sequences).
+ * How routing opens its database (main.ts and the tests' fixture alike):
+ * - every execution is planned for the tables as they are (`force_custom_plan`): a generic plan of
+ *   a named statement, costed when the tables were small (a fresh database, a replica started
+ *   before a burst) and kept while statistics do not change (autovacuum late, or off as on the CI
+ *   machine), scanned every request per sweep where a custom plan probes the key; planning costs
+ *   ~0.1–0.3 ms a statement, on batches;
+ * - no JIT: without statistics a batch read was costed past `jit_above_cost` and compiled, 20–30
+ *   ms for a statement of a few;
+ * - `random_page_cost` 1.1 (routing's tables are hot in memory): at 4, a batch of 500 key probes
+ *   was costed above reading the whole table, and a step's write scanned every request.
+ * Found by bench:windows' sequence mode with auto_explain and EXPLAIN on 100 000 requests without
+ * statistics (docs/benchmarks.md, sequences).
  */
 export function routingOrmOptions(
   config: Pick<RoutingConfig, 'DATABASE_URL' | 'ROUTING_DB_POOL'>,
@@ -48,6 +54,6 @@ export function routingOrmOptions(
     logger,
     poolMax: config.ROUTING_DB_POOL,
     connectionTimeoutMillis: 5000,
-    planCacheMode: 'force_custom_plan',
+    settings: { plan_cache_mode: 'force_custom_plan', jit: 'off', random_page_cost: 1.1 },
   };
 }

@@ -54,11 +54,17 @@ export async function countOpenTiers(db: Sql): Promise<number> {
 
 // One statement for a whole batch of steps: end the open tiers, record the skipped ones, open the
 // next ones (and the first offer's time on the request), broadcast the sequences that ran out.
+// Every row is reached by its key. The guards are written so that they name no partial index's
+// predicate: `o.ended_at is null` (the same as `outcome is null`, by the table's check) and
+// `r.status not in ('accepted', 'cancelled')` (the same as 'pending'). Written as the predicates of
+// the open-tiers and pending-requests indexes, they let the planner, which takes those indexes for
+// small where statistics lag, read all of one (every open tier, every pending request) per batch
+// and join it with the batch (bench:windows, sequences: 100 000 entries a batch, ~10 times a second).
 const WRITE_STEPS_SQL = `
 with closed as (
   update session_request_offers o set outcome = x.outcome, ended_at = $1
   from unnest($2::uuid[], $3::int[], $4::text[]) as x(id, tier, outcome)
-  where o.request_id = x.id and o.tier = x.tier and o.outcome is null
+  where o.request_id = x.id and o.tier = x.tier and o.ended_at is null
   returning o.request_id
 ), added as (
   insert into session_request_offers (request_id, tier, mechanic_id, window_minutes, offered_at, expires_at, outcome,
@@ -70,12 +76,12 @@ with closed as (
   returning request_id
 ), offered as (
   update session_requests r set priority_notified_at = coalesce(r.priority_notified_at, $1), updated_at = $1
-  where r.id = any($11::uuid[]) and r.status = 'pending' and r.broadcast_at is null
+  where r.id = any($11::uuid[]) and r.status not in ('accepted', 'cancelled') and r.broadcast_at is null
   returning r.id
 ), broadcast as (
   update session_requests r set broadcast_at = $1, fallback_reason = x.reason, updated_at = $1
   from unnest($12::uuid[], $13::text[]) as x(id, reason)
-  where r.id = x.id and r.status = 'pending' and r.broadcast_at is null
+  where r.id = x.id and r.status not in ('accepted', 'cancelled') and r.broadcast_at is null
   returning r.id
 )
 select (select count(*) from closed) + (select count(*) from added) + (select count(*) from offered)
