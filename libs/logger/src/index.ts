@@ -59,3 +59,23 @@ export function loggerOptions({ service, level = 'info', pretty = false }: Logge
       : {}),
   };
 }
+
+/**
+ * `logger` with request URLs written with any `?token=` redacted: browsers pass a token in the
+ * query (the gateway's handshake, a console page opened as `/?token=…`), and request logs must
+ * never carry it.
+ */
+export function withoutTokenInUrls(logger: Logger): Logger {
+  return logger.child(
+    {},
+    {
+      serializers: {
+        req: (req: { method?: string; url?: string; ip?: string }) => ({
+          method: req.method,
+          url: req.url?.replace(/([?&]token=)[^&]*/gi, '$1[redacted]'),
+          remoteAddress: req.ip,
+        }),
+      },
+    },
+  );
+}

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTokenService } from '@dibs/auth';
 import { createHttpApp, type HttpApp, registerProbes } from '@dibs/http';
-import type { Logger } from '@dibs/logger';
+import { type Logger, withoutTokenInUrls } from '@dibs/logger';
 import fastifyStatic from '@fastify/static';
 import type { ConsoleConfig } from './config.js';
 import { registerDevLogin } from './routes/dev-login.routes.js';
@@ -88,20 +88,4 @@ export async function buildConsole({
   registerProbes(app, metrics, { page: () => existsSync(index) });
   await app.ready();
   return { app, close: () => app.close() };
-}
-
-// A page opened as `/?token=…` (CONTRACT §8) must not leave the token in the request log.
-function withoutTokenInUrls(logger: Logger): Logger {
-  return logger.child(
-    {},
-    {
-      serializers: {
-        req: (req: { method?: string; url?: string; ip?: string }) => ({
-          method: req.method,
-          url: req.url?.replace(/([?&]token=)[^&]*/gi, '$1[redacted]'),
-          remoteAddress: req.ip,
-        }),
-      },
-    },
-  );
 }

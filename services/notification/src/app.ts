@@ -13,7 +13,7 @@ import {
   registerWork,
   sendProblem,
 } from '@dibs/http';
-import type { Logger } from '@dibs/logger';
+import { type Logger, withoutTokenInUrls } from '@dibs/logger';
 import { natsIsUp } from '@dibs/nats';
 import fastifyWebsocket from '@fastify/websocket';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -238,20 +238,4 @@ export async function buildGateway({
 
 function defaultInstanceId(): string {
   return `${hostname().replace(/[^A-Za-z0-9_-]/g, '-')}-${randomBytes(3).toString('hex')}`;
-}
-
-// Browsers pass the token as ?token=; request logs must never carry it.
-function withoutTokenInUrls(logger: Logger): Logger {
-  return logger.child(
-    {},
-    {
-      serializers: {
-        req: (req: { method?: string; url?: string; ip?: string }) => ({
-          method: req.method,
-          url: req.url?.replace(/([?&]token=)[^&]*/gi, '$1[redacted]'),
-          remoteAddress: req.ip,
-        }),
-      },
-    },
-  );
 }
