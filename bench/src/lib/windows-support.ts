@@ -27,6 +27,42 @@ export interface Fired {
   reason: string | null;
 }
 
+/**
+ * Stores `records` as intake does: the rows and their `created` events in intake's outbox, in one
+ * statement; `plans[i]` is the i-th request's `priority_tiers` (a sequence's), null without.
+ */
+async function storeCreated(
+  pool: pg.Pool,
+  records: SessionRequestRecord[],
+  at: Date,
+  plans?: unknown[],
+): Promise<OutboxEntry[]> {
+  const events = records.map((r) => requestEvent('created', toSessionRequest(r), { at }));
+  await pool.query(
+    `with sr as (
+       insert into session_requests (id, customer_id, customer_name, session_type, plan_code, routing_type,
+         preferred_mechanic_id, priority_window_minutes, priority_tiers, created_at, updated_at)
+       select id, c, n, 'video', 'basic', rt, m, w, t, $6, $6
+       from unnest($1::uuid[], $2::uuid[], $3::text[], $4::uuid[], $5::int[], $10::jsonb[], $11::text[])
+         as x(id, c, n, m, w, t, rt))
+     insert into intake_outbox (id, subject, payload) select * from unnest($7::uuid[], $8::text[], $9::jsonb[])`,
+    [
+      records.map((r) => r.id),
+      records.map((r) => r.customer_id),
+      records.map((r) => r.customer_name),
+      records.map((r) => r.preferred_mechanic_id),
+      records.map((r) => r.priority_window_minutes),
+      at,
+      events.map((e) => e.id),
+      events.map((e) => e.subject),
+      events.map((e) => JSON.stringify(e.payload)),
+      records.map((_, i) => (plans ? JSON.stringify(plans[i]) : null)),
+      records.map((r) => r.routing_type),
+    ],
+  );
+  return events;
+}
+
 /** Storing priority requests and reading back what routing made of them. */
 export function requestStore(
   pool: pg.Pool,
@@ -50,26 +86,7 @@ export function requestStore(
         created_at: at,
       });
     });
-    const events = records.map((r) => requestEvent('created', toSessionRequest(r), { at }));
-    await pool.query(
-      `with sr as (
-         insert into session_requests (id, customer_id, customer_name, session_type, plan_code, routing_type,
-           preferred_mechanic_id, priority_window_minutes, created_at, updated_at)
-         select id, c, n, 'video', 'basic', 'priority_broadcast', m, w, $6, $6
-         from unnest($1::uuid[], $2::uuid[], $3::text[], $4::uuid[], $5::int[]) as x(id, c, n, m, w))
-       insert into intake_outbox (id, subject, payload) select * from unnest($7::uuid[], $8::text[], $9::jsonb[])`,
-      [
-        records.map((r) => r.id),
-        records.map((r) => r.customer_id),
-        records.map((r) => r.customer_name),
-        records.map((r) => r.preferred_mechanic_id),
-        records.map((r) => r.priority_window_minutes),
-        at,
-        events.map((e) => e.id),
-        events.map((e) => e.subject),
-        events.map((e) => JSON.stringify(e.payload)),
-      ],
-    );
+    const events = await storeCreated(pool, records, at);
     onCommitted(events);
     return records.map((r) => r.id);
   }
@@ -152,27 +169,7 @@ export function sequenceStore(
         created_at: at,
       });
     });
-    const events = records.map((r) => requestEvent('created', toSessionRequest(r), { at }));
-    await pool.query(
-      `with sr as (
-         insert into session_requests (id, customer_id, customer_name, session_type, plan_code, routing_type,
-           preferred_mechanic_id, priority_window_minutes, priority_tiers, created_at, updated_at)
-         select id, c, n, 'video', 'basic', 'priority_sequence', m, w, t, $6, $6
-         from unnest($1::uuid[], $2::uuid[], $3::text[], $4::uuid[], $5::int[], $10::jsonb[]) as x(id, c, n, m, w, t))
-       insert into intake_outbox (id, subject, payload) select * from unnest($7::uuid[], $8::text[], $9::jsonb[])`,
-      [
-        records.map((r) => r.id),
-        records.map((r) => r.customer_id),
-        records.map((r) => r.customer_name),
-        records.map((r) => r.preferred_mechanic_id),
-        records.map((r) => r.priority_window_minutes),
-        at,
-        events.map((e) => e.id),
-        events.map((e) => e.subject),
-        events.map((e) => JSON.stringify(e.payload)),
-        plans.map((p) => JSON.stringify(p)),
-      ],
-    );
+    const events = await storeCreated(pool, records, at, plans);
     onCommitted(events);
     return records.map((r) => r.id);
   }
